@@ -1,0 +1,44 @@
+# Portail Famille — the two commands of a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-postgres lint format screenshots clean
+
+$(VENV)/.installed: requirements.lock requirements.in requirements-dev.in
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -r requirements.in -r requirements-dev.in
+	touch $@
+
+venv: $(VENV)/.installed
+
+## make demo: install, migrate, load the demo data (idempotent), print the logins, serve on PORT.
+demo: $(VENV)/.installed
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py load_demo
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## make test: install (Chromium from Debian if missing), then the whole suite on SQLite.
+test: $(VENV)/.installed
+	scripts/ensure-chromium.sh
+	$(PY) -m ruff check .
+	$(PY) manage.py makemigrations --check --dry-run --settings=portail.settings_test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make test-postgres: the same suite on a throwaway PostgreSQL cluster.
+test-postgres: $(VENV)/.installed
+	scripts/ensure-chromium.sh
+	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.installed
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles screenshots db.sqlite3 db.sqlite3-*

@@ -1,0 +1,47 @@
+"""Everything the family side shows is reached through the logged-in account.
+
+`current_family` is the only way a family view gets its Family: it is derived
+from the account and the structure chosen in the session, never from an id in
+the request, so no view can forget the owner check.
+"""
+
+from portail.structures.models import Family
+
+SESSION_KEY = "current_family_id"
+
+
+def account_families(user):
+    if not user.is_authenticated:
+        return Family.objects.none()
+    return Family.objects.filter(accounts=user).select_related("structure").order_by("structure__name")
+
+
+def current_family(request):
+    """The family of this account in the structure being consulted, or None.
+
+    Computed once per request and cached on it.
+    """
+    if not hasattr(request, "_current_family"):
+        request._current_family = _find_current_family(request)
+    return request._current_family
+
+
+def _find_current_family(request):
+    families = list(account_families(request.user))
+    if not families:
+        return None
+    chosen = request.session.get(SESSION_KEY)
+    for family in families:
+        if family.pk == chosen:
+            return family
+    return families[0]
+
+
+def switch_family(request, family_id):
+    """Switch to another structure of the same account; False if not its own."""
+    family = account_families(request.user).filter(pk=family_id).first()
+    if family is None:
+        return False
+    request.session[SESSION_KEY] = family.pk
+    request.__dict__.pop("_current_family", None)
+    return True

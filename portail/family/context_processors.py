@@ -1,0 +1,27 @@
+from portail.booking.models import ProcessingRun
+from portail.family.access import account_families, current_family
+
+
+def header(request):
+    """The header of A4: account name, structures, last update of the site."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    family = current_family(request)
+    if family is None:
+        return {"header": {"name": user.display_name, "families": [], "family": None, "last_update": None}}
+    last_run = (
+        ProcessingRun.objects.filter(structure_id=family.structure_id, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return {
+        "header": {
+            "name": user.display_name,
+            "families": list(account_families(user)),
+            "family": family,
+            "structure": family.structure,
+            "last_update": last_run,
+        }
+    }

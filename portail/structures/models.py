@@ -1,0 +1,326 @@
+"""The things a structure sets up: itself, its families and children, its
+activities with their openings and enrolments, its closed days and messages."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Structure(models.Model):
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    email = models.EmailField(_("e-mail de contact"), blank=True)
+    phone = models.CharField(_("téléphone de contact"), max_length=30, blank=True)
+    address = models.TextField(_("adresse"), blank=True)
+    time_zone = models.CharField(_("fuseau horaire"), max_length=64, default="Europe/Paris", editable=False)
+    processing_time = models.TimeField(
+        _("heure du traitement de nuit"),
+        default=datetime.time(2, 0),
+        help_text=_("Heure à laquelle les demandes « Non transmis » sont traitées chaque nuit."),
+    )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="staff_structures",
+        verbose_name=_("personnel"),
+        limit_choices_to={"is_staff": True},
+    )
+
+    class Meta:
+        verbose_name = _("structure")
+        verbose_name_plural = _("structures")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Civility(models.TextChoices):
+    MR = "M.", _("M.")
+    MRS = "Mme", _("Mme")
+
+
+class Family(models.Model):
+    """A household as one structure knows it; one or more accounts log into it."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="families", verbose_name=_("structure")
+    )
+    reference = models.CharField(
+        _("référence"), max_length=50, help_text=_("Code de la famille dans la structure (sert à l'import).")
+    )
+    civility = models.CharField(_("civilité"), max_length=3, choices=Civility.choices)
+    last_name = models.CharField(_("nom"), max_length=100)
+    first_name = models.CharField(_("prénom"), max_length=100)
+    accounts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="families", verbose_name=_("comptes")
+    )
+
+    class Meta:
+        verbose_name = _("famille")
+        verbose_name_plural = _("familles")
+        ordering = ["last_name", "first_name"]
+        constraints = [models.UniqueConstraint(fields=["structure", "reference"], name="family_reference_unique")]
+
+    def __str__(self):
+        return f"{self.civility} {self.last_name.upper()} {self.first_name}"
+
+
+class Child(models.Model):
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="children", verbose_name=_("famille"))
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    birth_date = models.DateField(_("date de naissance"))
+    school_class = models.CharField(_("classe"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("enfant")
+        verbose_name_plural = _("enfants")
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["family", "first_name", "birth_date"], name="child_unique_in_family")
+        ]
+
+    def __str__(self):
+        return f"{self.last_name.upper()} {self.first_name}"
+
+
+class DayCount(models.TextChoices):
+    CALENDAR = "calendar", _("jours calendaires")
+    WORKING = "working", _("jours ouvrés")
+
+
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Indiquez une couleur au format #RRVVBB, par exemple #1E88E5.")
+)
+
+
+class Activity(models.Model):
+    """Something a child can be booked on, per day (B2)."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.PROTECT, related_name="activities", verbose_name=_("structure")
+    )
+    name = models.CharField(_("nom"), max_length=100)
+    code = models.CharField(_("code"), max_length=20, help_text=_("Code court, utilisé pour l'import."))
+    colour = models.CharField(_("couleur"), max_length=7, default="#1E88E5", validators=[colour_validator])
+
+    is_limited = models.BooleanField(_("places limitées"), default=False)
+    capacity = models.PositiveIntegerField(_("places par jour"), default=0)
+    waiting_list_capacity = models.PositiveIntegerField(
+        _("places en liste d'attente"), default=0, help_text=_("0 : pas de liste d'attente.")
+    )
+
+    has_times = models.BooleanField(_("à horaires"), default=False)
+    earliest_time = models.TimeField(_("arrivée au plus tôt"), null=True, blank=True)
+    latest_time = models.TimeField(_("départ au plus tard"), null=True, blank=True)
+    time_step_minutes = models.PositiveSmallIntegerField(
+        _("pas des horaires (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+    )
+
+    booking_deadline_days = models.PositiveSmallIntegerField(
+        _("délai de réservation (jours avant)"), default=2, validators=[MaxValueValidator(365)]
+    )
+    booking_deadline_time = models.TimeField(_("délai de réservation (heure)"), default=datetime.time(10, 0))
+    booking_deadline_count = models.CharField(
+        _("délai de réservation compté en"), max_length=10, choices=DayCount.choices, default=DayCount.CALENDAR
+    )
+    cancellation_deadline_days = models.PositiveSmallIntegerField(
+        _("délai d'annulation (jours avant)"), default=2, validators=[MaxValueValidator(365)]
+    )
+    cancellation_deadline_time = models.TimeField(_("délai d'annulation (heure)"), default=datetime.time(10, 0))
+    cancellation_deadline_count = models.CharField(
+        _("délai d'annulation compté en"), max_length=10, choices=DayCount.choices, default=DayCount.CALENDAR
+    )
+
+    booking_period_start = models.DateField(_("période de réservation : du"))
+    booking_period_end = models.DateField(_("période de réservation : au"))
+    bookings_open_at = models.DateTimeField(
+        _("réservations ouvertes à partir du"),
+        null=True,
+        blank=True,
+        help_text=_("Laisser vide si les réservations sont ouvertes dès maintenant."),
+    )
+
+    class Meta:
+        verbose_name = _("activité")
+        verbose_name_plural = _("activités")
+        ordering = ["structure", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["structure", "code"], name="activity_code_unique"),
+            models.CheckConstraint(
+                condition=Q(booking_period_start__lte=models.F("booking_period_end")), name="activity_period_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if (
+            self.booking_period_start
+            and self.booking_period_end
+            and self.booking_period_start > self.booking_period_end
+        ):
+            errors["booking_period_end"] = _("La fin de la période doit suivre son début.")
+        if self.is_limited and not self.capacity:
+            errors["capacity"] = _("Une activité à places limitées doit avoir au moins une place.")
+        if self.has_times:
+            missing = {
+                field: _("Obligatoire pour une activité à horaires.")
+                for field in ("earliest_time", "latest_time", "time_step_minutes")
+                if getattr(self, field) is None
+            }
+            errors.update(missing)
+            if not missing:
+                span = _minutes(self.latest_time) - _minutes(self.earliest_time)
+                if span <= 0:
+                    errors["latest_time"] = _("Le départ au plus tard doit suivre l'arrivée au plus tôt.")
+                elif span % self.time_step_minutes:
+                    errors["time_step_minutes"] = _("Le pas doit diviser exactement la plage horaire.")
+        if errors:
+            raise ValidationError(errors)
+
+    def time_choices(self):
+        """Every allowed time of an à horaires activity, in its step."""
+        if not self.has_times:
+            return []
+        start, end = _minutes(self.earliest_time), _minutes(self.latest_time)
+        return [datetime.time(m // 60, m % 60) for m in range(start, end + 1, self.time_step_minutes)]
+
+
+def _minutes(value):
+    return value.hour * 60 + value.minute
+
+
+class Opening(models.Model):
+    """An activity open on a date, with optional capacity overrides (B3)."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="openings", verbose_name=_("activité")
+    )
+    date = models.DateField(_("date"))
+    capacity = models.PositiveIntegerField(
+        _("places"), null=True, blank=True, help_text=_("Vide : les places par défaut de l'activité.")
+    )
+    waiting_list_capacity = models.PositiveIntegerField(
+        _("places en liste d'attente"), null=True, blank=True, help_text=_("Vide : la valeur par défaut de l'activité.")
+    )
+
+    class Meta:
+        verbose_name = _("ouverture")
+        verbose_name_plural = _("ouvertures")
+        ordering = ["date", "activity"]
+        constraints = [models.UniqueConstraint(fields=["activity", "date"], name="opening_unique_per_day")]
+
+    def __str__(self):
+        return f"{self.activity} — {self.date:%d/%m/%Y}"
+
+    @property
+    def effective_capacity(self):
+        return self.activity.capacity if self.capacity is None else self.capacity
+
+    @property
+    def effective_waiting_list_capacity(self):
+        if self.waiting_list_capacity is None:
+            return self.activity.waiting_list_capacity
+        return self.waiting_list_capacity
+
+
+class Enrolment(models.Model):
+    """A child may book an activity between two dates ("inscription")."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("enfant"))
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("activité")
+    )
+    start_date = models.DateField(_("du"))
+    end_date = models.DateField(_("au"))
+
+    class Meta:
+        verbose_name = _("inscription")
+        verbose_name_plural = _("inscriptions")
+        ordering = ["child", "activity", "start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "activity", "start_date"], name="enrolment_unique_start"),
+            models.CheckConstraint(condition=Q(start_date__lte=models.F("end_date")), name="enrolment_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.child} — {self.activity}"
+
+    def clean(self):
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            raise ValidationError({"end_date": _("La fin de l'inscription doit suivre son début.")})
+        if self.child_id and self.activity_id and self.child.family.structure_id != self.activity.structure_id:
+            raise ValidationError(_("L'enfant et l'activité doivent appartenir à la même structure."))
+
+
+class ClosedPeriod(models.Model):
+    """Days a structure is closed (school holidays, bridges): no openings then.
+
+    A period rather than one row per day, since a clerk enters "Vacances de
+    Noël, du 19/12 au 03/01" in one go. French public holidays are computed
+    (portail.structures.calendar), not stored.
+    """
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="closed_periods", verbose_name=_("structure")
+    )
+    label = models.CharField(_("libellé"), max_length=100)
+    start_date = models.DateField(_("du"))
+    end_date = models.DateField(_("au"))
+
+    class Meta:
+        verbose_name = _("fermeture")
+        verbose_name_plural = _("fermetures")
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_date__lte=models.F("end_date")), name="closed_period_ordered")
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.start_date:%d/%m/%Y} – {self.end_date:%d/%m/%Y})"
+
+    def clean(self):
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            raise ValidationError({"end_date": _("La fin doit suivre le début.")})
+
+
+class InfoMessageQuerySet(models.QuerySet):
+    def visible_on(self, day):
+        return self.filter(Q(visible_from__isnull=True) | Q(visible_from__lte=day)).filter(
+            Q(visible_until__isnull=True) | Q(visible_until__gte=day)
+        )
+
+
+class InfoMessage(models.Model):
+    """A message on the families' home page (A2, B5)."""
+
+    structure = models.ForeignKey(
+        Structure, on_delete=models.CASCADE, related_name="messages", verbose_name=_("structure")
+    )
+    title = models.CharField(_("titre"), max_length=200)
+    text = models.TextField(_("texte"))
+    visible_from = models.DateField(_("visible à partir du"), null=True, blank=True)
+    visible_until = models.DateField(_("visible jusqu'au"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now, editable=False)
+
+    objects = InfoMessageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("message d'information")
+        verbose_name_plural = _("messages d'information")
+        ordering = ["-visible_from", "-created_at"]
+
+    def __str__(self):
+        return self.title

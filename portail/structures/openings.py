@@ -1,0 +1,43 @@
+"""Bulk creation of openings (B3): weekdays between two dates, minus closed
+days and public holidays, never touching an opening that already exists."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from portail.structures.calendar import closed_dates, days_between, is_public_holiday, plan_openings
+from portail.structures.models import Opening
+
+
+@dataclass(frozen=True)
+class OpeningsPlan:
+    to_create: list
+    already_open: int
+    skipped_closed: int
+    skipped_holidays: int
+
+
+def preview_openings(activity, start, end, weekdays):
+    """What `create_openings` would do, without writing anything."""
+    closed = closed_dates(activity.structure, start, end)
+    candidates = plan_openings(start, end, weekdays, excluded=closed)
+    existing = set(activity.openings.filter(date__range=(start, end)).values_list("date", flat=True))
+    on_weekdays = [d for d in days_between(start, end) if d.weekday() in weekdays]
+    return OpeningsPlan(
+        to_create=[d for d in candidates if d not in existing],
+        already_open=sum(1 for d in candidates if d in existing),
+        skipped_closed=sum(1 for d in on_weekdays if d in closed),
+        skipped_holidays=sum(1 for d in on_weekdays if d not in closed and is_public_holiday(d)),
+    )
+
+
+def create_openings(activity, start, end, weekdays, capacity=None, waiting_list_capacity=None):
+    """Create the planned openings; returns how many were created."""
+    plan = preview_openings(activity, start, end, weekdays)
+    rows = [
+        Opening(activity=activity, date=day, capacity=capacity, waiting_list_capacity=waiting_list_capacity)
+        for day in plan.to_create
+    ]
+    with transaction.atomic():
+        Opening.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
