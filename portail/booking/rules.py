@@ -1,0 +1,416 @@
+"""The booking rules, pure: délais, période, places, day states (S0–S7, T0–T7),
+the quick tools' toggle and the times of an activité à horaires.
+
+Inputs in, decisions out: no database, no request, no clock. Callers pass
+`now` (an aware datetime, usually `timezone.now()`), the structure's closed
+days and the counts of bookings, so the calendar, the confirmation, the copy
+tool and the processing run all decide alike (SPEC R1, R3, R5c, R10, S/T-states).
+"""
+
+import datetime
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from portail.lib.dates import short_day
+from portail.structures.calendar import is_public_holiday
+
+PARIS = ZoneInfo("Europe/Paris")
+ACCEPTED = "accepted"
+WAITLISTED = "waitlisted"
+
+NOT_OPEN = "Activité non ouverte ce jour"
+NOT_ENROLLED = "Enfant non inscrit à cette activité ce jour"
+OUTSIDE_PERIOD = "Hors période de réservation"
+FULL = "Complet, liste d'attente comprise"
+
+
+class S(StrEnum):
+    """State of one child, one activity, one day."""
+
+    CLOSED = "S0"
+    FULL = "S1"
+    FREE = "S2"
+    WAITLIST_OPEN = "S3"
+    BOOKED = "S4"
+    WAITLISTED = "S5"
+    BOOKED_LOCKED = "S6"
+    WAITLISTED_LOCKED = "S7"
+
+
+class T(StrEnum):
+    """State of one child, one day, all its activities."""
+
+    NOTHING = "T0"
+    ALL_FULL = "T1"
+    FREE = "T2"
+    WAITLIST_OPEN = "T3"
+    BOOKED = "T4"
+    BOOKED_WAITLIST = "T5"
+    LOCKED = "T6"
+    LOCKED_WAITLIST = "T7"
+
+
+class Mark(StrEnum):
+    """A draft mark: "à réserver" or "à annuler"."""
+
+    BOOK = "book"
+    CANCEL = "cancel"
+
+
+ACTIONABLE = frozenset({S.FREE, S.WAITLIST_OPEN, S.BOOKED, S.WAITLISTED})
+BOOKED_STATES = frozenset({S.BOOKED, S.WAITLISTED, S.BOOKED_LOCKED, S.WAITLISTED_LOCKED})
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A délai: `days` days before the day, at `at`, counted in calendar or working days."""
+
+    days: int
+    at: datetime.time
+    working_days: bool
+
+
+@dataclass(frozen=True)
+class ActivityRules:
+    """What the rules need to know of an Activity, detached from the database."""
+
+    limited: bool
+    capacity: int
+    waiting_list_capacity: int
+    period_start: datetime.date
+    period_end: datetime.date
+    opens_at: datetime.datetime | None
+    booking: Deadline
+    cancellation: Deadline
+    has_times: bool = False
+    earliest: datetime.time | None = None
+    latest: datetime.time | None = None
+    step: int | None = None
+
+    @classmethod
+    def from_activity(cls, activity):
+        # "working" is DayCount.WORKING; compared as a string so that this module
+        # never imports the models and stays usable without Django.
+        return cls(
+            limited=activity.is_limited,
+            capacity=activity.capacity,
+            waiting_list_capacity=activity.waiting_list_capacity,
+            period_start=activity.booking_period_start,
+            period_end=activity.booking_period_end,
+            opens_at=activity.bookings_open_at,
+            booking=Deadline(
+                activity.booking_deadline_days,
+                activity.booking_deadline_time,
+                activity.booking_deadline_count == "working",
+            ),
+            cancellation=Deadline(
+                activity.cancellation_deadline_days,
+                activity.cancellation_deadline_time,
+                activity.cancellation_deadline_count == "working",
+            ),
+            has_times=activity.has_times,
+            earliest=activity.earliest_time if activity.has_times else None,
+            latest=activity.latest_time if activity.has_times else None,
+            step=activity.time_step_minutes if activity.has_times else None,
+        )
+
+
+# ---------------------------------------------------------------- délais
+
+
+def is_working_day(day: datetime.date, closed_days: Container[datetime.date]) -> bool:
+    """Not a Saturday, Sunday, French public holiday nor one of the structure's closed days."""
+    return day.weekday() < 5 and not is_public_holiday(day) and day not in closed_days
+
+
+def last_moment(
+    day: datetime.date, deadline: Deadline, closed_days: Container[datetime.date], tz: ZoneInfo = PARIS
+) -> datetime.datetime:
+    """The last moment (aware) to book or cancel `day` under `deadline`.
+
+    Counts `deadline.days` days back from `day` (0: the day itself) — every
+    calendar day, or working days only — and returns `deadline.at`, local time,
+    on the day reached. The moment itself is still in time: allowed while
+    `now <= last_moment(...)`, i.e. at 10:00:00 exactly yes, at 10:00:01 no.
+    """
+    reached = day
+    if deadline.working_days:
+        left = deadline.days
+        while left:
+            reached -= datetime.timedelta(days=1)
+            if is_working_day(reached, closed_days):
+                left -= 1
+    else:
+        reached -= datetime.timedelta(days=deadline.days)
+    # zoneinfo resolves the wall time with the offset in force that day, so
+    # 10:00 stays 10:00 on either side of a DST change.
+    return datetime.datetime.combine(reached, deadline.at, tzinfo=tz)
+
+
+def _too_late(label, moment):
+    return f"Hors délai {label} (jusqu'au {short_day(moment.date())} à {moment:%H:%M})"
+
+
+def booking_refusal(
+    day: datetime.date,
+    rules: ActivityRules,
+    *,
+    now: datetime.datetime,
+    is_open: bool,
+    enrolled: bool,
+    closed_days: Container[datetime.date],
+) -> str | None:
+    """Why `day` cannot be booked now, in French, or None if time and enrolment allow it.
+
+    Places are not considered here (see `placement`). Reasons are checked from
+    the most lasting to the most passing, so the family reads the one that matters.
+    """
+    if not is_open:
+        return NOT_OPEN
+    if not enrolled:
+        return NOT_ENROLLED
+    if not rules.period_start <= day <= rules.period_end:
+        return OUTSIDE_PERIOD
+    if rules.opens_at is not None and now < rules.opens_at:
+        opens = rules.opens_at.astimezone(PARIS)
+        return f"Réservations pas encore ouvertes (ouverture le {opens:%d/%m/%Y} à {opens:%H:%M})"
+    moment = last_moment(day, rules.booking, closed_days)
+    if now > moment:
+        return _too_late("de réservation", moment)
+    return None
+
+
+def cancellation_refusal(
+    day: datetime.date, rules: ActivityRules, *, now: datetime.datetime, closed_days: Container[datetime.date]
+) -> str | None:
+    """Why a booking of `day` cannot be cancelled now, in French, or None."""
+    moment = last_moment(day, rules.cancellation, closed_days)
+    if now > moment:
+        return _too_late("d'annulation", moment)
+    return None
+
+
+# ---------------------------------------------------------------- places
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Bookings of one activity on one day, and that day's capacities."""
+
+    accepted: int
+    waitlisted: int
+    capacity: int
+    waiting_list_capacity: int
+    limited: bool
+
+    @classmethod
+    def from_opening(cls, opening, *, accepted, waitlisted):
+        """Occupancy of an Opening, with its per-day capacity overrides."""
+        return cls(
+            accepted=accepted,
+            waitlisted=waitlisted,
+            capacity=opening.effective_capacity,
+            waiting_list_capacity=opening.effective_waiting_list_capacity,
+            limited=opening.activity.is_limited,
+        )
+
+    @property
+    def places_left(self):
+        """Places still free, or None for an unlimited activity (R3)."""
+        if not self.limited:
+            return None
+        # Never negative: capacity may be lowered below the bookings already made.
+        return max(self.capacity - self.accepted, 0)
+
+    @property
+    def waiting_list_room(self):
+        return max(self.waiting_list_capacity - self.waitlisted, 0)
+
+
+def placement(occupancy: Occupancy) -> str | None:
+    """What a new booking gets now: "accepted", "waitlisted", or None (refused: `FULL`)."""
+    if not occupancy.limited or occupancy.accepted < occupancy.capacity:
+        return ACCEPTED
+    if occupancy.waitlisted < occupancy.waiting_list_capacity:
+        return WAITLISTED
+    return None
+
+
+# ---------------------------------------------------------------- day states
+
+
+@dataclass(frozen=True)
+class DayState:
+    """One child, one activity, one day: its S-state and the draft's mark on it.
+
+    `state` is what is recorded; `mark` is what the draft asks. A mark is only
+    kept where it can apply (BOOK on S2/S3, CANCEL on S4/S5).
+    """
+
+    state: S
+    places_left: int | None = None
+    waiting_position: int | None = None
+    reason: str | None = None
+    mark: Mark | None = None
+
+    @property
+    def bookable(self):
+        return self.state in (S.FREE, S.WAITLIST_OPEN)
+
+    @property
+    def cancellable(self):
+        return self.state in (S.BOOKED, S.WAITLISTED)
+
+    @property
+    def actionable(self):
+        return self.state in ACTIONABLE
+
+    @property
+    def booked(self):
+        """Booked (place or waiting list) as recorded, draft aside."""
+        return self.state in BOOKED_STATES
+
+    @property
+    def effective(self):
+        """The booking once the draft applies: "accepted", "waitlisted" or None."""
+        if self.mark is Mark.BOOK:
+            return WAITLISTED if self.state is S.WAITLIST_OPEN else ACCEPTED
+        if self.mark is Mark.CANCEL or not self.booked:
+            return None
+        return WAITLISTED if self.state in (S.WAITLISTED, S.WAITLISTED_LOCKED) else ACCEPTED
+
+    @property
+    def effective_booked(self):
+        return self.effective is not None
+
+
+def day_state(
+    day: datetime.date,
+    rules: ActivityRules,
+    *,
+    now: datetime.datetime,
+    is_open: bool,
+    enrolled: bool,
+    closed_days: Container[datetime.date],
+    occupancy: Occupancy | None,
+    booking_status: str | None,
+    waiting_position: int | None = None,
+    mark: Mark | None = None,
+) -> DayState:
+    """The S-state of one child, one activity, one day (with its draft mark).
+
+    An existing booking wins over everything else: the family must see (and,
+    in time, be able to cancel) a booking even if the day has since closed or
+    the enrolment ended. A mark that no longer applies (the day filled up or
+    went hors délai since it was drafted) is dropped; the confirmation re-checks
+    and reports it anyway.
+    """
+    places_left = occupancy.places_left if occupancy is not None else None
+    if booking_status is not None:
+        too_late = cancellation_refusal(day, rules, now=now, closed_days=closed_days)
+        waiting = booking_status == WAITLISTED
+        if too_late:
+            state = S.WAITLISTED_LOCKED if waiting else S.BOOKED_LOCKED
+        else:
+            state = S.WAITLISTED if waiting else S.BOOKED
+        return DayState(
+            state,
+            places_left,
+            waiting_position if waiting else None,
+            too_late,
+            mark if mark is Mark.CANCEL and not too_late else None,
+        )
+    refusal = booking_refusal(day, rules, now=now, is_open=is_open, enrolled=enrolled, closed_days=closed_days)
+    if refusal:
+        return DayState(S.CLOSED, reason=refusal)
+    if occupancy is None:
+        if rules.limited:
+            raise ValueError("occupancy is needed for a limited activity's open day")
+        occupancy = Occupancy(0, 0, 0, 0, limited=False)
+    got = placement(occupancy)
+    if got is None:
+        return DayState(S.FULL, places_left, reason=FULL)
+    state = S.FREE if got == ACCEPTED else S.WAITLIST_OPEN
+    return DayState(state, places_left, mark=mark if mark is Mark.BOOK else None)
+
+
+def t_state(states: Iterable[DayState]) -> T:
+    """The T-state of one child, one day, from the S-states of its activities.
+
+    SPEC's rules with the draft included: a "to book" mark counts as booked
+    (on the waiting list if the day was S3); a "to cancel" mark counts as not
+    booked, the day then counting as free (a place is released) or, when it
+    leaves a waiting list, as a waiting list with room. S0 days are ignored.
+    """
+    booked = waiting = actionable = False
+    seen = set()
+    for ds in states:
+        if ds.state is S.CLOSED:
+            continue
+        actionable |= ds.actionable
+        effective = ds.effective
+        if effective is not None:
+            booked = True
+            waiting |= effective == WAITLISTED
+        elif ds.mark is Mark.CANCEL:
+            seen.add(S.FREE if ds.state is S.BOOKED else S.WAITLIST_OPEN)
+        else:
+            seen.add(ds.state)
+    if booked:
+        if actionable:
+            return T.BOOKED_WAITLIST if waiting else T.BOOKED
+        return T.LOCKED_WAITLIST if waiting else T.LOCKED
+    for state, t in ((S.WAITLIST_OPEN, T.WAITLIST_OPEN), (S.FREE, T.FREE), (S.FULL, T.ALL_FULL)):
+        if state in seen:
+            return t
+    return T.NOTHING
+
+
+def set_toggle(states: Sequence[tuple[datetime.date, DayState]]) -> dict[datetime.date, Mark | None]:
+    """The quick tools of R5c over a set of days (a week, a weekday of a month, a month).
+
+    If the first actionable day (S2–S5, by date) is not booked once the draft
+    applies, book every bookable day, else cancel every cancellable day.
+    Returns {day: new mark or None (mark removed)} for the days that change
+    only; closed, full and hors-délai days are left alone.
+    """
+    actionable = sorted(((day, ds) for day, ds in states if ds.actionable), key=lambda item: item[0])
+    if not actionable:
+        return {}
+    book = not actionable[0][1].effective_booked
+    changes = {}
+    for day, ds in actionable:
+        if ds.bookable:
+            wanted = Mark.BOOK if book else None
+        else:
+            wanted = None if book else Mark.CANCEL
+        if ds.mark is not wanted:
+            changes[day] = wanted
+    return changes
+
+
+# ---------------------------------------------------------------- times
+
+
+def _minutes(value):
+    return value.hour * 60 + value.minute
+
+
+def check_times(rules: ActivityRules, arrival: datetime.time | None, departure: datetime.time | None) -> str | None:
+    """Why these arrival and departure times are not allowed, in French, or None."""
+    if not rules.has_times:
+        if arrival is not None or departure is not None:
+            return "Cette activité ne prend pas d'horaires"
+        return None
+    if arrival is None or departure is None:
+        return "Horaires d'arrivée et de départ à indiquer"
+    if arrival < rules.earliest or departure > rules.latest:
+        return f"Horaires hors de la plage {rules.earliest:%H:%M}–{rules.latest:%H:%M}"
+    start = _minutes(rules.earliest)
+    if any(t.second or t.microsecond or (_minutes(t) - start) % rules.step for t in (arrival, departure)):
+        return f"Horaires à choisir par pas de {rules.step} minutes"
+    if departure <= arrival:
+        return "L'heure de départ doit suivre l'heure d'arrivée"
+    return None

@@ -1,0 +1,37 @@
+"""A1, A2, A4 in a real browser: the demo parent logs in, reads the header,
+switches structure and sees the other structure's messages."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_parent_logs_in_reads_header_and_switches_structure(page, live_server, world, password):
+    page.goto(f"{live_server.url}/connexion/")
+    page.get_by_label("Identifiant").fill("dupont")
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+    header = page.get_by_role("banner")
+    assert header.get_by_role("button", name="Se déconnecter").is_visible()
+    assert header.get_by_test_id("account-name").inner_text() == "DUPONT Jean-Paul"
+    assert "Dernière mise à jour du site" in header.inner_text()
+    select = header.get_by_label("Structure consultée")
+    assert select.locator("option").all_inner_texts() == ["Accueil de loisirs Les Pinsons", "Mairie de CarteVille"]
+
+    select.select_option(label="Mairie de CarteVille")
+    header.get_by_role("button", name="Changer").click()
+    messages = page.get_by_test_id("info-message")
+    assert "Menus de décembre à CarteVille" in messages.all_inner_texts()[0]
+    assert "Sortie au zoo des Pinsons" not in page.content()
+
+    page.get_by_label("Structure consultée").select_option(label="Accueil de loisirs Les Pinsons")
+    page.get_by_role("button", name="Changer").click()
+    assert page.get_by_test_id("info-message").all_inner_texts()[0].startswith("Sortie au zoo des Pinsons")
+    assert "Menus de décembre à CarteVille" not in page.content()
+
+    # the page fits a 375 px phone screen: no horizontal scroll
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    assert page.get_by_role("button", name="Se connecter").is_visible()
