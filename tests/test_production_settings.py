@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_manage(*args, **extra_env):
     # settings_test sets relaxed variables in this process; production must not inherit them.
     test_only = {"DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT",
-                 "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "ALLOWED_HOSTS"}  # fmt: skip
+                 "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}  # fmt: skip
     environ = {k: v for k, v in os.environ.items() if k not in test_only}
     environ.update(extra_env)
     return subprocess.run(
