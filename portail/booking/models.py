@@ -1,9 +1,198 @@
-"""Booking records. The foundation holds the processing run only; bookings,
-movements, drafts and the audit trail come with the booking engine."""
+"""Booking records: bookings, the movements (demandes) that change them, the
+family's draft, confirmations, the audit trail and the processing runs.
 
+The rules that decide what may happen live in booking/rules.py (pure) and the
+services (states, drafts, confirmation, waiting list, processing) next to it.
+"""
+
+import uuid
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class BookingStatus(models.TextChoices):
+    ACCEPTED = "accepted", _("Acceptée")
+    WAITLISTED = "waitlisted", _("En liste d'attente")
+    REFUSED = "refused", _("Refusée")
+    CANCELLED = "cancelled", _("Annulée")
+
+
+ACTIVE_STATUSES = (BookingStatus.ACCEPTED, BookingStatus.WAITLISTED)
+
+
+class Booking(models.Model):
+    """One child on one activity on one day: a place, a waiting-list place, or
+    the trace of a refused or cancelled demande."""
+
+    child = models.ForeignKey(
+        "structures.Child", on_delete=models.CASCADE, related_name="bookings", verbose_name=_("enfant")
+    )
+    activity = models.ForeignKey(
+        "structures.Activity", on_delete=models.CASCADE, related_name="bookings", verbose_name=_("activité")
+    )
+    date = models.DateField(_("jour"))
+    status = models.CharField(_("état"), max_length=12, choices=BookingStatus.choices)
+    arrival = models.TimeField(_("arrivée"), null=True, blank=True)
+    departure = models.TimeField(_("départ"), null=True, blank=True)
+    # Waiting-list order is confirmation order: (queued_at, id).
+    queued_at = models.DateTimeField(_("demandée le"), default=timezone.now)
+    reason = models.CharField(_("motif"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("réservation")
+        verbose_name_plural = _("réservations")
+        ordering = ["date", "activity", "child"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child", "activity", "date"],
+                condition=Q(status__in=["accepted", "waitlisted"]),
+                name="one_active_booking_per_child_activity_day",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["activity", "date", "status"], name="booking_occupancy"),
+            models.Index(fields=["child", "date"], name="booking_child_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.child} — {self.activity} — {self.date:%d/%m/%Y} ({self.get_status_display()})"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_STATUSES
+
+
+class Confirmation(models.Model):
+    """One click on "Confirmer": its draft token makes a replay record nothing twice (R10)."""
+
+    token = models.UUIDField(unique=True)
+    family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="confirmations")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("confirmation")
+        verbose_name_plural = _("confirmations")
+        ordering = ["-confirmed_at"]
+
+    def __str__(self):
+        return f"{self.family} — {timezone.localtime(self.confirmed_at):%d/%m/%Y %H:%M}"
+
+
+class MovementKind(models.TextChoices):
+    BOOK = "book", _("Réservation")
+    CANCEL = "cancel", _("Annulation")
+    PROMOTION = "promotion", _("Place attribuée depuis la liste d'attente")
+
+
+class Movement(models.Model):
+    """A demande (book or cancel) or a promotion, with its outcome. It is
+    "Non transmis" until a processing run stamps it (N1)."""
+
+    kind = models.CharField(_("type"), max_length=10, choices=MovementKind.choices)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="movements")
+    family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="movements")
+    structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(_("résultat"), max_length=12, choices=BookingStatus.choices)
+    waiting_position = models.PositiveIntegerField(_("position en liste d'attente"), null=True, blank=True)
+    reason = models.CharField(_("motif"), max_length=200, blank=True)
+    confirmation = models.ForeignKey(
+        Confirmation, on_delete=models.CASCADE, null=True, blank=True, related_name="movements"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("le"), default=timezone.now)
+    run = models.ForeignKey("ProcessingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="movements")
+
+    class Meta:
+        verbose_name = _("mouvement")
+        verbose_name_plural = _("mouvements")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["structure", "run"], name="movement_pending"),
+            models.Index(fields=["run", "family"], name="movement_run_family"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.booking}"
+
+    @property
+    def transmitted(self):
+        return self.run_id is not None
+
+
+class AuditSource(models.TextChoices):
+    FAMILY = "family", _("Famille")
+    STAFF = "staff", _("Personnel")
+    PROMOTION = "promotion", _("Liste d'attente")
+    RUN = "run", _("Traitement")
+
+
+class BookingAudit(models.Model):
+    """Every change of a booking: who, when, from what to what."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="audit")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    source = models.CharField(max_length=10, choices=AuditSource.choices)
+    from_status = models.CharField(max_length=12, choices=BookingStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=BookingStatus.choices)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("historique de réservation")
+        verbose_name_plural = _("historique des réservations")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.booking_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class DraftAction(models.TextChoices):
+    BOOK = "book", _("à réserver")
+    CANCEL = "cancel", _("à annuler")
+
+
+class Draft(models.Model):
+    """A family's pending changes, kept on the server until confirmed or
+    discarded (R5–R9). One per account and family; its token changes whenever
+    it is confirmed or discarded, so an old recap page cannot confirm again."""
+
+    family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="drafts")
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    token = models.UUIDField(default=uuid.uuid4)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["family", "account"], name="one_draft_per_account_family")]
+
+    def __str__(self):
+        return f"Brouillon {self.family}"
+
+
+class DraftItem(models.Model):
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="items")
+    child = models.ForeignKey("structures.Child", on_delete=models.CASCADE, related_name="+")
+    activity = models.ForeignKey("structures.Activity", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    action = models.CharField(max_length=6, choices=DraftAction.choices)
+    arrival = models.TimeField(null=True, blank=True)
+    departure = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["date", "activity", "child"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "child", "activity", "date"], name="one_draft_item_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.date:%d/%m/%Y}"
 
 
 class ProcessingRun(models.Model):
@@ -14,6 +203,12 @@ class ProcessingRun(models.Model):
     )
     started_at = models.DateTimeField(_("démarré le"), default=timezone.now)
     finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    movements_count = models.PositiveIntegerField(_("mouvements"), default=0)
+    families_count = models.PositiveIntegerField(_("familles"), default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("lancé par"),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("traitement")
@@ -23,3 +218,22 @@ class ProcessingRun(models.Model):
 
     def __str__(self):
         return f"{self.structure} — {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"
+
+
+class FamilyReport(models.Model):
+    """The compte-rendu of one run for one family (N2): built by the run,
+    e-mailed by the notifications outbox. Unique per run and family, so a
+    rerun never prepares or sends it twice."""
+
+    run = models.ForeignKey(ProcessingRun, on_delete=models.CASCADE, related_name="reports")
+    family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="reports")
+    new_bookings = models.PositiveIntegerField(default=0)
+    cancellations = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "family"], name="one_report_per_run_family")]
+
+    def __str__(self):
+        return f"Compte-rendu {self.family} ({self.run})"

@@ -19,6 +19,11 @@ SCOPE_PATHS = {
     "structures.closedperiod": ("structure", False),
     "structures.infomessage": ("structure", False),
     "booking.processingrun": ("structure", False),
+    "booking.booking": ("activity__structure", False),
+    "booking.movement": ("structure", False),
+    "booking.bookingaudit": ("booking__activity__structure", False),
+    "booking.confirmation": ("family__structure", False),
+    "booking.familyreport": ("family__structure", False),
     "accounts.user": ("families__structure", True),
     "accounts.invitation": ("user__families__structure", True),
 }

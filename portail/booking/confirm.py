@@ -1,0 +1,226 @@
+"""Confirmation of a draft (R10, D5): one transaction that locks, re-checks
+every rule for every demande at this instant, and records each one as a
+place, a waiting-list place or a refusal with its French reason."""
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portail.booking import rules
+from portail.booking.locks import lock_openings
+from portail.booking.models import (
+    AuditSource,
+    Booking,
+    BookingAudit,
+    BookingStatus,
+    Confirmation,
+    DraftAction,
+    DraftItem,
+    Movement,
+    MovementKind,
+)
+from portail.booking.snapshot import load_snapshot
+from portail.booking.waiting_list import promote_waiting_list
+from portail.structures.models import Opening
+
+STALE = "Ce récapitulatif n'est plus à jour : vos demandes ont déjà été confirmées ou abandonnées."
+NOT_BOOKED = "Aucune réservation à annuler ce jour"
+
+
+@dataclass
+class ConfirmationResult:
+    confirmation: Confirmation | None
+    movements: list = field(default_factory=list)
+    replayed: bool = False
+    error: str | None = None
+
+    def of(self, kind, outcome):
+        return [m for m in self.movements if m.kind == kind and m.outcome == outcome]
+
+    @property
+    def waitlisted(self):
+        return self.of(MovementKind.BOOK, BookingStatus.WAITLISTED)
+
+    @property
+    def refused(self):
+        return [m for m in self.movements if m.outcome == BookingStatus.REFUSED]
+
+
+def confirm_draft(draft, token, *, user, now=None):
+    """Confirm `draft` if `token` is its current token (from the recap page).
+
+    Replaying a token already confirmed returns that confirmation's result and
+    records nothing; a token neither current nor confirmed returns an error.
+    """
+    now = now or timezone.now()
+    try:
+        token = uuid.UUID(str(token))
+    except ValueError:
+        return ConfirmationResult(None, error=STALE)
+    previous = _replay(token, draft.family_id)
+    if previous is not None:
+        return previous
+    try:
+        with transaction.atomic():
+            return _confirm(draft, token, user=user, now=now)
+    except IntegrityError:
+        # A concurrent double click won the race on the token's unique index.
+        previous = _replay(token, draft.family_id)
+        if previous is not None:
+            return previous
+        raise
+
+
+def _replay(token, family_id):
+    confirmation = Confirmation.objects.filter(token=token, family_id=family_id).first()
+    if confirmation is None:
+        return None
+    movements = list(confirmation.movements.select_related("booking__child", "booking__activity").order_by("id"))
+    return ConfirmationResult(confirmation, movements, replayed=True)
+
+
+def _confirm(draft, token, *, user, now):
+    # Lock the draft row first: the same draft confirmed twice at once queues here.
+    locked = type(draft).objects.select_for_update().filter(pk=draft.pk, token=token).first()
+    if locked is None:
+        return ConfirmationResult(None, error=STALE)
+    family = draft.family
+    items = list(
+        DraftItem.objects.filter(
+            draft=draft, child__family=family, activity__structure_id=family.structure_id
+        ).order_by("date", "activity_id", "child_id")
+    )
+    # Items whose child or activity left the family/structure are dropped by the filter above.
+    confirmation = Confirmation.objects.create(token=token, family=family, confirmed_by=user, confirmed_at=now)
+    if items:
+        movements = _apply(family, items, confirmation, user=user, now=now)
+    else:
+        movements = []
+    DraftItem.objects.filter(draft=draft).delete()
+    type(draft).objects.filter(pk=draft.pk).update(token=uuid.uuid4(), updated_at=now)
+    return ConfirmationResult(confirmation, movements)
+
+
+def _apply(family, items, confirmation, *, user, now):
+    first = min(i.date for i in items)
+    last = max(i.date for i in items)
+    activity_ids = {i.activity_id for i in items}
+    child_ids = {i.child_id for i in items}
+    keys = {(i.activity_id, i.date) for i in items}
+    opening_ids = [
+        pk for pk, activity_id, day in Opening.objects.filter(activity_id__in=activity_ids, date__range=(first, last))
+        .values_list("pk", "activity_id", "date") if (activity_id, day) in keys
+    ]  # fmt: skip
+    lock_openings(opening_ids)
+    snap = load_snapshot(family.structure_id, child_ids, activity_ids, first, last, now)
+
+    movements, audits = [], []
+    # Cancellations first, then the waiting lists take the freed places, and
+    # only then this confirmation's bookings: someone already waiting is served
+    # before a newcomer, even one of the same confirmation.
+    cancels = [i for i in items if i.action == DraftAction.CANCEL]
+    books = [i for i in items if i.action == DraftAction.BOOK]
+    freed = _cancel(family, cancels, snap, confirmation, movements, audits, user=user, now=now)
+    if freed:
+        promote_waiting_list(snap, freed, now=now, actor=user)
+    new_bookings = _book(family, books, snap, confirmation, movements, audits, user=user, now=now)
+    Booking.objects.bulk_create(new_bookings)
+    Movement.objects.bulk_create(movements)
+    BookingAudit.objects.bulk_create(audits)
+    return movements
+
+
+def _movement(kind, booking, family, confirmation, *, outcome, user, now, reason="", position=None):
+    return Movement(
+        kind=kind, booking=booking, family=family, structure_id=family.structure_id, outcome=outcome,
+        waiting_position=position, reason=reason, confirmation=confirmation, created_by=user, created_at=now,
+    )  # fmt: skip
+
+
+def _cancel(family, items, snap, confirmation, movements, audits, *, user, now):
+    """Record the cancellations; returns the openings where a place was freed."""
+    cancelled, freed = [], set()
+    for item in items:
+        key = (item.child_id, item.activity_id, item.date)
+        existing = snap.bookings.get(key)
+        if existing is None:
+            continue  # nothing to cancel any more (already cancelled by another parent)
+        reason = rules.cancellation_refusal(
+            item.date, snap.rules[item.activity_id], now=now, closed_days=snap.closed_days
+        )
+        if reason:
+            movements.append(
+                _movement(MovementKind.CANCEL, existing, family, confirmation, outcome=BookingStatus.REFUSED,
+                          reason=reason, user=user, now=now)
+            )  # fmt: skip
+            continue
+        opening = snap.openings.get((item.activity_id, item.date))
+        if opening is not None:
+            counts = snap.counts.setdefault(opening.pk, [0, 0])
+            if existing.status == BookingStatus.ACCEPTED:
+                counts[0] -= 1
+                freed.add(opening.pk)
+            else:
+                counts[1] -= 1
+        audits.append(
+            BookingAudit(booking=existing, at=now, actor=user, source=AuditSource.FAMILY,
+                         from_status=existing.status, to_status=BookingStatus.CANCELLED)
+        )  # fmt: skip
+        existing.status = BookingStatus.CANCELLED
+        cancelled.append(existing.pk)
+        del snap.bookings[key]
+        movements.append(
+            _movement(MovementKind.CANCEL, existing, family, confirmation, outcome=BookingStatus.CANCELLED,
+                      user=user, now=now)
+        )  # fmt: skip
+    if cancelled:
+        Booking.objects.filter(pk__in=cancelled).update(status=BookingStatus.CANCELLED, updated_at=now)
+    return freed
+
+
+def _book(family, items, snap, confirmation, movements, audits, *, user, now):
+    """Judge each booking demande at this instant; returns the Booking rows to create."""
+    new_bookings = []
+    for item in items:
+        key = (item.child_id, item.activity_id, item.date)
+        if key in snap.bookings:
+            continue  # already booked (e.g. by the other parent): nothing to record twice
+        activity_rules = snap.rules[item.activity_id]
+        opening = snap.openings.get((item.activity_id, item.date))
+        reason = rules.booking_refusal(
+            item.date, activity_rules, now=now, is_open=opening is not None,
+            enrolled=snap.enrolled(item.child_id, item.activity_id, item.date), closed_days=snap.closed_days,
+        )  # fmt: skip
+        if reason is None and activity_rules.has_times:
+            reason = rules.check_times(activity_rules, item.arrival, item.departure)
+        status, position = BookingStatus.REFUSED, None
+        if reason is None:
+            counts = snap.counts.setdefault(opening.pk, [0, 0])
+            placed = rules.placement(snap.occupancy(opening))
+            if placed == rules.ACCEPTED:
+                status = BookingStatus.ACCEPTED
+                counts[0] += 1
+            elif placed == rules.WAITLISTED:
+                status = BookingStatus.WAITLISTED
+                counts[1] += 1
+                position = counts[1]
+            else:
+                reason = rules.FULL
+        booking = Booking(
+            child_id=item.child_id, activity_id=item.activity_id, date=item.date, status=status,
+            arrival=item.arrival, departure=item.departure, queued_at=now, reason=reason or "",
+        )  # fmt: skip
+        if status != BookingStatus.REFUSED:
+            snap.bookings[key] = booking
+        new_bookings.append(booking)
+        movements.append(
+            _movement(MovementKind.BOOK, booking, family, confirmation, outcome=status, reason=reason or "",
+                      position=position, user=user, now=now)
+        )  # fmt: skip
+        audits.append(
+            BookingAudit(booking=booking, at=now, actor=user, source=AuditSource.FAMILY, to_status=status,
+                         note=reason or "")
+        )  # fmt: skip
+    return new_bookings

@@ -1,0 +1,194 @@
+"""The family's draft (R5–R9): pending book/cancel marks kept on the server.
+
+Every operation re-derives the child and activity from the family and judges
+the day with the same rules as the confirmation; nothing from the browser is
+trusted at confirmation time (confirm.py re-checks everything again).
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from portail.booking import rules
+from portail.booking.errors import BookingError
+from portail.booking.models import Booking, BookingStatus, Draft, DraftAction, DraftItem
+from portail.booking.snapshot import load_snapshot
+from portail.lib.dates import short_day
+
+ALREADY_BOOKED = "Déjà réservé ce jour"
+
+
+def get_draft(family, account):
+    draft, _ = Draft.objects.get_or_create(family=family, account=account)
+    return draft
+
+
+def family_child(family, child_id):
+    child = family.children.filter(pk=child_id).select_related("family").first()
+    if child is None:
+        raise BookingError("Enfant inconnu pour cette famille")
+    return child
+
+
+def family_activity(family, activity_id):
+    activity = family.structure.activities.filter(pk=activity_id).first()
+    if activity is None:
+        raise BookingError("Activité inconnue dans cette structure")
+    return activity
+
+
+def _times(activity, arrival, departure):
+    """Validated times for a booking mark: required for an à horaires activity."""
+    if not activity.has_times:
+        return None, None
+    reason = rules.check_times(rules.ActivityRules.from_activity(activity), arrival, departure)
+    if reason:
+        raise BookingError(reason)
+    return arrival, departure
+
+
+def toggle_day(draft, child, activity, day, *, now, arrival=None, departure=None):
+    """Click on a day (R5d, R7b): mark it "à réserver" or "à annuler", or undo its mark.
+
+    Returns the new DayState. With times on an already-marked à horaires day,
+    the times are updated instead of undoing the mark.
+    """
+    snap = load_snapshot(draft.family.structure_id, [child.pk], [activity.pk], day, day, now, activities=[activity])
+    item = DraftItem.objects.filter(draft=draft, child=child, activity=activity, date=day).first()
+    if item is not None:
+        if item.action == DraftAction.BOOK and activity.has_times and arrival is not None:
+            item.arrival, item.departure = _times(activity, arrival, departure)
+            item.save(update_fields=["arrival", "departure"])
+            return snap.state(child.pk, activity.pk, day, mark=rules.Mark.BOOK)
+        item.delete()
+        return snap.state(child.pk, activity.pk, day)
+    state = snap.state(child.pk, activity.pk, day)
+    if state.bookable:
+        times = _times(activity, arrival, departure)
+        DraftItem.objects.create(
+            draft=draft, child=child, activity=activity, date=day, action=DraftAction.BOOK,
+            arrival=times[0], departure=times[1],
+        )  # fmt: skip
+        return snap.state(child.pk, activity.pk, day, mark=rules.Mark.BOOK)
+    if state.cancellable:
+        DraftItem.objects.create(draft=draft, child=child, activity=activity, date=day, action=DraftAction.CANCEL)
+        return snap.state(child.pk, activity.pk, day, mark=rules.Mark.CANCEL)
+    raise BookingError(state.reason or "Ce jour ne peut pas être modifié")
+
+
+@transaction.atomic
+def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=None):
+    """Quick tools (R5c): a week, a weekday of the month, or the whole month.
+
+    "If the first bookable day of the set is not booked, book every bookable day
+    of the set, otherwise cancel every cancellable one." Returns {date: Mark|None}.
+    """
+    days = sorted(set(days))
+    if not days:
+        return {}
+    snap = load_snapshot(
+        draft.family.structure_id, [child.pk], [activity.pk], days[0], days[-1], now, activities=[activity]
+    )
+    items = {i.date: i for i in DraftItem.objects.filter(draft=draft, child=child, activity=activity, date__in=days)}
+    states = [
+        (d, snap.state(child.pk, activity.pk, d, mark=rules.Mark(items[d].action) if d in items else None))
+        for d in days
+    ]
+    changes = rules.set_toggle(states)
+    booking_days = [d for d, mark in changes.items() if mark is rules.Mark.BOOK]
+    times = _times(activity, arrival, departure) if booking_days else (None, None)
+    DraftItem.objects.filter(draft=draft, child=child, activity=activity, date__in=list(changes)).delete()
+    DraftItem.objects.bulk_create(
+        DraftItem(
+            draft=draft, child=child, activity=activity, date=d, action=DraftAction(mark.value),
+            arrival=times[0] if mark is rules.Mark.BOOK else None,
+            departure=times[1] if mark is rules.Mark.BOOK else None,
+        )
+        for d, mark in changes.items()
+        if mark is not None
+    )  # fmt: skip
+    Draft.objects.filter(pk=draft.pk).update(updated_at=now)
+    return changes
+
+
+@dataclass(frozen=True)
+class NotCopied:
+    day: datetime.date
+    reason: str
+
+    def __str__(self):
+        return f"{short_day(self.day)} : {self.reason}"
+
+
+@transaction.atomic
+def copy_bookings(draft, source_child, source_activity, start, end, target_child, target_activity, *, now):
+    """R6: apply the source's bookings of a period (as they will be once the
+    draft applies) onto the target child/activity, as "à réserver" marks.
+
+    Returns (number of days copied, [NotCopied] with French reasons).
+    """
+    if start > end:
+        raise BookingError("La période est invalide : la fin précède le début")
+    if (source_child.pk, source_activity.pk) == (target_child.pk, target_activity.pk):
+        raise BookingError("Choisissez un autre enfant ou une autre activité que la source")
+    booked = {
+        b.date: (b.arrival, b.departure)
+        for b in Booking.objects.filter(
+            child=source_child, activity=source_activity, date__range=(start, end),
+            status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED],
+        )
+    }  # fmt: skip
+    for item in DraftItem.objects.filter(
+        draft=draft, child=source_child, activity=source_activity, date__range=(start, end)
+    ):
+        if item.action == DraftAction.BOOK:
+            booked[item.date] = (item.arrival, item.departure)
+        else:
+            booked.pop(item.date, None)
+    if not booked:
+        return 0, []
+
+    days = sorted(booked)
+    snap = load_snapshot(
+        draft.family.structure_id, [target_child.pk], [target_activity.pk], days[0], days[-1], now,
+        activities=[target_activity],
+    )  # fmt: skip
+    target_rules = snap.rules[target_activity.pk]
+    marked = set(
+        DraftItem.objects.filter(draft=draft, child=target_child, activity=target_activity, date__in=days).values_list(
+            "date", flat=True
+        )
+    )
+    to_create, not_copied = [], []
+    for day in days:
+        state = snap.state(target_child.pk, target_activity.pk, day)
+        if day in marked or state.booked:
+            not_copied.append(NotCopied(day, ALREADY_BOOKED))
+            continue
+        if not state.bookable:
+            not_copied.append(NotCopied(day, state.reason or rules.FULL))
+            continue
+        arrival, departure = booked[day] if target_activity.has_times else (None, None)
+        if target_activity.has_times:
+            reason = rules.check_times(target_rules, arrival, departure)
+            if reason:
+                not_copied.append(NotCopied(day, reason))
+                continue
+        to_create.append(
+            DraftItem(
+                draft=draft, child=target_child, activity=target_activity, date=day,
+                action=DraftAction.BOOK, arrival=arrival, departure=departure,
+            )
+        )  # fmt: skip
+    DraftItem.objects.bulk_create(to_create)
+    return len(to_create), not_copied
+
+
+def discard(draft):
+    """R5e/R9 "Annuler"/"Abandonner": forget every pending change."""
+    with transaction.atomic():
+        draft.items.all().delete()
+        draft.token = uuid.uuid4()
+        draft.save(update_fields=["token", "updated_at"])

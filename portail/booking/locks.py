@@ -1,0 +1,31 @@
+"""How the booking engine locks (read this before changing a confirmation).
+
+What a confirmation consumes is places of openings. It locks the Opening rows
+it touches, all at once, sorted by primary key, before it counts anything:
+two transactions touching overlapping openings queue behind each other and
+never deadlock (same order). The counts are taken after the lock, inside the
+same transaction, from the booking rows themselves.
+
+- PostgreSQL: SELECT … FOR UPDATE on those rows (the queryset is evaluated,
+  otherwise it would lock nothing).
+- SQLite: transactions begin IMMEDIATE (settings), which takes the database's
+  single write lock at BEGIN; FOR UPDATE is not needed and not supported.
+
+`LOCKS_ENABLED` exists only so that a test can show the race the lock prevents.
+"""
+
+from portail.structures.models import Opening
+
+LOCKS_ENABLED = True
+
+
+def lock_openings(opening_ids):
+    """Lock these openings (sorted by pk) for the rest of the transaction."""
+    if not LOCKS_ENABLED or not opening_ids:
+        return []
+    return list(
+        Opening.objects.select_for_update()
+        .filter(pk__in=sorted(opening_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

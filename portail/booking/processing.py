@@ -1,0 +1,86 @@
+"""The processing run of a structure ("transmission", N1).
+
+Every "Non transmis" movement is stamped with the run, in batches claimed by
+a conditional UPDATE (… WHERE run IS NULL), so a second worker, a rerun or a
+rerun after a crash never processes a movement twice. A run that crashed is
+resumed (same run row) before a new one starts. Each family with movements
+in the run gets one FamilyReport (unique per run and family): the data of its
+compte-rendu, sent by the notifications outbox.
+"""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from portail.booking.models import FamilyReport, Movement, MovementKind, ProcessingRun
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+
+# Test-only: called after each committed batch (a test raises here to simulate a crash).
+after_batch_hook = None
+
+
+def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_SIZE):
+    """Process every pending movement of `structure`; returns the finished run."""
+    now = now or timezone.now()
+    run = ProcessingRun.objects.filter(structure=structure, finished_at__isnull=True).order_by("started_at").first()
+    if run is None:
+        run = ProcessingRun.objects.create(structure=structure, started_at=now, started_by=started_by)
+    else:
+        log.warning("Reprise du traitement interrompu %s de %s", run.pk, structure)
+
+    while True:
+        ids = list(
+            Movement.objects.filter(structure=structure, run__isnull=True)
+            .order_by("id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            Movement.objects.filter(id__in=ids, run__isnull=True).update(run=run)
+        if after_batch_hook is not None:
+            after_batch_hook(run)
+
+    with transaction.atomic():
+        per_family = (
+            Movement.objects.filter(run=run)
+            .values("family_id")
+            .annotate(
+                new_bookings=Count("id", filter=Q(kind=MovementKind.BOOK)),
+                cancellations=Count("id", filter=Q(kind=MovementKind.CANCEL)),
+            )
+            .order_by()
+        )
+        FamilyReport.objects.bulk_create(
+            [
+                FamilyReport(run=run, family_id=row["family_id"], new_bookings=row["new_bookings"],
+                             cancellations=row["cancellations"], created_at=now)
+                for row in per_family
+            ],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )  # fmt: skip
+        run.movements_count = Movement.objects.filter(run=run).count()
+        run.families_count = FamilyReport.objects.filter(run=run).count()
+        run.finished_at = timezone.now()
+        run.save(update_fields=["movements_count", "families_count", "finished_at"])
+    log.info(
+        "Traitement %s de %s : %s mouvements, %s familles", run.pk, structure, run.movements_count, run.families_count
+    )
+    return run
+
+
+def is_due(structure, now):
+    """Whether the structure's nightly run is due: its time has come today and
+    no run has finished since."""
+    local = timezone.localtime(now)
+    due_at = timezone.make_aware(datetime.datetime.combine(local.date(), structure.processing_time))
+    if local < due_at:
+        return False
+    return not ProcessingRun.objects.filter(structure=structure, finished_at__gte=due_at).exists()

@@ -1,0 +1,84 @@
+"""Day states of a child for a month (R3, R5, R7): each enrolled activity's
+S-state per day and each day's T-state, draft marks included, in a fixed
+number of queries."""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from portail.booking import rules
+from portail.booking.models import DraftItem
+from portail.booking.snapshot import load_snapshot
+from portail.structures.models import Activity
+
+
+@dataclass(frozen=True)
+class ActivityMonth:
+    activity: Activity
+    days: dict  # date -> DayState
+
+
+@dataclass(frozen=True)
+class MonthStates:
+    child: object
+    first: datetime.date
+    last: datetime.date
+    activities: list  # [ActivityMonth], by name
+    t_states: dict  # date -> T
+
+    @property
+    def days(self):
+        return [self.first + datetime.timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+def month_bounds(year, month):
+    return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def draft_marks(draft, child_ids, start, end):
+    """(child id, activity id, date) -> DraftItem of the draft, for these children and dates."""
+    if draft is None or draft.pk is None:
+        return {}
+    items = DraftItem.objects.filter(draft=draft, child_id__in=list(child_ids), date__range=(start, end))
+    return {(i.child_id, i.activity_id, i.date): i for i in items}
+
+
+def enrolled_activities(child, start, end):
+    return (
+        Activity.objects.filter(
+            structure_id=child.family.structure_id,
+            enrolments__child=child,
+            enrolments__start_date__lte=end,
+            enrolments__end_date__gte=start,
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def month_states(child, year, month, *, now, draft=None, activity_id=None):
+    """S-states of every activity the child is enrolled in (or just `activity_id`)
+    and the T-state of every day of the month. `child` must come from the
+    logged-in family (family.children), never from a raw id."""
+    first, last = month_bounds(year, month)
+    activities = list(enrolled_activities(child, first, last))
+    if activity_id is not None:
+        activities = [a for a in activities if a.pk == activity_id]
+    snap = load_snapshot(
+        child.family.structure_id, [child.pk], [a.pk for a in activities], first, last, now, activities=activities
+    )
+    marks = draft_marks(draft, [child.pk], first, last)
+    months = []
+    by_day = {}
+    for activity in activities:
+        days = {}
+        day = first
+        while day <= last:
+            item = marks.get((child.pk, activity.pk, day))
+            state = snap.state(child.pk, activity.pk, day, mark=rules.Mark(item.action) if item else None)
+            days[day] = state
+            by_day.setdefault(day, []).append(state)
+            day += datetime.timedelta(days=1)
+        months.append(ActivityMonth(activity, days))
+    t_states = {day: rules.t_state(states) for day, states in by_day.items()}
+    return MonthStates(child=child, first=first, last=last, activities=months, t_states=t_states)

@@ -1,0 +1,74 @@
+"""Waiting lists (N3): when a place frees, the first waitlisted booking of
+that activity and day is accepted at once, in confirmation order, provided its
+family can still cancel that day; otherwise the next one is tried."""
+
+from django.db.models import Count
+
+from portail.booking import rules
+from portail.booking.models import (
+    AuditSource,
+    Booking,
+    BookingAudit,
+    BookingStatus,
+    Movement,
+    MovementKind,
+)
+
+# Called after every promotion with the promoted Movement (the notifications
+# app connects the waiting-list e-mail here).
+promotion_hooks = []
+
+
+def promote_waiting_list(snap, opening_ids, *, now, actor=None):
+    """Fill the free places of these (already locked) openings from their
+    waiting lists. `snap` holds the openings, rules and up-to-date counts.
+    Returns the promoted bookings."""
+    promoted = []
+    for opening_id in sorted(opening_ids):
+        opening = next((o for o in snap.openings.values() if o.pk == opening_id), None)
+        if opening is None or not opening.activity.is_limited:
+            continue
+        counts = snap.counts.setdefault(opening.pk, [0, 0])
+        free = opening.effective_capacity - counts[0]
+        if free <= 0 or counts[1] == 0:
+            continue
+        activity_rules = snap.rules[opening.activity_id]
+        if rules.cancellation_refusal(opening.date, activity_rules, now=now, closed_days=snap.closed_days):
+            continue  # nobody could cancel that day any more: a promotion would impose a place
+        queue = Booking.objects.filter(
+            activity_id=opening.activity_id, date=opening.date, status=BookingStatus.WAITLISTED
+        ).select_related("child__family")
+        for booking in queue.order_by("queued_at", "id")[:free]:
+            promoted.append(_promote(booking, now=now, actor=actor))
+            counts[0] += 1
+            counts[1] -= 1
+    return promoted
+
+
+def _promote(booking, *, now, actor):
+    Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.ACCEPTED, updated_at=now)
+    booking.status = BookingStatus.ACCEPTED
+    family = booking.child.family
+    movement = Movement.objects.create(
+        kind=MovementKind.PROMOTION, booking=booking, family=family, structure_id=family.structure_id,
+        outcome=BookingStatus.ACCEPTED, created_by=actor, created_at=now,
+    )  # fmt: skip
+    BookingAudit.objects.create(
+        booking=booking, at=now, actor=actor, source=AuditSource.PROMOTION,
+        from_status=BookingStatus.WAITLISTED, to_status=BookingStatus.ACCEPTED,
+        note="Place libérée : accepté depuis la liste d'attente",
+    )  # fmt: skip
+    for hook in promotion_hooks:
+        hook(movement)
+    return booking
+
+
+def waiting_counts(activity_id, date):
+    rows = (
+        Booking.objects.filter(
+            activity_id=activity_id, date=date, status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED]
+        )
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    return {r["status"]: r["n"] for r in rows}
