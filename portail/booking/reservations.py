@@ -1,0 +1,111 @@
+"""The family's reservations with the state it sees (R12, issue point
+"States and history"): "Non transmis" with its provisional outcome until the
+structure's processing run has seen the latest movement, then Acceptée,
+En liste d'attente (with position), Refusée or Annulée."""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+
+from portail.booking import rules
+from portail.booking.models import Booking, BookingStatus, Movement
+from portail.booking.snapshot import DEADLINE_HORIZON, with_waiting_position
+from portail.structures.calendar import days_between
+from portail.structures.models import ClosedPeriod
+
+NOT_TRANSMITTED_REMARK = (
+    "« Non transmis » ne signifie pas que votre demande n'est pas acceptée : elle n'a pas encore été "
+    "transmise. Elle le sera lors du traitement de la structure (la nuit prochaine) ; vous pourrez "
+    "ensuite consulter son état définitif."
+)
+FINAL_LABELS = {
+    BookingStatus.ACCEPTED: "Acceptée",
+    BookingStatus.WAITLISTED: "En liste d'attente",
+    BookingStatus.REFUSED: "Refusée",
+    BookingStatus.CANCELLED: "Annulée",
+}
+PROVISIONAL = {
+    BookingStatus.ACCEPTED: "place réservée",
+    BookingStatus.WAITLISTED: "liste d'attente",
+    BookingStatus.REFUSED: "refusée",
+    BookingStatus.CANCELLED: "annulée",
+}
+
+
+@dataclass(frozen=True)
+class ReservationLine:
+    booking: Booking
+    transmitted: bool
+    waiting_position: int | None
+    cancellable: bool
+    cancel_refusal: str | None
+
+    @property
+    def label(self):
+        status = self.booking.status
+        if not self.transmitted:
+            outcome = PROVISIONAL[status]
+            if self.waiting_position:
+                outcome += f", position {self.waiting_position}"
+            return f"Non transmis ({outcome})"
+        label = FINAL_LABELS[status]
+        if self.waiting_position:
+            label += f" (position {self.waiting_position})"
+        return label
+
+    @property
+    def remark(self):
+        if self.booking.status == BookingStatus.REFUSED and self.booking.reason:
+            return self.booking.reason
+        return NOT_TRANSMITTED_REMARK if not self.transmitted else ""
+
+
+def family_reservations(family, *, now, child_id=None, activity_id=None, start=None, end=None):
+    """The family's bookings (every state), filtered, in date order; four queries."""
+    bookings = Booking.objects.filter(child__family=family).select_related("child", "activity")
+    if child_id is not None:
+        bookings = bookings.filter(child_id=child_id)
+    if activity_id is not None:
+        bookings = bookings.filter(activity_id=activity_id)
+    if start is not None:
+        bookings = bookings.filter(date__gte=start)
+    if end is not None:
+        bookings = bookings.filter(date__lte=end)
+    pending = Movement.objects.filter(booking=OuterRef("pk"), run__isnull=True)
+    bookings = with_waiting_position(bookings.annotate(pending=Exists(pending))).order_by(
+        "date", "child__first_name", "activity__name", "id"
+    )
+    bookings = list(bookings)
+    closed = _closed_days(family.structure_id, bookings)
+    activity_rules = {}
+    lines = []
+    for booking in bookings:
+        if booking.activity_id not in activity_rules:
+            activity_rules[booking.activity_id] = rules.ActivityRules.from_activity(booking.activity)
+        refusal = None
+        if booking.is_active:
+            refusal = rules.cancellation_refusal(
+                booking.date, activity_rules[booking.activity_id], now=now, closed_days=closed
+            )
+        position = booking.earlier_in_queue + 1 if booking.status == BookingStatus.WAITLISTED else None
+        lines.append(
+            ReservationLine(
+                booking=booking,
+                transmitted=not booking.pending,
+                waiting_position=position,
+                cancellable=booking.is_active and refusal is None,
+                cancel_refusal=refusal,
+            )
+        )
+    return lines
+
+
+def _closed_days(structure_id, bookings):
+    if not bookings:
+        return frozenset()
+    first = min(b.date for b in bookings) - DEADLINE_HORIZON
+    last = max(b.date for b in bookings)
+    closed = set()
+    for period in ClosedPeriod.objects.filter(structure_id=structure_id, end_date__gte=first, start_date__lte=last):
+        closed.update(days_between(period.start_date, period.end_date))
+    return frozenset(closed)
