@@ -9,12 +9,23 @@ from django.urls import reverse
 from portail.accounts.models import Invitation
 
 
+class InvitationRefused(Exception):
+    pass
+
+
 def send_invitation(user, created_by=None):
     """Issue an invitation for `user` and e-mail its link once the transaction commits.
+
+    Only for an account that has no password yet: an invitation can never be
+    used to take over an account that a parent already uses.
 
     The e-mail goes through the outbox once the notifications issue lands; the
     token exists only in the e-mail, never in the database.
     """
+    if user.has_usable_password():
+        raise InvitationRefused("Ce compte a déjà un mot de passe.")
+    if not user.email:
+        raise InvitationRefused("Ce compte n'a pas d'adresse e-mail.")
     invitation, token = Invitation.issue(user, created_by=created_by)
     link = settings.SITE_URL + reverse("accounts:invitation", args=[token])
     families = list(user.families.select_related("structure"))

@@ -78,4 +78,10 @@ class Invitation(models.Model):
 
     @classmethod
     def find_usable(cls, token):
-        return cls.objects.usable().select_related("user").filter(token_hash=_hash_token(token)).first()
+        """The invitation of this token, if still usable. An invitation only
+        ever sets an account's first password: once the parent has chosen one,
+        a forgotten password goes through recovery, never through staff."""
+        invitation = cls.objects.usable().select_related("user").filter(token_hash=_hash_token(token)).first()
+        if invitation is None or invitation.user.has_usable_password() or not invitation.user.is_active:
+            return None
+        return invitation

@@ -85,7 +85,9 @@ def _confirm(draft, token, *, user, now):
     # Lock the draft row first: the same draft confirmed twice at once queues here.
     locked = type(draft).objects.select_for_update().filter(pk=draft.pk, token=token).first()
     if locked is None:
-        return ConfirmationResult(None, error=STALE)
+        # A double click that waited here for the first click to commit finds
+        # the token already confirmed: same answer as a replay, not "stale".
+        return _replay(token, draft.family_id) or ConfirmationResult(None, error=STALE)
     family = draft.family
     items = list(
         DraftItem.objects.filter(

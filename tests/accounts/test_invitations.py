@@ -17,6 +17,9 @@ NEW_PASSWORD = "Un-Nouveau-Mot-2026"
 
 
 def invite(user, django_capture_on_commit_callbacks):
+    if user.has_usable_password():
+        user.set_unusable_password()
+        user.save()
     with django_capture_on_commit_callbacks(execute=True):
         send_invitation(user)
     message = mail.outbox[-1]
@@ -114,3 +117,21 @@ def test_invitation_action_reports_accounts_without_email(client, world):
     )
     assert "Aucune adresse e-mail pour : martin" in page_text(response)
     assert not Invitation.objects.exists() and not mail.outbox
+
+
+def test_invitation_never_replaces_a_password_already_chosen(client, world, django_capture_on_commit_callbacks):
+    """Staff of another structure must not be able to take over a parent's account."""
+    from portail.accounts.invitations import InvitationRefused
+
+    with pytest.raises(InvitationRefused):
+        send_invitation(world.dupont)  # dupont already has a password
+    # an invitation issued before the parent chose a password stops working once one is chosen
+    world.martin.set_unusable_password()
+    world.martin.save()
+    _, first = invite(world.martin, django_capture_on_commit_callbacks)
+    _, second = invite(world.martin, django_capture_on_commit_callbacks)
+    assert choose(client, second).status_code == 302
+    world.martin.refresh_from_db()
+    assert choose(client, first, "Pirate-Mot-De-Passe-1").status_code == 404
+    world.martin.refresh_from_db()
+    assert world.martin.check_password(NEW_PASSWORD)
