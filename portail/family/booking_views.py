@@ -1,0 +1,323 @@
+"""The "Réserver" screens (R2–R10): calendar in both modes, quick tools,
+times, copy, recap, confirmation and its result. Views stay thin: every rule
+is decided by portail.booking."""
+
+import datetime
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from portail.booking import drafts
+from portail.booking.confirm import confirm_draft
+from portail.booking.errors import BookingError
+from portail.booking.models import Confirmation, DraftAction, MovementKind
+from portail.booking.states import enrolled_activities, month_bounds, month_states
+from portail.family import calendar
+from portail.family.access import current_family
+from portail.family.params import BadValue, own_activity, own_child, parse_date, parse_month, parse_time
+from portail.family.views import family_required
+from portail.lib.dates import MONTH_NAMES
+
+
+def _child_activities(child):
+    return list(enrolled_activities(child, datetime.date.min, datetime.date.max))
+
+
+def _period(activities):
+    return min(a.booking_period_start for a in activities), max(a.booking_period_end for a in activities)
+
+
+def _month_in_period(year_month, activities, today):
+    first, last = _period(activities)
+    if year_month is None:
+        day = min(max(today, first), last)
+        return day.year, day.month
+    year, month = year_month
+    start, end = month_bounds(year, month)
+    if end < first or start > last:
+        day = min(max(today, first), last)
+        return day.year, day.month
+    return year, month
+
+
+def _shift(year, month, delta):
+    month += delta
+    return year + (month - 1) // 12, (month - 1) % 12 + 1
+
+
+def reserve_url(child, activity=None, year_month=None):
+    params = {"enfant": child.pk}
+    if activity is not None:
+        params["activite"] = activity.pk
+    if year_month is not None:
+        params["mois"] = f"{year_month[0]:04d}-{year_month[1]:02d}"
+    return reverse("family:reserve") + "?" + urlencode(params)
+
+
+def calendar_context(request, family, child, activity, year_month, *, error=None, day=None):
+    now = timezone.now()
+    activities = _child_activities(child)
+    year, month = _month_in_period(year_month, [activity] if activity else activities, timezone.localdate())
+    draft = drafts.get_draft(family, request.user)
+    states = month_states(child, year, month, now=now, draft=draft, activity_id=activity.pk if activity else None)
+    first, last = _period([activity] if activity else activities)
+    prev_ym, next_ym = _shift(year, month, -1), _shift(year, month, 1)
+    has_prev = month_bounds(*prev_ym)[1] >= first
+    has_next = month_bounds(*next_ym)[0] <= last
+    return {
+        "child": child,
+        "children": list(family.children.order_by("first_name")),
+        "activity": activity,
+        "activities": activities,
+        "year": year,
+        "month": month,
+        "month_value": f"{year:04d}-{month:02d}",
+        "month_label": f"{MONTH_NAMES[month - 1].capitalize()} {year}",
+        "prev_month": f"{prev_ym[0]:04d}-{prev_ym[1]:02d}" if has_prev else None,
+        "next_month": f"{next_ym[0]:04d}-{next_ym[1]:02d}" if has_next else None,
+        "grid": calendar.month_grid(states, activity.pk if activity else None),
+        "weekdays": calendar.WEEKDAY_ABBR,
+        "legend": calendar.legend(activity.pk if activity else None),
+        "draft_count": draft.items.count(),
+        "time_choices": activity.time_choices() if activity and activity.has_times else [],
+        "error": error,
+        "day_panel": _day_panel(states, day) if day else None,
+    }
+
+
+def _day_panel(states, day):
+    return {
+        "day": day,
+        "rows": [
+            (a.activity, calendar.s_cell(day, a.days[day]), a.days[day]) for a in states.activities if day in a.days
+        ],
+    }
+
+
+@require_GET
+@family_required
+def reserve(request):
+    """R2: choose the child, then an activity or all; the month calendar."""
+    family = current_family(request)
+    children = list(family.children.order_by("first_name"))
+    if not children:
+        return render(request, "family/reserve_no_child.html")
+    if "enfant" not in request.GET:
+        if len(children) == 1:
+            return redirect(reserve_url(children[0]))
+        return render(request, "family/reserve_choose_child.html", {"children": children})
+    child = own_child(family, request.GET["enfant"])
+    if not _child_activities(child):
+        return render(request, "family/reserve_no_child.html", {"child": child})
+    activity = own_activity(family, child, request.GET["activite"]) if request.GET.get("activite") else None
+    try:
+        year_month = parse_month(request.GET["mois"]) if request.GET.get("mois") else None
+        day = parse_date(request.GET["jour"]) if request.GET.get("jour") else None
+    except BadValue as error:
+        return HttpResponseBadRequest(str(error))
+    context = calendar_context(request, family, child, activity, year_month, day=day)
+    return render(request, "family/reserve.html", context)
+
+
+def _answer(request, family, child, activity, year_month, *, error=None, day=None):
+    """htmx gets the calendar (and day panel) back; without JS, back to the page."""
+    if request.htmx:
+        context = calendar_context(request, family, child, activity, year_month, error=error, day=day)
+        return render(request, "family/_calendar.html", context)
+    if error:
+        messages.error(request, error)
+    url = reserve_url(child, activity, year_month)
+    return redirect(url + (f"&jour={day.isoformat()}" if day else ""))
+
+
+def _posted_target(request, family):
+    child = own_child(family, request.POST.get("enfant"))
+    activity = own_activity(family, child, request.POST.get("activite")) if request.POST.get("activite") else None
+    year_month = parse_month(request.POST["mois"]) if request.POST.get("mois") else None
+    return child, activity, year_month
+
+
+@require_POST
+@family_required
+def toggle_day(request):
+    """R5d / R7b / R7c: mark a day "à réserver" / "à annuler", or undo it."""
+    family = current_family(request)
+    try:
+        child, shown_activity, year_month = _posted_target(request, family)
+        activity = own_activity(family, child, request.POST.get("activite_jour") or request.POST.get("activite"))
+        day = parse_date(request.POST.get("date"))
+        arrival = parse_time(request.POST.get("arrivee"), "Heure d'arrivée")
+        departure = parse_time(request.POST.get("depart"), "Heure de départ")
+    except BadValue as error:
+        return HttpResponseBadRequest(str(error))
+    panel_day = day if request.POST.get("panneau") else None
+    draft = drafts.get_draft(family, request.user)
+    try:
+        drafts.toggle_day(draft, child, activity, day, now=timezone.now(), arrival=arrival, departure=departure)
+    except BookingError as error:
+        return _answer(
+            request, family, child, shown_activity, year_month or (day.year, day.month), error=str(error), day=panel_day
+        )
+    return _answer(request, family, child, shown_activity, year_month or (day.year, day.month), day=panel_day)
+
+
+@require_POST
+@family_required
+def toggle_set(request):
+    """R5c: the week arrow, the weekday arrow and the month icon."""
+    family = current_family(request)
+    try:
+        child, activity, year_month = _posted_target(request, family)
+        if activity is None or year_month is None:
+            raise BadValue("Choisissez une activité et un mois.")
+        first, last = month_bounds(*year_month)
+        kind = request.POST.get("outil")
+        if kind == "semaine":
+            monday = parse_date(request.POST.get("debut"), "Semaine")
+            days = [monday + datetime.timedelta(days=n) for n in range(7)]
+        elif kind == "jour-semaine":
+            weekday = int(request.POST.get("jour_semaine", "x"))
+            if not 0 <= weekday <= 6:
+                raise ValueError
+            days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+            days = [d for d in days if d.weekday() == weekday]
+        elif kind == "mois":
+            days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+        else:
+            raise BadValue("Outil inconnu.")
+        days = [d for d in days if first <= d <= last]
+        arrival = parse_time(request.POST.get("arrivee"), "Heure d'arrivée")
+        departure = parse_time(request.POST.get("depart"), "Heure de départ")
+    except (BadValue, ValueError) as error:
+        return HttpResponseBadRequest(str(error) if isinstance(error, BadValue) else "Jour de la semaine invalide.")
+    draft = drafts.get_draft(family, request.user)
+    error = None
+    if activity.has_times and (arrival is None or departure is None):
+        error = "Choisissez des horaires par défaut pour utiliser les outils rapides."
+    else:
+        try:
+            drafts.toggle_set(draft, child, activity, days, now=timezone.now(), arrival=arrival, departure=departure)
+        except BookingError as exc:
+            error = str(exc)
+    return _answer(request, family, child, activity, year_month, error=error)
+
+
+@require_GET
+@family_required
+def day_panel(request):
+    """R7b: the list of one day's activities with their S-state (all-activities mode)."""
+    family = current_family(request)
+    child = own_child(family, request.GET.get("enfant"))
+    try:
+        day = parse_date(request.GET.get("date"))
+    except BadValue as error:
+        return HttpResponseBadRequest(str(error))
+    return _answer(request, family, child, None, (day.year, day.month), day=day)
+
+
+@require_POST
+@family_required
+def discard(request):
+    """R5e "Annuler" and R9 "Abandonner": forget the whole draft."""
+    family = current_family(request)
+    drafts.discard(drafts.get_draft(family, request.user))
+    messages.success(request, "Vos demandes non confirmées ont été abandonnées.")
+    back = request.POST.get("enfant")
+    if back:
+        child = own_child(family, back)
+        return redirect(reserve_url(child))
+    return redirect("family:reserve")
+
+
+@family_required
+def copy(request):
+    """R6: "Recopier des réservations" from a source child/activity/period onto the target."""
+    family = current_family(request)
+    source = request.POST if request.method == "POST" else request.GET
+    target_child = own_child(family, source.get("enfant"))
+    target_activity = own_activity(family, target_child, source.get("activite"))
+    children = list(family.children.order_by("first_name"))
+    context = {
+        "child": target_child, "activity": target_activity, "children": children,
+        "source_activities": list(family.structure.activities.filter(enrolments__child__family=family).distinct().order_by("name")),
+        "values": source, "month_value": source.get("mois", ""),
+    }  # fmt: skip
+    if request.method == "POST":
+        try:
+            source_child = own_child(family, source.get("source_enfant"))
+            source_activity = own_activity(family, source_child, source.get("source_activite"))
+            start = parse_date(source.get("du"), "Date de début")
+            end = parse_date(source.get("au"), "Date de fin")
+            copied, not_copied = drafts.copy_bookings(
+                drafts.get_draft(family, request.user), source_child, source_activity, start, end,
+                target_child, target_activity, now=timezone.now(),
+            )  # fmt: skip
+        except (BadValue, BookingError, Http404) as error:
+            context["error"] = str(error) if not isinstance(error, Http404) else "Enfant ou activité source invalide."
+        else:
+            context.update(done=True, copied=copied, not_copied=not_copied)
+    return render(request, "family/copy.html", context)
+
+
+@require_GET
+@family_required
+def recap(request):
+    """R9: the two tables of the draft, with Confirmer / Modifier / Abandonner."""
+    family = current_family(request)
+    draft = drafts.get_draft(family, request.user)
+    items = list(
+        draft.items.select_related("child", "activity").order_by("date", "child__first_name", "activity__name")
+    )
+    return render(
+        request,
+        "family/recap.html",
+        {
+            "draft": draft,
+            "bookings": [i for i in items if i.action == DraftAction.BOOK],
+            "cancellations": [i for i in items if i.action == DraftAction.CANCEL],
+            "back_child": items[0].child if items else None,
+        },
+    )
+
+
+@require_POST
+@family_required
+def confirm(request):
+    """R10: confirm the draft whose token the recap page carried."""
+    family = current_family(request)
+    draft = drafts.get_draft(family, request.user)
+    result = confirm_draft(draft, request.POST.get("jeton", ""), user=request.user)
+    if result.error:
+        messages.error(request, result.error)
+        return redirect("family:recap")
+    return redirect("family:result", pk=result.confirmation.pk)
+
+
+@require_GET
+@family_required
+def result(request, pk):
+    """R10: what was recorded, with a remark for each waitlisted or refused demande."""
+    family = current_family(request)
+    confirmation = Confirmation.objects.filter(pk=pk, family=family).first()
+    if confirmation is None:
+        raise Http404
+    movements = list(
+        confirmation.movements.select_related("booking__child", "booking__activity").order_by(
+            "booking__date", "booking__child__first_name", "id"
+        )
+    )
+    return render(
+        request,
+        "family/result.html",
+        {
+            "confirmation": confirmation,
+            "movements": movements,
+            "book_kind": MovementKind.BOOK,
+            "has_email": bool(request.user.email),
+        },
+    )

@@ -1,0 +1,196 @@
+"""The "Réserver" screens through HTTP (R2–R12): htmx partials, no-JS
+fallback, tampered ids, recap, confirmation, result, Mes réservations."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from portail.booking.models import Booking, BookingStatus, DraftItem, Movement
+from tests import factories as f
+from tests.helpers import page_text
+
+NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
+DAY = datetime.date(2026, 12, 7)
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def parent(client, world):
+    client.force_login(world.dupont)
+    client.post(reverse("family:switch_structure"), {"family": world.family_a.pk})
+    return client
+
+
+def toggle(client, world, day=DAY, activity=None, **extra):
+    activity = activity or world.aps_a
+    data = {"enfant": world.paolo.pk, "activite": activity.pk, "mois": "2026-12", "date": day.isoformat(), **extra}
+    return client.post(reverse("family:toggle_day"), data, **HTMX)
+
+
+def test_reserve_asks_for_the_child_first(parent, world):
+    html = page_text(parent.get(reverse("family:reserve")))
+    assert "Pour quel enfant" in html and "Paolo" in html and "Amalia" in html
+
+
+def test_calendar_of_one_activity_shows_states_and_places(parent, world):
+    response = parent.get(
+        reverse("family:reserve"), {"enfant": world.paolo.pk, "activite": world.aps_a.pk, "mois": "2026-12"}
+    )
+    html = page_text(response)
+    assert response.status_code == 200
+    assert "Décembre 2026" in html and "10 places restantes" in html
+    assert 'data-date="2026-12-07" data-state="S2"' in html
+    assert "Légende" in html and "Mes réservations" in html
+
+
+def test_toggle_with_htmx_returns_the_calendar_with_the_mark(parent, world):
+    response = toggle(parent, world)
+    html = page_text(response)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="calendar"')
+    assert 'data-date="2026-12-07" data-state="book"' in html
+    assert DraftItem.objects.get().date == DAY
+    toggle(parent, world)  # click again: undo
+    assert not DraftItem.objects.exists()
+
+
+def test_toggle_without_javascript_redirects_back(parent, world):
+    data = {"enfant": world.paolo.pk, "activite": world.aps_a.pk, "mois": "2026-12", "date": DAY.isoformat()}
+    response = parent.post(reverse("family:toggle_day"), data)
+    assert response.status_code == 302 and "mois=2026-12" in response["Location"]
+    assert DraftItem.objects.count() == 1
+
+
+def test_closed_day_gives_a_french_message_and_writes_nothing(parent, world):
+    html = page_text(toggle(parent, world, day=datetime.date(2026, 12, 8)))
+    assert "Activité non ouverte ce jour" in html
+    assert not DraftItem.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("enfant", "999999"), ("enfant", "abc"), ("activite", "999999"), ("activite", "x")],
+)
+def test_tampered_ids_are_404(parent, world, field, value):
+    data = {"enfant": world.paolo.pk, "activite": world.aps_a.pk, "date": DAY.isoformat(), field: value}
+    assert parent.post(reverse("family:toggle_day"), data, **HTMX).status_code == 404
+    assert not DraftItem.objects.exists()
+
+
+def test_another_familys_child_is_404(parent, world):
+    data = {"enfant": world.leo.pk, "activite": world.aps_a.pk, "date": DAY.isoformat()}
+    assert parent.post(reverse("family:toggle_day"), data, **HTMX).status_code == 404
+    assert parent.get(reverse("family:reserve"), {"enfant": world.leo.pk}).status_code == 404
+
+
+def test_other_structures_activity_is_404(parent, world):
+    assert toggle(parent, world, activity=world.alsh_b).status_code == 404
+
+
+@pytest.mark.parametrize("value", ["2026-13-01", "demain", ""])
+def test_malformed_date_is_400_in_french(parent, world, value):
+    response = toggle(parent, world, date=value)
+    assert response.status_code == 400 and "Date invalide" in page_text(response)
+
+
+def test_state_changes_refuse_get(parent, world):
+    for name in ("toggle_day", "toggle_set", "confirm", "discard", "cancel"):
+        assert parent.get(reverse(f"family:{name}")).status_code == 405
+
+
+def test_week_tool_books_the_bookable_days_of_the_week(parent, world):
+    for day in (8, 10, 11):
+        f.OpeningFactory(activity=world.aps_a, date=datetime.date(2026, 12, day))
+    data = {
+        "enfant": world.paolo.pk,
+        "activite": world.aps_a.pk,
+        "mois": "2026-12",
+        "outil": "semaine",
+        "debut": "2026-12-07",
+    }
+    parent.post(reverse("family:toggle_set"), data, **HTMX)
+    assert sorted(DraftItem.objects.values_list("date__day", flat=True)) == [7, 8, 10, 11]
+    parent.post(reverse("family:toggle_set"), data, **HTMX)
+    assert not DraftItem.objects.exists()
+
+
+def test_recap_confirm_result_and_reservations(parent, world):
+    toggle(parent, world)
+    recap = page_text(parent.get(reverse("family:recap")))
+    assert "Réservations demandées" in recap and "lun. 07/12" in recap and "Confirmer" in recap
+    token = DraftItem.objects.get().draft.token
+    response = parent.post(reverse("family:confirm"), {"jeton": token})
+    assert response.status_code == 302
+    result = page_text(parent.get(response["Location"]))
+    assert "Place réservée" in result and "Non transmis" in result
+    again = parent.post(reverse("family:confirm"), {"jeton": token})  # back button + resubmit
+    assert again["Location"] == response["Location"]
+    assert Booking.objects.count() == 1 and Movement.objects.count() == 1
+    mine = page_text(parent.get(reverse("family:reservations")))
+    assert "Non transmis (place réservée)" in mine and "lun. 07/12" in mine
+
+
+def test_result_of_another_family_is_404(parent, client, world, password):
+    toggle(parent, world)
+    token = DraftItem.objects.get().draft.token
+    location = parent.post(reverse("family:confirm"), {"jeton": token})["Location"]
+    client.force_login(world.martin)
+    assert client.get(location).status_code == 404
+
+
+def test_abandon_empties_the_draft(parent, world):
+    toggle(parent, world)
+    parent.post(reverse("family:discard"))
+    assert not DraftItem.objects.exists()
+
+
+def test_cancel_a_waiting_list_place_goes_through_the_recap(parent, world):
+    world.aps_a.capacity, world.aps_a.waiting_list_capacity = 0, 2
+    world.aps_a.is_limited = True
+    world.aps_a.save()
+    toggle(parent, world)
+    parent.post(reverse("family:confirm"), {"jeton": DraftItem.objects.get().draft.token})
+    booking = Booking.objects.get()
+    assert booking.status == BookingStatus.WAITLISTED
+    html = page_text(parent.get(reverse("family:reservations")))
+    assert "Annuler la place en liste d'attente" in html and "position 1" in html
+    response = parent.post(reverse("family:cancel"), {"reservation": booking.pk})
+    assert response["Location"] == reverse("family:recap")
+    assert "Annulations demandées" in page_text(parent.get(reverse("family:recap")))
+    parent.post(reverse("family:confirm"), {"jeton": DraftItem.objects.get().draft.token})
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED
+
+
+def test_cancel_another_familys_booking_is_404(parent, world):
+    f.EnrolmentFactory(child=world.leo, activity=world.aps_a)
+    other = Booking.objects.create(child=world.leo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
+    assert parent.post(reverse("family:cancel"), {"reservation": other.pk}).status_code == 404
+    assert not DraftItem.objects.exists()
+
+
+def test_all_activities_mode_day_panel(parent, world):
+    response = parent.get(reverse("family:day_panel"), {"enfant": world.paolo.pk, "date": DAY.isoformat()}, **HTMX)
+    html = page_text(response)
+    assert "Activités du lundi 7 décembre 2026" in html and "APS MATIN" in html
+
+
+def test_copy_lists_days_not_imported(parent, world):
+    f.EnrolmentFactory(child=world.amalia, activity=world.aps_a)
+    toggle(parent, world)
+    parent.post(reverse("family:confirm"), {"jeton": DraftItem.objects.get().draft.token})
+    f.EnrolmentFactory(child=world.amalia, activity=world.cantine_a)
+    response = parent.post(
+        reverse("family:copy"),
+        {"enfant": world.amalia.pk, "activite": world.cantine_a.pk, "source_enfant": world.paolo.pk,
+         "source_activite": world.aps_a.pk, "du": "2026-12-01", "au": "2026-12-31"},
+    )  # fmt: skip
+    html = page_text(response)
+    assert "Réservations non importées" in html and "lun. 07/12" in html and "Activité non ouverte ce jour" in html
