@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "portail.structures",
     "portail.booking",
     "portail.family",
+    "portail.notifications",
 ]
 
 MIDDLEWARE = [

@@ -61,6 +61,9 @@ class Invitation(models.Model):
         verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
 
+    def __str__(self):
+        return f"Invitation de {self.user} ({self.created_at:%d/%m/%Y})"
+
     @classmethod
     def issue(cls, user, created_by=None):
         """Create an invitation and return it with its clear token (never stored)."""

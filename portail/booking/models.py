@@ -230,7 +230,6 @@ class FamilyReport(models.Model):
     new_bookings = models.PositiveIntegerField(default=0)
     cancellations = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "family"], name="one_report_per_run_family")]

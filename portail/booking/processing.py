@@ -24,6 +24,10 @@ BATCH_SIZE = 5000
 # Test-only: called after each committed batch (a test raises here to simulate a crash).
 after_batch_hook = None
 
+# Called with the run inside its final transaction (the notifications app
+# queues the comptes-rendus there, so reports and e-mails commit together).
+run_finished_hooks = []
+
 
 def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_SIZE):
     """Process every pending movement of `structure`; returns the finished run."""
@@ -68,6 +72,8 @@ def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_S
         )  # fmt: skip
         run.movements_count = Movement.objects.filter(run=run).count()
         run.families_count = FamilyReport.objects.filter(run=run).count()
+        for hook in run_finished_hooks:
+            hook(run)
         run.finished_at = timezone.now()
         run.save(update_fields=["movements_count", "families_count", "finished_at"])
     log.info(

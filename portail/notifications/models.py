@@ -1,0 +1,41 @@
+"""The e-mail outbox (N4): every e-mail is a row first, written in the same
+transaction as what caused it, then sent by the worker with retries."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", _("À envoyer")
+    SENT = "sent", _("Envoyé")
+    FAILED = "failed", _("En échec")
+
+
+class OutboxEmail(models.Model):
+    kind = models.CharField(_("type"), max_length=30)
+    to = models.EmailField(_("destinataire"))
+    subject = models.CharField(_("objet"), max_length=255)
+    body_text = models.TextField(_("texte"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("structure"),
+    )  # fmt: skip
+    # Makes queuing idempotent: the same report or notice is never queued twice.
+    dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    status = models.CharField(_("état"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    next_attempt_at = models.DateTimeField(_("prochaine tentative"), default=timezone.now)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-mail")
+        verbose_name_plural = _("e-mails (boîte d'envoi)")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self):
+        return f"{self.subject} → {self.to}"

@@ -1,0 +1,155 @@
+"""E-mails caused by the booking engine: the compte-rendu of a processing run
+(N2, in the manual's format) and the waiting-list promotion notice (N3, D3).
+Both are queued in the outbox inside the engine's own transaction."""
+
+import hashlib
+from collections import defaultdict
+
+from django.conf import settings
+from django.urls import reverse
+
+from portail.booking import rules
+from portail.booking.models import BookingStatus, FamilyReport, MovementKind
+from portail.booking.snapshot import DEADLINE_HORIZON
+from portail.lib.dates import short_day
+from portail.notifications.models import OutboxEmail
+from portail.notifications.outbox import render_email
+from portail.structures.calendar import days_between
+from portail.structures.models import ClosedPeriod, Family
+
+WAITLISTED = "RESERVATIONS MISES EN LISTE D'ATTENTE"
+ACCEPTED = "RESERVATIONS ACCEPTEES"
+CANCELLED = "RESERVATIONS ANNULEES"
+
+
+def _key(*parts):
+    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
+def family_emails(family_ids):
+    """family id -> sorted distinct e-mail addresses of its active accounts."""
+    emails = defaultdict(set)
+    rows = (
+        Family.accounts.through.objects.filter(family_id__in=family_ids, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("family_id", "user__email")
+    )
+    for family_id, email in rows:
+        emails[family_id].add(email.lower())
+    return {family_id: sorted(found) for family_id, found in emails.items()}
+
+
+def report_sections(movements):
+    """The manual's three sections, each [(activity, [(child, [dates])])], from
+    one family's movements of a run, judged by each booking's state now."""
+    sections = {WAITLISTED: defaultdict(lambda: defaultdict(set)), ACCEPTED: defaultdict(lambda: defaultdict(set)),
+                CANCELLED: defaultdict(lambda: defaultdict(set))}  # fmt: skip
+    for m in movements:
+        booking = m.booking
+        if m.kind == MovementKind.CANCEL:
+            if m.outcome == BookingStatus.CANCELLED:
+                target = CANCELLED
+            else:
+                continue
+        elif booking.status == BookingStatus.ACCEPTED:
+            target = ACCEPTED
+        elif booking.status == BookingStatus.WAITLISTED and m.kind == MovementKind.BOOK:
+            target = WAITLISTED
+        else:
+            continue  # refused demandes are shown at confirmation; cancelled since: in ANNULEES
+        child = f"{booking.child.last_name.upper()} {booking.child.first_name}"
+        sections[target][booking.activity.name][child].add(booking.date)
+    result = []
+    for title in (WAITLISTED, ACCEPTED, CANCELLED):
+        by_activity = sections[title]
+        if not by_activity:
+            continue
+        activities = [
+            (name, [(child, ", ".join(short_day(d) for d in sorted(days))) for child, days in sorted(children.items())])
+            for name, children in sorted(by_activity.items())
+        ]
+        result.append((title, activities))
+    return result
+
+
+def report_context(family, structure, movements):
+    new = sum(1 for m in movements if m.kind == MovementKind.BOOK)
+    cancellations = sum(1 for m in movements if m.kind == MovementKind.CANCEL)
+    return {
+        "family": family,
+        "structure": structure,
+        "total": len(movements),
+        "new": new,
+        "cancellations": cancellations,
+        "sections": report_sections(movements),
+        "site_url": settings.SITE_URL + reverse("family:reservations"),
+    }
+
+
+def queue_run_reports(run):
+    """One compte-rendu per family with movements and an e-mail address, per run
+    (called inside the run's final transaction; safe to call again)."""
+    reports = {r.family_id: r for r in FamilyReport.objects.filter(run=run).select_related("family")}
+    emails = (
+        family_emails(list(reports))
+        if len(reports) < 20000
+        else family_emails(Family.objects.filter(reports__run=run).values("pk"))
+    )
+    by_family = defaultdict(list)
+    movements = run.movements.select_related("booking__child", "booking__activity").order_by("family_id", "id")
+    for m in movements.iterator(chunk_size=5000):
+        if m.family_id in emails:
+            by_family[m.family_id].append(m)
+    rows = []
+    for family_id, family_movements in by_family.items():
+        family = reports[family_id].family
+        subject, text, html = render_email(
+            "notifications/email/report", report_context(family, run.structure, family_movements)
+        )
+        for email in emails[family_id]:
+            rows.append(
+                OutboxEmail(
+                    kind="compte-rendu", to=email, subject=subject, body_text=text, body_html=html,
+                    structure=run.structure, dedupe_key=_key("report", run.pk, family_id, email),
+                )
+            )  # fmt: skip
+    OutboxEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
+
+
+def queue_promotion_notice(movement):
+    """A waitlisted booking got a place: tell the family at once (N3, D3)."""
+    booking = movement.booking
+    family = movement.family
+    emails = family_emails([family.pk]).get(family.pk, [])
+    if not emails:
+        return 0
+    horizon = booking.date - DEADLINE_HORIZON
+    closed = set()
+    for first, last in ClosedPeriod.objects.filter(
+        structure_id=family.structure_id, end_date__gte=horizon, start_date__lte=booking.date
+    ).values_list("start_date", "end_date"):
+        closed.update(days_between(first, last))
+    activity_rules = rules.ActivityRules.from_activity(booking.activity)
+    deadline = rules.last_moment(booking.date, activity_rules.cancellation, closed)
+    context = {
+        "family": family,
+        "structure": family.structure,
+        "child": booking.child,
+        "activity": booking.activity,
+        "day": short_day(booking.date),
+        "deadline": f"{short_day(deadline.date())} à {deadline:%H:%M}",
+        "site_url": settings.SITE_URL + reverse("family:reservations"),
+    }
+    subject, text, html = render_email("notifications/email/promotion", context)
+    OutboxEmail.objects.bulk_create(
+        [
+            OutboxEmail(
+                kind="liste-attente", to=email, subject=subject, body_text=text, body_html=html,
+                structure=family.structure, dedupe_key=_key("promotion", movement.pk, email),
+            )
+            for email in emails
+        ],
+        ignore_conflicts=True,
+    )  # fmt: skip
+    return len(emails)
