@@ -236,3 +236,36 @@ class FamilyReport(models.Model):
 
     def __str__(self):
         return f"Compte-rendu {self.family} ({self.run})"
+
+
+class Consumption(models.Model):
+    """What a child actually attended ("consommation", H1), recorded by staff
+    (back office now, the roll call later)."""
+
+    child = models.ForeignKey(
+        "structures.Child", on_delete=models.CASCADE, related_name="consumptions", verbose_name=_("enfant")
+    )
+    activity = models.ForeignKey(
+        "structures.Activity", on_delete=models.CASCADE, related_name="consumptions", verbose_name=_("activité")
+    )
+    date = models.DateField(_("jour"))
+    present = models.BooleanField(_("présent"), default=True)
+    arrival = models.TimeField(_("arrivée"), null=True, blank=True)
+    departure = models.TimeField(_("départ"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("saisi par"),
+    )  # fmt: skip
+    recorded_at = models.DateTimeField(_("saisi le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consommation")
+        verbose_name_plural = _("consommations")
+        ordering = ["date", "activity", "child"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "activity", "date"], name="one_consumption_per_child_activity_day")
+        ]
+        indexes = [models.Index(fields=["child", "date"], name="consumption_child_date")]
+
+    def __str__(self):
+        return f"{self.child} — {self.activity} — {self.date:%d/%m/%Y}"

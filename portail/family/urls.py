@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.family import booking_views, reservation_views, views
+from portail.family import booking_views, history_views, reservation_views, views
 
 app_name = "family"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("reserver/resultat/<int:pk>/", booking_views.result, name="result"),
     path("mes-reservations/", reservation_views.reservations, name="reservations"),
     path("mes-reservations/annuler/", reservation_views.cancel, name="cancel"),
+    path("historiques/", history_views.history_page, name="history"),
 ]

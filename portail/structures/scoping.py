@@ -24,6 +24,8 @@ SCOPE_PATHS = {
     "booking.bookingaudit": ("booking__activity__structure", False),
     "booking.confirmation": ("family__structure", False),
     "booking.familyreport": ("family__structure", False),
+    "booking.consumption": ("activity__structure", False),
+    "notifications.outboxemail": ("structure", False),
     "accounts.user": ("families__structure", True),
     "accounts.invitation": ("user__families__structure", True),
 }
