@@ -153,3 +153,30 @@ def queue_promotion_notice(movement):
         ignore_conflicts=True,
     )  # fmt: skip
     return len(emails)
+
+
+def queue_closure_notice(booking, reason):
+    """An activity day was closed by the structure: tell the family at once."""
+    family = booking.child.family
+    emails = family_emails([family.pk]).get(family.pk, [])
+    context = {
+        "family": family,
+        "structure": family.structure,
+        "child": booking.child,
+        "activity": booking.activity,
+        "day": short_day(booking.date),
+        "reason": reason,
+        "site_url": settings.SITE_URL + reverse("family:reservations"),
+    }
+    subject, text, html = render_email("notifications/email/closure", context)
+    OutboxEmail.objects.bulk_create(
+        [
+            OutboxEmail(
+                kind="fermeture", to=email, subject=subject, body_text=text, body_html=html,
+                structure=family.structure, dedupe_key=_key("closure", booking.pk, email),
+            )
+            for email in emails
+        ],
+        ignore_conflicts=True,
+    )  # fmt: skip
+    return len(emails)
