@@ -9,7 +9,7 @@ from portail.accounts.invitations import send_invitation
 from portail.accounts.models import Invitation, User
 from portail.structures.admin_base import ScopedAdminMixin, ScopedModelAdmin
 from portail.structures.models import Family, Structure
-from portail.structures.scoping import scope_queryset
+from portail.structures.scoping import scope_queryset, staff_structure_ids
 
 
 class AccountCreationForm(forms.ModelForm):
@@ -62,6 +62,29 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
     search_fields = ["username", "last_name", "first_name", "email"]
     actions = ["send_invitations"]
     readonly_fields = ["last_login", "date_joined"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        # Staff and administrator accounts are the site administrator's, even
+        # one also linked to a family: its e-mail, password or an invitation
+        # would open another structure's back office.
+        return queryset.filter(is_staff=False, is_superuser=False)
+
+    def _shared_beyond_scope(self, request, obj):
+        """Whether `obj` also opens a family of a structure this staff member does not manage."""
+        ids = staff_structure_ids(request.user)
+        return obj is not None and ids is not None and obj.families.exclude(structure__in=ids).exists()
+
+    def has_change_permission(self, request, obj=None):
+        # Read-only when shared with another structure's family: a new e-mail
+        # (then an invitation) or password would let this staff member log in
+        # as the parent and see that other structure's family.
+        return super().has_change_permission(request, obj) and not self._shared_beyond_scope(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._shared_beyond_scope(request, obj)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

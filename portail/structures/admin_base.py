@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db import models
 
-from portail.structures.scoping import SCOPE_PATHS, is_structure_staff, scope_queryset, staff_structure_ids
+from portail.structures.scoping import SCOPE_PATHS, in_scope, is_structure_staff, scope_queryset, staff_structure_ids
 
 
 def _scoped_choices(queryset, request):
@@ -72,6 +72,12 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 class ScopedTabularInline(ScopedAdminMixin, admin.TabularInline):
     extra = 0
+
+    def _allowed(self, request, obj=None):
+        # An inline's `obj` is its parent object, not one of its rows: look the
+        # parent up in its own scope (matching its id against the rows' ids
+        # denied or granted at random).
+        return super()._allowed(request) and (obj is None or in_scope(obj, request.user))
 
 
 class StructureListFilter(admin.SimpleListFilter):
