@@ -126,8 +126,9 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
     @admin.action(description=_("Envoyer une invitation (lien pour choisir le mot de passe)"))
     def send_invitations(self, request, queryset):
         without_email = [u.username for u in queryset if not u.email]
+        with_password = [u.username for u in queryset.exclude(email="") if u.has_usable_password()]
         sent = 0
-        for user in queryset.exclude(email=""):
+        for user in queryset.exclude(email="").exclude(username__in=with_password):
             send_invitation(user, created_by=request.user)
             sent += 1
         if sent:
@@ -136,6 +137,12 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
             messages.error(
                 request, _("Aucune adresse e-mail pour : %s. Renseignez-la puis réessayez.") % ", ".join(without_email)
             )
+        if with_password:
+            messages.warning(
+                request,
+                _("Ces comptes ont déjà un mot de passe, aucune invitation envoyée : %s. "
+                  "Un parent qui l'a oublié utilise « Mot de passe oublié ? Le retrouver ».") % ", ".join(with_password),
+            )  # fmt: skip
 
 
 @admin.register(Invitation)

@@ -269,3 +269,9 @@ class Consumption(models.Model):
 
     def __str__(self):
         return f"{self.child} — {self.activity} — {self.date:%d/%m/%Y}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.child_id and self.activity_id and self.child.family.structure_id != self.activity.structure_id:
+            raise ValidationError(_("L'enfant et l'activité doivent appartenir à la même structure."))

@@ -12,8 +12,17 @@ class EmailStatus(models.TextChoices):
     FAILED = "failed", _("En échec")
 
 
+class EmailKind(models.TextChoices):
+    REPORT = "compte-rendu", _("Compte-rendu")
+    PROMOTION = "liste-attente", _("Place attribuée (liste d'attente)")
+    CLOSURE = "fermeture", _("Fermeture d'une activité")
+    RECOVERY = "recuperation", _("Mot de passe oublié")
+    INVITATION = "invitation", _("Invitation")
+    TEST = "test", _("Test")
+
+
 class OutboxEmail(models.Model):
-    kind = models.CharField(_("type"), max_length=30)
+    kind = models.CharField(_("type"), max_length=30, choices=EmailKind.choices)
     to = models.EmailField(_("destinataire"))
     subject = models.CharField(_("objet"), max_length=255)
     body_text = models.TextField(_("texte"))

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +39,19 @@ class StructureAdmin(ScopedModelAdmin):
     list_display = ["name", "email", "phone"]
     search_fields = ["name"]
     filter_horizontal = ["staff"]
+    actions = ["start_processing_run"]
+
+    @admin.action(description=_("Lancer le traitement des demandes maintenant"))
+    def start_processing_run(self, request, queryset):
+        from portail.booking.processing import process_requests
+
+        for structure in queryset:
+            run = process_requests(structure, started_by=request.user)
+            messages.success(
+                request,
+                _("%(structure)s : %(movements)d mouvements traités, %(families)d familles.")
+                % {"structure": structure, "movements": run.movements_count, "families": run.families_count},
+            )
 
     def get_fields(self, request, obj=None):
         fields = ["name", "email", "phone", "address", "processing_time"]
@@ -138,6 +151,37 @@ class OpeningAdmin(ScopedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("activity")
+
+    def save_model(self, request, obj, form, change):
+        """Through the engine: places raised, or a day opened again, go to the waiting list at once (N3)."""
+        from portail.booking.staff_actions import save_opening
+
+        promoted = save_opening(obj, actor=request.user)
+        if promoted:
+            messages.info(request, _("%d réservation(s) acceptée(s) depuis la liste d'attente.") % len(promoted))
+
+    def _has_bookings(self, opening):
+        from portail.booking.models import ACTIVE_STATUSES, Booking
+
+        return Booking.objects.filter(
+            activity_id=opening.activity_id, date=opening.date, status__in=ACTIVE_STATUSES
+        ).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        # A day with bookings is closed from "Gestion" (the families are told), never silently deleted.
+        if obj is not None and self._has_bookings(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        kept = [o for o in queryset if self._has_bookings(o)]
+        if kept:
+            messages.error(
+                request,
+                _("Jours avec des réservations non supprimés (utilisez « Fermer le jour » dans Gestion) : %s")
+                % ", ".join(f"{o.activity} {o.date:%d/%m/%Y}" for o in kept),
+            )
+        queryset.exclude(pk__in=[o.pk for o in kept]).delete()
 
 
 @admin.register(Enrolment)

@@ -135,3 +135,15 @@ def test_invitation_never_replaces_a_password_already_chosen(client, world, djan
     assert choose(client, first, "Pirate-Mot-De-Passe-1").status_code == 404
     world.martin.refresh_from_db()
     assert world.martin.check_password(NEW_PASSWORD)
+
+
+def test_invitation_action_skips_accounts_with_a_password(client, world):
+    client.force_login(world.staff_a)
+    response = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "send_invitations", "_selected_action": [world.martin.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "ont déjà un mot de passe" in page_text(response)
+    assert not Invitation.objects.exists() and not mail.outbox

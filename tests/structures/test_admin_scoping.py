@@ -32,13 +32,23 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from portail.accounts.models import Invitation
-from portail.booking.models import ProcessingRun
+from portail.booking.admin import ReadOnlyMixin
+from portail.booking.models import (
+    Booking,
+    BookingAudit,
+    BookingStatus,
+    Consumption,
+    Movement,
+    MovementKind,
+    ProcessingRun,
+)
+from portail.notifications.models import OutboxEmail
 from portail.structures.admin_base import ScopedAdminMixin, StructureListFilter
 from portail.structures.models import Opening
 from tests import factories as f
 from tests.helpers import page_text
 
-OUR_APPS = ("accounts", "structures", "booking")
+OUR_APPS = ("accounts", "structures", "booking", "notifications")
 ADMINS = {
     model._meta.label_lower: model_admin
     for model, model_admin in admin.site._registry.items()
@@ -62,6 +72,10 @@ TWINS = {
     "booking.processingrun": ("run_a", "run_b"),
     "accounts.user": ("martin", "bernard"),  # each a parent in one structure only
     "accounts.invitation": ("invitation_a", "invitation_b"),
+    "booking.booking": ("booking_a", "booking_b"),
+    "booking.movement": ("movement_a", "movement_b"),
+    "booking.consumption": ("consumption_a", "consumption_b"),
+    "notifications.outboxemail": ("email_a", "email_b"),
 }
 
 # model label -> (a search term finding A's object, one finding B's). Twins
@@ -77,6 +91,10 @@ SEARCH_TERMS = {
     "structures.closedperiod": ("Noël", "estivale"),
     "structures.infomessage": ("CarteVille", "Pinsons"),
     "accounts.user": ("martin", "bernard"),
+    "booking.booking": ("Paolo", "Paolo"),
+    "booking.movement": ("DUPONT", "DUPONT"),
+    "booking.consumption": ("Paolo", "Paolo"),
+    "notifications.outboxemail": ("carteville.example", "pinsons.example"),
 }
 SEARCHABLE = [label for label in LABELS if ADMINS[label].search_fields]
 
@@ -127,6 +145,24 @@ def scoped(world):
     w.invitation_b, _ = Invitation.issue(w.bernard, created_by=w.staff_b)
     w.run_a = ProcessingRun.objects.create(structure=w.a)
     w.run_b = ProcessingRun.objects.create(structure=w.b)
+    for side, child, activity, opening, family in (
+        ("a", w.paolo, w.aps_a, w.opening_a, w.family_a),
+        ("b", w.paolo_b, w.alsh_b, w.opening_b, w.family_b),
+    ):
+        booking = Booking.objects.create(
+            child=child, activity=activity, date=opening.date, status=BookingStatus.ACCEPTED
+        )
+        setattr(w, f"booking_{side}", booking)
+        BookingAudit.objects.create(booking=booking, source="family", to_status=BookingStatus.ACCEPTED)
+        setattr(w, f"movement_{side}", Movement.objects.create(
+            kind=MovementKind.BOOK, booking=booking, family=family, structure=family.structure,
+            outcome=BookingStatus.ACCEPTED,
+        ))  # fmt: skip
+        setattr(w, f"consumption_{side}", Consumption.objects.create(child=child, activity=activity, date=opening.date))
+        domain = "carteville.example" if side == "a" else "pinsons.example"
+        setattr(w, f"email_{side}", OutboxEmail.objects.create(
+            kind="test", to=f"parent@{domain}", subject=f"Compte-rendu {domain}", body_text="…", structure=family.structure,
+        ))  # fmt: skip
     return w
 
 
@@ -282,13 +318,21 @@ TAMPERED_VALUES = {
     "username": "pirate",
     "capacity": "99",
     "end_date": "2027-06-30",
+    "arrival": "09:15",
 }
+
+
+# Read-only admins (bookings change only through the engine) render no field:
+# the POST then tries to change what they show.
+READ_ONLY_TAMPERING = {"status": "cancelled", "date": "2027-06-30", "outcome": "cancelled"}
 
 
 def tampered(payload):
     for key, value in TAMPERED_VALUES.items():
         if key in payload:
             return {**payload, key: value}
+    if all("-" in key for key in payload):  # only inline formset keys: nothing editable
+        return {**payload, **READ_ONLY_TAMPERING}
     raise AssertionError(f"No field to change in {sorted(payload)}: extend TAMPERED_VALUES.")
 
 
@@ -503,9 +547,13 @@ def test_inlines_of_own_object_are_editable(staff, side, label):
     inlines = response.context["inline_admin_formsets"]
     assert inlines
     for inline in inlines:
-        assert inline.has_view_permission and inline.has_change_permission and inline.has_add_permission, (
-            inline.formset.prefix
-        )
+        if isinstance(inline.opts, ReadOnlyMixin):
+            # The audit trail is shown, never edited, even by its own structure.
+            assert inline.has_view_permission and not inline.has_change_permission, inline.formset.prefix
+        else:
+            assert inline.has_view_permission and inline.has_change_permission and inline.has_add_permission, (
+                inline.formset.prefix
+            )
         assert inline.formset.forms, f"{inline.formset.prefix}: existing rows missing"
 
 
@@ -530,11 +578,28 @@ def test_bulk_actions_do_act_on_own_objects(staff, side, label):
     """Control for the test above: the same POST does something on one's own object."""
     url = admin_url(label, "changelist")
     # Deleting last, so that the other actions still have their object.
+    own = side.own(label)
     for name in sorted(ADMINS[label].get_actions(model_request(side.staff)), key=lambda n: (n == "delete_selected", n)):
         before = snapshot()
-        data = {"action": name, "_selected_action": [side.own(label).pk], "post": "yes", "index": "0"}
+        data = {"action": name, "_selected_action": [own.pk], "post": "yes", "index": "0"}
         fetch(staff, url, data)
-        assert snapshot() != before, f"action {name} did nothing"
+        if name == "delete_selected" and has_bookings(own):
+            # Confirmed bookings are never lost through a delete (a day is closed in "Gestion").
+            assert type(own)._default_manager.filter(pk=own.pk).exists(), f"{label} with bookings was deleted"
+            assert snapshot() == before
+        else:
+            assert snapshot() != before, f"action {name} did nothing"
+
+
+def has_bookings(obj):
+    lookups = {
+        "structures.family": lambda o: {"child__family": o},
+        "structures.child": lambda o: {"child": o},
+        "structures.activity": lambda o: {"activity": o},
+        "structures.opening": lambda o: {"activity_id": o.activity_id, "date": o.date},
+    }
+    lookup = lookups.get(obj._meta.label_lower)
+    return lookup is not None and Booking.objects.filter(**lookup(obj)).exists()
 
 
 # --- autocomplete ---------------------------------------------------------------------------
@@ -659,6 +724,17 @@ ADD_CASES = {
     "structures.infomessage": lambda s: (
         {"structure": s.structure.pk, "title": "Nouveau", "text": "Texte", "visible_from": "", "visible_until": ""},
         [{"structure": s.other_structure.pk}],
+    ),
+    "booking.consumption": lambda s: (
+        {
+            "child": s.own("structures.child").pk,
+            "activity": s.own("structures.activity").pk,
+            "date": "2027-01-05",
+            "present": "on",
+            "arrival": "",
+            "departure": "",
+        },
+        [{"child": s.other("structures.child").pk}, {"activity": s.other("structures.activity").pk}],
     ),
     "accounts.user": lambda s: (
         {
