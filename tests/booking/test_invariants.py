@@ -1,0 +1,409 @@
+"""Invariants of places and waiting lists under random sequences of family
+demandes and staff capacity changes (R5d, R10, N3, D3, D5).
+
+Several families (one with two parent accounts, so two drafts of the same
+family race) click days of one limited activity open on three days, confirm
+now or later (a stale draft is re-checked at confirmation), and staff change
+an opening's capacity (through portail.booking.staff_actions.change_capacity:
+lock, snapshot, promotion). After every step:
+
+- accepted ≤ capacity and waitlisted ≤ waiting-list capacity per opening.
+  Decision: a capacity lowered below the accepted count is the only excess
+  allowed; nobody is removed, and no new acceptance happens on that opening
+  while it stays over capacity;
+- nobody waits while a place they could take is free: if the cancellation
+  délai still allows it and accepted < capacity, the waiting list is empty;
+  where that délai has passed, nobody is promoted (nor can cancel);
+- promotions take the waiting list from its head (FIFO), and a newcomer is
+  never accepted ahead of someone already waiting (while promotions apply);
+- waiting-list order is confirmation order (queued_at, id) and the positions
+  the snapshot shows are 1..n in that order;
+- at most one active booking per child, activity and day (and the database
+  constraint refuses a second one).
+"""
+
+import datetime
+import os
+
+import hypothesis
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
+
+from portail.booking import drafts, rules
+from portail.booking.confirm import confirm_draft
+from portail.booking.errors import BookingError
+from portail.booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingAudit,
+    BookingStatus,
+    Confirmation,
+    Draft,
+    DraftItem,
+    Movement,
+    MovementKind,
+)
+from portail.booking.snapshot import load_snapshot
+from portail.booking.staff_actions import change_capacity
+from portail.structures.models import Opening
+from tests import factories as f
+
+DAYS = [datetime.date(2026, 12, 7), datetime.date(2026, 12, 8), datetime.date(2026, 12, 9)]  # Mon–Wed
+# Well before every délai: everything can be booked and cancelled.
+EARLY = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=rules.PARIS)
+# Cancellation délai (D-2 at 10:00) passed for DAYS[0] only; booking (D-0 at 10:00) still open everywhere.
+LATE = datetime.datetime(2026, 12, 5, 12, 0, tzinfo=rules.PARIS)
+
+
+@pytest.fixture
+def scene(world):
+    """APS MATIN of A open on DAYS; four families, five children, five parent accounts."""
+    activity = world.aps_a
+    activity.booking_deadline_days = 0
+    activity.cancellation_deadline_days = 2
+    activity.save()
+    openings = [world.opening_a] + [f.OpeningFactory(activity=activity, date=day) for day in DAYS[1:]]
+    for child in (world.amalia, world.leo):
+        f.EnrolmentFactory(child=child, activity=activity)
+    parents = [(world.family_a, world.dupont), (world.family_a, world.dupont2), (world.martin_a, world.martin)]
+    children = [world.paolo, world.amalia, world.leo]
+    for n in range(2):
+        account = f.UserFactory(username=f"parent{n}")
+        family = f.FamilyFactory(structure=world.a, accounts=[account])
+        child = f.ChildFactory(family=family)
+        f.EnrolmentFactory(child=child, activity=activity)
+        parents.append((family, account))
+        children.append(child)
+    return world, activity, openings, parents, children
+
+
+def reset(openings, capacities, waiting):
+    """Each example starts from no booking at all (the test's database is shared by its examples)."""
+    BookingAudit.objects.all().delete()
+    Movement.objects.all().delete()
+    Booking.objects.all().delete()
+    Confirmation.objects.all().delete()
+    DraftItem.objects.all().delete()
+    Draft.objects.all().delete()
+    for opening, capacity, wl in zip(openings, capacities, waiting, strict=True):
+        Opening.objects.filter(pk=opening.pk).update(capacity=capacity, waiting_list_capacity=wl)
+
+
+def queue_key(booking):
+    return (booking.queued_at, booking.pk)
+
+
+def event(label):
+    """Count how many examples reach a situation (shown by --hypothesis-show-statistics)."""
+    if currently_in_test_context():
+        hypothesis.event(label)
+
+
+def observe(activity, openings):
+    """Per opening: its capacities, the accepted ids and the waiting list in (queued_at, id) order."""
+    active = sorted(Booking.objects.filter(activity=activity, status__in=ACTIVE_STATUSES), key=queue_key)
+    seen = {}
+    for opening in Opening.objects.filter(pk__in=[o.pk for o in openings]).select_related("activity"):
+        day = [b for b in active if b.date == opening.date]
+        seen[opening.date] = {
+            "capacity": opening.effective_capacity,
+            "wl_capacity": opening.effective_waiting_list_capacity,
+            "accepted": {b.pk for b in day if b.status == BookingStatus.ACCEPTED},
+            "waiting": [b for b in day if b.status == BookingStatus.WAITLISTED],
+        }
+    return seen
+
+
+def check(world, activity, openings, children, before, now, locked_days, step_start_movement):
+    after = observe(activity, openings)
+
+    duplicates = (
+        Booking.objects.filter(status__in=ACTIVE_STATUSES)
+        .values("child", "activity", "date")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    assert not duplicates.exists()
+
+    snap = load_snapshot(world.a.pk, [c.pk for c in children], [activity.pk], DAYS[0], DAYS[-1], now)
+    new_movements = list(Movement.objects.filter(pk__gt=step_start_movement).select_related("booking", "confirmation"))
+    for m in new_movements:
+        if m.kind == MovementKind.BOOK:
+            # A demande queues at the instant its confirmation was made.
+            assert m.booking.queued_at == m.confirmation.confirmed_at
+
+    for day in DAYS:
+        prev, cur = before[day], after[day]
+        accepted, waiting = cur["accepted"], cur["waiting"]
+        waiting_ids = [b.pk for b in waiting]
+        newly_accepted = accepted - prev["accepted"]
+
+        # Places and waiting-list places.
+        assert len(waiting) <= cur["wl_capacity"], day
+        if len(accepted) > cur["capacity"]:
+            # Only a capacity lowered below the bookings explains this: no new acceptance then.
+            assert not newly_accepted, day
+
+        # Promotions come from the head of the waiting list, in order.
+        prev_waiting_ids = [b.pk for b in prev["waiting"]]
+        still_active = [pk for pk in prev_waiting_ids if pk in accepted or pk in waiting_ids]
+        promoted = [pk for pk in still_active if pk in accepted]
+        assert promoted == still_active[: len(promoted)], day
+        promotions = [m for m in new_movements if m.kind == MovementKind.PROMOTION and m.booking.date == day]
+        assert sorted(m.booking_id for m in promotions) == sorted(promoted), day
+        if promoted:
+            event("promotion")
+        if waiting:
+            event("someone waiting")
+        if len(prev["accepted"] - accepted) and prev["waiting"]:
+            event("accepted cancelled with a queue")
+        if len(accepted) > cur["capacity"]:
+            event("capacity lowered below the accepted bookings")
+        if waiting and len(accepted) < cur["capacity"]:
+            event("waiting while a place is free (cancellation délai passed)")
+
+        # Positions shown are 1..n in confirmation order.
+        assert [snap.bookings[(b.child_id, activity.pk, day)].pk for b in waiting] == waiting_ids
+        positions = [snap.state(b.child_id, activity.pk, day).waiting_position for b in waiting]
+        assert positions == list(range(1, len(waiting) + 1)), day
+        for m in new_movements:
+            if m.kind == MovementKind.BOOK and m.outcome == BookingStatus.WAITLISTED and m.booking.date == day:
+                assert m.waiting_position == waiting_ids.index(m.booking_id) + 1, day
+
+        if day in locked_days:
+            # Cancellation délai passed: nobody can cancel, nobody is promoted.
+            assert not promoted, day
+            assert prev["accepted"] <= accepted, day
+            assert set(prev_waiting_ids) <= set(waiting_ids), day
+        else:
+            # Nobody waits while a place they could take is free.
+            if len(accepted) < cur["capacity"]:
+                assert not waiting, day
+            # A newcomer is never accepted ahead of someone already waiting.
+            direct = newly_accepted - set(promoted)
+            if direct:
+                assert not any(pk in waiting_ids for pk in prev_waiting_ids), day
+
+        # The S-state every child sees agrees with the bookings.
+        places_left = max(cur["capacity"] - len(accepted), 0)
+        for child in children:
+            state = snap.state(child.pk, activity.pk, day)
+            booking = snap.bookings.get((child.pk, activity.pk, day))
+            assert state.places_left == places_left
+            if booking is None:
+                if len(accepted) < cur["capacity"]:
+                    expected = rules.S.FREE
+                elif len(waiting) < cur["wl_capacity"]:
+                    expected = rules.S.WAITLIST_OPEN
+                else:
+                    expected = rules.S.FULL
+            elif booking.status == BookingStatus.ACCEPTED:
+                expected = rules.S.BOOKED_LOCKED if day in locked_days else rules.S.BOOKED
+            else:
+                expected = rules.S.WAITLISTED_LOCKED if day in locked_days else rules.S.WAITLISTED
+            assert state.state is expected, (child, day, state)
+    return after
+
+
+capacity = st.sampled_from([1, 0, 2, 3])
+waiting_capacity = st.sampled_from([1, 2, 0])
+# Days drawn unevenly so that places and waiting lists fill up within a short sequence.
+day_index = st.sampled_from([0, 0, 0, 1, 1, 2])
+parent_index = st.integers(0, 1)  # which parent account of the child's family, when it has two
+confirm_at_once = st.sampled_from(
+    [True, True, True, False]
+)  # False: the draft waits and is re-checked when confirmed later
+index = st.integers(0, 4)
+# A parent books a day for one of the children not booked (nor marked) that day.
+book = st.tuples(st.just("book"), day_index, index, parent_index, confirm_at_once)
+operation = st.one_of(
+    book,
+    book,
+    # A parent clicks a booked day of that day's n-th active booking (so, cancels it): accepted first.
+    st.tuples(st.just("cancel"), day_index, index, parent_index, confirm_at_once),
+    # The same, aimed at an accepted booking of a day whose waiting list is not empty.
+    st.tuples(st.just("free_a_place"), index, parent_index, confirm_at_once),
+    # A parent clicks any day of any child (a book, a cancel, or undoing a mark of the draft).
+    st.tuples(st.just("click"), index, day_index, parent_index, confirm_at_once),
+    # A parent confirms the draft, whatever it holds by now.
+    st.tuples(st.just("confirm"), index),
+    # Staff set a day's capacity, or add places to a day whose waiting list is not empty.
+    st.tuples(st.just("capacity"), day_index, capacity),
+    st.tuples(st.just("add_places"), index, st.integers(1, 2)),
+)
+
+
+def click(parent, child, activity, day, now, confirm):
+    family, account = parent
+    draft = drafts.get_draft(family, account)
+    items = DraftItem.objects.count()
+    try:
+        drafts.toggle_day(draft, child, activity, day, now=now)
+    except BookingError as error:
+        # Only a full day or a booking past its cancellation délai is not clickable here.
+        assert str(error) == rules.FULL or str(error).startswith("Hors délai d'annulation")
+        assert DraftItem.objects.count() == items
+    if confirm:
+        confirm_parent(parent, now)
+
+
+def confirm_parent(parent, now):
+    family, account = parent
+    draft = drafts.get_draft(family, account)
+    result = confirm_draft(draft, draft.token, user=account, now=now)
+    assert result.error is None and not result.replayed
+    if result.refused:
+        event("refused at confirmation")
+    if len(result.movements) > 1:
+        event("confirmation of several demandes")
+    for movement in result.refused:
+        assert movement.reason == rules.FULL or movement.reason.startswith("Hors délai d'annulation")
+
+
+def run_scenario(scene, capacities, waiting, operations, start):
+    world, activity, openings, parents, children = scene
+    # The parent accounts of each child: both DUPONT parents for Paolo and Amalia.
+    parents_of = [parents[:2], parents[:2], [parents[2]], [parents[3]], [parents[4]]]
+    reset(openings, capacities, waiting)
+    locked_days = {day for day in DAYS if rules.cancellation_refusal(
+        day, rules.ActivityRules.from_activity(activity), now=start, closed_days=frozenset()
+    )}  # fmt: skip
+    before = observe(activity, openings)
+    for step, op in enumerate(operations):
+        now = start + datetime.timedelta(minutes=step)
+        last_movement = Movement.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        queued = [day for day in DAYS if before[day]["waiting"]]
+        if op[0] in ("capacity", "add_places"):
+            if op[0] == "capacity":
+                day, value = DAYS[op[1]], op[2]
+            elif queued:
+                day = queued[op[1] % len(queued)]
+                value = Opening.objects.get(activity=activity, date=day).capacity + op[2]
+            else:
+                day = None
+            if day is not None:
+                opening = Opening.objects.select_related("activity").get(activity=activity, date=day)
+                change_capacity(
+                    opening, capacity=value, waiting_list_capacity=opening.waiting_list_capacity,
+                    actor=world.staff_a, now=now,
+                )  # fmt: skip
+        elif op[0] == "click":
+            _, c, d, p, at_once = op
+            choices = parents_of[c]
+            click(choices[p % len(choices)], children[c], activity, DAYS[d], now, at_once)
+        elif op[0] == "book":
+            _, d, n, p, at_once = op
+            busy = set(
+                Booking.objects.filter(date=DAYS[d], status__in=ACTIVE_STATUSES).values_list("child_id", flat=True)
+            ) | set(DraftItem.objects.filter(date=DAYS[d]).values_list("child_id", flat=True))
+            free = [c for c, child in enumerate(children) if child.pk not in busy]
+            if free:
+                c = free[n % len(free)]
+                choices = parents_of[c]
+                click(choices[p % len(choices)], children[c], activity, DAYS[d], now, at_once)
+        elif op[0] in ("cancel", "free_a_place"):
+            if op[0] == "cancel":
+                _, d, n, p, at_once = op
+                day = DAYS[d]
+            else:
+                _, n, p, at_once = op
+                day = queued[n % len(queued)] if queued else None
+            active = Booking.objects.filter(date=day, status__in=ACTIVE_STATUSES).order_by("status", "pk")
+            if op[0] == "free_a_place":
+                active = active.filter(status=BookingStatus.ACCEPTED)
+            active = list(active)
+            if active:
+                booking = active[n % len(active)]
+                c = next(i for i, child in enumerate(children) if child.pk == booking.child_id)
+                choices = parents_of[c]
+                click(choices[p % len(choices)], children[c], activity, booking.date, now, at_once)
+        else:
+            confirm_parent(parents[op[1]], now)
+        before = check(world, activity, openings, children, before, now, locked_days, last_movement)
+
+
+# 30 random sequences per run keep the suite fast; INVARIANT_EXAMPLES=500 explores much further.
+EXAMPLES = int(os.environ.get("INVARIANT_EXAMPLES", "30"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    start=st.sampled_from([EARLY, LATE]),
+    capacities=st.lists(capacity, min_size=3, max_size=3),
+    waiting=st.lists(waiting_capacity, min_size=3, max_size=3),
+    # Bookings first, so that places and waiting lists are taken before anything else happens.
+    bookings=st.lists(book, min_size=3, max_size=6),
+    operations=st.lists(operation, min_size=2, max_size=7),
+)
+# Always run: a cancellation and a capacity raise promote in order, then a capacity
+# lowered below the bookings (a newcomer waits, a cancellation promotes nobody).
+@example(
+    start=EARLY, capacities=[1, 1, 1], waiting=[2, 2, 2], bookings=[("book", 0, 0, 0, True)] * 3,
+    operations=[
+        ("cancel", 0, 0, 0, True), ("capacity", 0, 3), ("capacity", 0, 1), ("book", 0, 0, 0, True),
+        ("cancel", 0, 0, 0, True),
+    ],
+)  # fmt: skip
+# Cancellation délai passed on DAYS[0]: no cancel, no promotion; a newcomer takes a raised place.
+@example(
+    start=LATE, capacities=[1, 1, 1], waiting=[2, 2, 2], bookings=[("book", 0, 0, 0, True)] * 3,
+    operations=[("cancel", 0, 0, 0, True), ("capacity", 0, 3), ("book", 0, 0, 0, True)],
+)  # fmt: skip
+# Stale drafts: both DUPONT parents book then cancel Paolo; Léo's draft confirmed once the day is full.
+@example(
+    start=EARLY, capacities=[1, 1, 1], waiting=[1, 1, 1], bookings=[],
+    operations=[
+        ("click", 2, 0, 0, False), ("click", 0, 0, 0, False), ("click", 0, 0, 1, True), ("confirm", 0),
+        ("book", 0, 0, 0, True), ("confirm", 2), ("click", 0, 0, 0, False), ("click", 0, 0, 1, False),
+        ("confirm", 0), ("confirm", 1),
+    ],
+)  # fmt: skip
+def test_places_and_waiting_lists_hold(scene, start, capacities, waiting, bookings, operations):
+    """EARLY: every day can still be cancelled. LATE: DAYS[0] is past its
+    cancellation délai (still bookable), so nobody is promoted there."""
+    run_scenario(scene, capacities, waiting, bookings + operations, start)
+
+
+def test_capacity_raised_after_cancellation_delai_promotes_nobody(scene):
+    """The example the random test must be able to find, written out."""
+    world, activity, openings, parents, children = scene
+    reset(openings, [1, 1, 1], [2, 2, 2])
+    for (family, account), child in ((parents[0], world.paolo), (parents[2], world.leo)):
+        draft = drafts.get_draft(family, account)
+        drafts.toggle_day(draft, child, activity, DAYS[0], now=LATE)
+        confirm_draft(draft, draft.token, user=account, now=LATE)
+    leo = Booking.objects.get(child=world.leo)
+    assert leo.status == BookingStatus.WAITLISTED
+    opening = Opening.objects.select_related("activity").get(pk=openings[0].pk)
+    assert change_capacity(opening, capacity=2, waiting_list_capacity=2, actor=world.staff_a, now=LATE) == []
+    leo.refresh_from_db()
+    assert leo.status == BookingStatus.WAITLISTED
+    assert not Movement.objects.filter(kind=MovementKind.PROMOTION).exists()
+    # Before that délai the same change promotes at once (N3, D3).
+    reset(openings, [1, 1, 1], [2, 2, 2])
+    for (family, account), child in ((parents[0], world.paolo), (parents[2], world.leo)):
+        draft = drafts.get_draft(family, account)
+        drafts.toggle_day(draft, child, activity, DAYS[0], now=EARLY)
+        confirm_draft(draft, draft.token, user=account, now=EARLY)
+    opening = Opening.objects.select_related("activity").get(pk=openings[0].pk)
+    promoted = change_capacity(opening, capacity=2, waiting_list_capacity=2, actor=world.staff_a, now=EARLY)
+    assert [b.child_id for b in promoted] == [world.leo.pk]
+
+
+def test_database_refuses_a_second_active_booking(world):
+    day = world.opening_a.date
+    Booking.objects.create(child=world.paolo, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
+    for status in (BookingStatus.ACCEPTED, BookingStatus.WAITLISTED):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Booking.objects.create(child=world.paolo, activity=world.aps_a, date=day, status=status)
+    # Refused and cancelled traces are not active: any number of them may coexist.
+    for status in (BookingStatus.REFUSED, BookingStatus.REFUSED, BookingStatus.CANCELLED, BookingStatus.CANCELLED):
+        Booking.objects.create(child=world.paolo, activity=world.aps_a, date=day, status=status)
+    # Another day, activity or child is another booking.
+    Booking.objects.create(child=world.amalia, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
+    Booking.objects.create(child=world.paolo, activity=world.cantine_a, date=day, status=BookingStatus.ACCEPTED)
+    assert Booking.objects.filter(child=world.paolo, status__in=ACTIVE_STATUSES).count() == 2
