@@ -2,6 +2,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from portail.accounts.models import User
+from portail.accounts.recovery import ANSWER_MIN_LENGTH, normalise_answer, set_security_question
+
 
 class LoginForm(AuthenticationForm):
     """A1: identifiant and mot de passe, with the manual's words."""
@@ -18,3 +21,118 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("Identifiant ou mot de passe incorrect."),
         "inactive": _("Ce compte est désactivé. Contactez votre structure."),
     }
+
+
+class UnrenderedTextInput(forms.TextInput):
+    """A visible text input that, like a password input, never writes the
+    typed value back into the page (for security answers)."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
+def _answer_field(label):
+    return forms.CharField(
+        label=label,
+        max_length=200,
+        strip=False,
+        widget=UnrenderedTextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+
+
+class EmailForm(forms.ModelForm):
+    """P2: the account's e-mail address, used at once (D2); empty removes it.
+
+    The current password is asked: the address is where a recovery link goes,
+    so changing it from a session left open would hand over the account."""
+
+    current_password = forms.CharField(
+        label=_("Mot de passe actuel"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["email"]
+        labels = {"email": _("Adresse e-mail")}
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
+        error_messages = {"email": {"invalid": _("Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.")}}
+
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"].strip())
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        if not self.instance.check_password(password):
+            raise forms.ValidationError(_("Mot de passe actuel incorrect."))
+        return password
+
+
+class SecurityQuestionForm(forms.Form):
+    """P3: a question of the parent's own, its answer, and the current
+    password (so that nobody at an unattended screen can set one)."""
+
+    question = forms.CharField(
+        label=_("Question secrète"),
+        min_length=10,
+        max_length=200,
+        help_text=_(
+            "Une question dont vous seul connaissez la réponse, par exemple « Nom de mon premier instituteur ? »."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    answer = _answer_field(_("Réponse"))
+    current_password = forms.CharField(
+        label=_("Mot de passe actuel"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["answer"].help_text = _(
+            "Au moins %(min)s caractères. Majuscules, accents et espaces ne comptent pas."
+        ) % {"min": ANSWER_MIN_LENGTH}
+
+    def clean_answer(self):
+        answer = self.cleaned_data["answer"]
+        if len(normalise_answer(answer)) < ANSWER_MIN_LENGTH:
+            raise forms.ValidationError(
+                _("La réponse doit compter au moins %(min)s caractères."), params={"min": ANSWER_MIN_LENGTH}
+            )
+        return answer
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("Mot de passe actuel incorrect."))
+        return password
+
+    def save(self):
+        set_security_question(self.user, self.cleaned_data["question"], self.cleaned_data["answer"])
+
+
+class RecoveryStartForm(forms.Form):
+    """A3, step 1: the identifiant; the button pressed says which way."""
+
+    username = forms.CharField(
+        label=_("Identifiant"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+
+
+class RecoveryAnswerForm(forms.Form):
+    answer = _answer_field(_("Votre réponse"))
+
+
+class RecoveryEmailForm(RecoveryStartForm):
+    """A3b: the identifiant and the e-mail address of the profile."""
+
+    email = forms.EmailField(
+        label=_("Adresse e-mail enregistrée dans votre profil"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": _("Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.")},
+    )

@@ -88,3 +88,56 @@ class Invitation(models.Model):
         if invitation is None or invitation.user.has_usable_password() or not invitation.user.is_active:
             return None
         return invitation
+
+
+class SecurityQuestion(models.Model):
+    """The parent's own question and its answer (P3), used to recover a
+    forgotten password (A3a). Only a hash of the normalised answer is stored."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_question", verbose_name=_("compte")
+    )
+    question = models.CharField(_("question secrète"), max_length=200)
+    answer_hash = models.CharField(_("réponse (chiffrée)"), max_length=128)
+    updated_at = models.DateTimeField(_("modifiée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("question secrète")
+        verbose_name_plural = _("questions secrètes")
+
+    def __str__(self):
+        return f"Question secrète de {self.user}"
+
+
+class RecoveryStep(models.TextChoices):
+    LOOKUP = "lookup", _("affichage de la question")
+    ANSWER = "answer", _("réponse à la question")
+    EMAIL = "email", _("demande de lien par e-mail")
+
+
+class RecoveryAttempt(models.Model):
+    """One step of a password recovery (A3), kept to rate-limit them per
+    account and per address. `user` is empty when the identifiant matched no
+    account; `success` means: the account has a question (lookup), the answer
+    was right (answer), a link was queued (email)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("compte"),
+    )  # fmt: skip
+    ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    step = models.CharField(_("étape"), max_length=10, choices=RecoveryStep.choices)
+    success = models.BooleanField(_("réussie"), default=False)
+    created_at = models.DateTimeField(_("le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tentative de récupération")
+        verbose_name_plural = _("tentatives de récupération")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "step", "created_at"], name="recovery_by_user"),
+            models.Index(fields=["ip", "created_at"], name="recovery_by_ip"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_step_display()} ({self.created_at:%d/%m/%Y %H:%M})"

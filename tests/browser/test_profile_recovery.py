@@ -1,0 +1,58 @@
+"""P2 and A3b in a real browser: the parent sets an e-mail address in
+"Profil", logs out, recovers the password through the e-mail link and logs
+in with the new one."""
+
+import re
+
+import pytest
+
+from portail.notifications.models import OutboxEmail
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NEW_PASSWORD = "Un-Tout-Nouveau-2026"
+
+
+def log_in(page, live_server, password):
+    page.goto(f"{live_server.url}/connexion/")
+    page.get_by_label("Identifiant").fill("dupont")
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_parent_changes_email_then_recovers_password_by_link(page, live_server, world, password):
+    log_in(page, live_server, password)
+    page.get_by_role("navigation").get_by_role("link", name="Profil").click()
+    page.get_by_role("textbox", name="Adresse e-mail", exact=True).fill("jp.dupont@exemple.fr")
+    page.locator("#email_current_password").fill(password)
+    page.get_by_role("button", name="Enregistrer l'adresse").click()
+    assert page.get_by_role("status").filter(has_text="Votre adresse e-mail est enregistrée.").is_visible()
+    assert "jp.dupont@exemple.fr" in page.get_by_test_id("current-email").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_role("button", name="Se déconnecter").click()
+
+    page.get_by_role("link", name="Le retrouver").click()
+    assert "contactez votre structure" in page.get_by_test_id("recovery-help").inner_text()
+    page.get_by_label("Identifiant").fill("dupont")
+    page.get_by_role("button", name="Recevoir un lien par e-mail").click()
+    assert page.get_by_label("Identifiant").input_value() == "dupont"
+    page.get_by_label("Adresse e-mail enregistrée dans votre profil").fill("jp.dupont@exemple.fr")
+    page.get_by_role("button", name="Recevoir le lien").click()
+    assert "Si cette adresse correspond" in page.get_by_role("status").inner_text()
+
+    email = OutboxEmail.objects.get(kind="recuperation")
+    assert email.to == "jp.dupont@exemple.fr"
+    path = re.search(r"http\S+(/compte/mot-de-passe-oublie/lien/\S+/)", email.body_text).group(1)
+    page.goto(live_server.url + path)
+    assert "/lien/" not in page.url, "the token leaves the address bar"
+    page.get_by_label("Nouveau mot de passe", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirmation du nouveau mot de passe").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Enregistrer le mot de passe").click()
+    assert "Votre nouveau mot de passe est enregistré" in page.get_by_role("status").inner_text()
+
+    log_in(page, live_server, NEW_PASSWORD)
+    assert page.get_by_test_id("account-name").inner_text() == "DUPONT Jean-Paul"
+
+    # the link was single-use
+    page.goto(live_server.url + path)
+    assert page.get_by_role("heading", name="Ce lien n'est plus valable").is_visible()
