@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "portail.booking",
     "portail.family",
     "portail.notifications",
+    "portail.staff",
 ]
 
 MIDDLEWARE = [

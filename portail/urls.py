@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("compte/", include("portail.accounts.urls")),
+    path("gestion/", include("portail.staff.urls")),
     path("admin/", admin.site.urls),
     path("", include("portail.family.urls")),
 ]

@@ -82,6 +82,26 @@ def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_S
     return run
 
 
+class RunInProgress(Exception):
+    """A run of this structure started recently and has not finished."""
+
+
+# A run unfinished for longer than this has crashed: it may be resumed.
+STALE_AFTER = datetime.timedelta(minutes=15)
+
+
+def start_run_now(structure, *, started_by, now=None):
+    """Staff's "Lancer le traitement": refuses while another run of the
+    structure is still going (the nightly one, or a colleague's click), and
+    resumes one that crashed."""
+    now = now or timezone.now()
+    if ProcessingRun.objects.filter(
+        structure=structure, finished_at__isnull=True, started_at__gt=now - STALE_AFTER
+    ).exists():
+        raise RunInProgress(f"Un traitement de {structure} est déjà en cours : réessayez dans quelques minutes.")
+    return process_requests(structure, now=now, started_by=started_by)
+
+
 def is_due(structure, now):
     """Whether the structure's nightly run is due: its time has come today and
     no run has finished since."""

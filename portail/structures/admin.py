@@ -43,10 +43,14 @@ class StructureAdmin(ScopedModelAdmin):
 
     @admin.action(description=_("Lancer le traitement des demandes maintenant"))
     def start_processing_run(self, request, queryset):
-        from portail.booking.processing import process_requests
+        from portail.booking.processing import RunInProgress, start_run_now
 
         for structure in queryset:
-            run = process_requests(structure, started_by=request.user)
+            try:
+                run = start_run_now(structure, started_by=request.user)
+            except RunInProgress as error:
+                messages.error(request, str(error))
+                continue
             messages.success(
                 request,
                 _("%(structure)s : %(movements)d mouvements traités, %(families)d familles.")

@@ -118,3 +118,15 @@ def test_a_reason_is_required(world, full_day):
     with pytest.raises(BookingError, match="motif"):
         staff_actions.staff_cancel(paolo, actor=world.staff_a, reason="  ", now=NOW)
     assert Booking.objects.get(pk=paolo.pk).status == BookingStatus.ACCEPTED
+
+
+def test_back_office_run_refuses_while_another_run_is_going(world):
+    from portail.booking.models import ProcessingRun
+    from portail.booking.processing import STALE_AFTER, RunInProgress, start_run_now
+
+    ongoing = ProcessingRun.objects.create(structure=world.a, started_at=NOW - datetime.timedelta(minutes=2))
+    with pytest.raises(RunInProgress, match="déjà en cours"):
+        start_run_now(world.a, started_by=world.staff_a, now=NOW)
+    # a run unfinished for longer has crashed: it is resumed and finished
+    run = start_run_now(world.a, started_by=world.staff_a, now=NOW + STALE_AFTER)
+    assert run.pk == ongoing.pk and run.finished_at is not None

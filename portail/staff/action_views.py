@@ -1,0 +1,172 @@
+"""B7 manual actions from the planning page. Each view only finds the objects
+(in the staff member's structures, else 404), calls the engine's staff action
+(portail.booking.staff_actions: locks, places, waiting list, audit, e-mails)
+and reports its outcome in French; the rules live in the engine."""
+
+from django.contrib import messages
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from portail.booking import staff_actions
+from portail.booking.errors import BookingError
+from portail.booking.models import Booking, BookingStatus
+from portail.family.params import parse_time
+from portail.lib.dates import short_day
+from portail.staff.access import day_param, positive_or_none, reason_param, scoped, scoped_activities, staff_required
+from portail.staff.text import count
+from portail.structures.models import Child, Opening
+
+CLOSE_CONFIRMATION = "Je confirme la fermeture : les familles seront prévenues"
+
+
+def promoted_message(promoted):
+    if not promoted:
+        return ""
+    names = ", ".join(str(b.child) for b in promoted)
+    return f"{count(len(promoted), 'enfant promu', 'enfants promus')} depuis la liste d'attente : {names}."
+
+
+def _back(request, activity_id, day):
+    """Back to the planning the form was sent from (all activities, or the one shown)."""
+    view = request.POST.get("vue", "")
+    query = f"?date={day:%Y-%m-%d}" + (f"&activite={int(view)}" if view.isascii() and view.isdigit() else "")
+    return redirect(reverse("staff:planning") + query + f"#activite-{activity_id}")
+
+
+def _posted_opening(request):
+    activity = scoped(scoped_activities(request.user), request.user, request.POST.get("activite"))
+    day = day_param(request.POST.get("date") or "-")
+    opening = Opening.objects.filter(activity=activity, date=day).first()
+    if opening is None:
+        raise Http404
+    opening.activity = activity
+    return opening
+
+
+@require_POST
+@staff_required
+def book(request):
+    """Book for a family: a place, else the waiting list (the families' délais do not apply)."""
+    activity = scoped(scoped_activities(request.user), request.user, request.POST.get("activite"))
+    day = day_param(request.POST.get("date") or "-")
+    child = scoped(Child.objects.select_related("family"), request.user, request.POST.get("enfant"))
+    if child.family.structure_id != activity.structure_id:
+        raise Http404
+    arrival = parse_time(request.POST.get("arrivee"), "Heure d'arrivée")
+    departure = parse_time(request.POST.get("depart"), "Heure de départ")
+    try:
+        booking = staff_actions.staff_book(
+            child, activity, day, actor=request.user, reason=reason_param(request), arrival=arrival, departure=departure
+        )
+    except BookingError as error:
+        messages.error(request, f"Réservation impossible pour {child} : {error}")
+    else:
+        if booking.status == BookingStatus.ACCEPTED:
+            messages.success(request, f"{child} : place réservée en {activity} le {short_day(day)}.")
+        else:
+            messages.warning(request, f"{child} : activité complète, inscrit en liste d'attente le {short_day(day)}.")
+    return _back(request, activity.pk, day)
+
+
+def _posted_booking(request):
+    return scoped(
+        Booking.objects.select_related("child__family", "activity"), request.user, request.POST.get("reservation")
+    )
+
+
+@require_POST
+@staff_required
+def cancel(request):
+    """Cancel for a family; a freed place goes to the first on the waiting list (N3)."""
+    booking = _posted_booking(request)
+    try:
+        promoted = staff_actions.staff_cancel(booking, actor=request.user, reason=reason_param(request))
+    except BookingError as error:
+        messages.error(request, f"Annulation impossible pour {booking.child} : {error}")
+    else:
+        messages.success(request, f"Réservation de {booking.child} annulée. {promoted_message(promoted)}".strip())
+    return _back(request, booking.activity_id, booking.date)
+
+
+@require_POST
+@staff_required
+def promote(request):
+    """Give a waitlisted child a free place, ahead of the queue."""
+    booking = _posted_booking(request)
+    try:
+        staff_actions.staff_promote(booking, actor=request.user, reason=reason_param(request))
+    except BookingError as error:
+        messages.error(request, f"Impossible d'attribuer une place à {booking.child} : {error}")
+    else:
+        messages.success(request, f"{booking.child} a obtenu une place le {short_day(booking.date)}.")
+    return _back(request, booking.activity_id, booking.date)
+
+
+def _log(request, opening, flag, message):
+    """The engine audits bookings, not openings: a capacity change or a closure
+    goes to the back office's own log (who, when, why), seen in the admin."""
+    LogEntry.objects.log_actions(request.user.pk, [opening], flag, change_message=message, single_object=True)
+
+
+def _capacity_label(value, default):
+    return f"{value}" if value is not None else f"{default} (par défaut)"
+
+
+@require_POST
+@staff_required
+def capacity(request):
+    """Change the day's places and waiting-list places; raising them promotes at once."""
+    opening = _posted_opening(request)
+    activity = opening.activity
+    reason = reason_param(request)
+    new_capacity = positive_or_none(request.POST.get("places"), "Places")
+    new_waiting = positive_or_none(request.POST.get("places_attente"), "Places en liste d'attente")
+    if not reason:
+        messages.error(request, f"Places non modifiées : {staff_actions.REASON_REQUIRED}")
+        return _back(request, activity.pk, opening.date)
+    before = (opening.effective_capacity, opening.effective_waiting_list_capacity)
+    with transaction.atomic():
+        promoted = staff_actions.change_capacity(
+            opening, capacity=new_capacity, waiting_list_capacity=new_waiting, actor=request.user
+        )
+        after = (opening.effective_capacity, opening.effective_waiting_list_capacity)
+        _log(
+            request, opening, CHANGE,
+            f"Places : {before[0]} → {after[0]} ; liste d'attente : {before[1]} → {after[1]}. Motif : {reason}",
+        )  # fmt: skip
+    text = (
+        f"Places du {short_day(opening.date)} en {activity} : {_capacity_label(new_capacity, activity.capacity)}, "
+        f"liste d'attente : {_capacity_label(new_waiting, activity.waiting_list_capacity)}."
+    )
+    messages.success(request, f"{text} {promoted_message(promoted)}".strip())
+    return _back(request, activity.pk, opening.date)
+
+
+@require_POST
+@staff_required
+def close(request):
+    """Close the activity that day: every booking is cancelled and its family told."""
+    opening = _posted_opening(request)
+    activity, day = opening.activity, opening.date
+    if request.POST.get("confirmation") != "oui":
+        messages.error(request, f"Journée non fermée : cochez « {CLOSE_CONFIRMATION} ».")
+        return _back(request, activity.pk, day)
+    reason = reason_param(request)
+    try:
+        with transaction.atomic():
+            result = staff_actions.close_day(opening, actor=request.user, reason=reason)
+            _log(request, opening, DELETION, f"Journée fermée. Motif : {reason}")
+    except BookingError as error:
+        messages.error(request, f"Journée non fermée : {error}")
+        return _back(request, activity.pk, day)
+    n = len(result.cancelled)
+    messages.success(
+        request,
+        f"{activity} fermée le {short_day(day)} : {count(n, 'réservation annulée', 'réservations annulées')}"
+        + (", les familles sont prévenues par e-mail." if n else "."),
+    )
+    return _back(request, activity.pk, day)

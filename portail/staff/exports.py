@@ -1,0 +1,156 @@
+"""Files the staff screens produce: the attendance sheet as PDF (A4, the
+header row repeated on every page, page numbers) and the fill rates as CSV
+(UTF-8 with a BOM and ';', as Excel in French expects)."""
+
+import csv
+import io
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas as pdf_canvas
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from portail.lib.dates import long_date, short_day
+
+MARGIN = 12 * mm
+
+
+class _NumberedCanvas(pdf_canvas.Canvas):
+    """Writes "Page n / total" once the total is known (pages are kept until save)."""
+
+    def __init__(self, *args, footer="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages = []
+        self._footer = footer
+
+    def showPage(self):  # noqa: N802 - reportlab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 8)
+            self.setFillColor(colors.grey)
+            self.drawString(MARGIN, 7 * mm, self._footer)
+            self.drawRightString(A4[0] - MARGIN, 7 * mm, f"Page {self._pageNumber} / {total}")
+            super().showPage()
+        super().save()
+
+
+def _child_name(child):
+    return f"{child.last_name.upper()} {child.first_name}"
+
+
+def attendance_pdf(activity_days):
+    """The attendance sheet of one or more activities of a day, one section each."""
+    styles = getSampleStyleSheet()
+    cell = styles["BodyText"].clone("cell", fontSize=9, leading=11)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=14 * mm,
+        title="Feuille de présence", author="Portail Famille",
+    )  # fmt: skip
+    story = []
+    for index, planning in enumerate(activity_days):
+        if index:
+            story.append(PageBreak())
+        activity = planning.activity
+        story.append(Paragraph(f"Feuille de présence — {_escape(activity.name)}", styles["Title"]))
+        story.append(
+            Paragraph(
+                f"{_escape(activity.structure.name)} — {long_date(planning.day).capitalize()} — {planning.places_label}",
+                styles["Normal"],
+            )
+        )
+        story.append(Spacer(1, 4 * mm))
+        header = ["N°", "Enfant", "Classe", "Âge"]
+        if activity.has_times:
+            header.append("Horaires")
+        header += ["Présent", "Absent", "Observations"]
+        rows = [header]
+        for n, booking in enumerate(planning.accepted, start=1):
+            row = [str(n), Paragraph(_escape(_child_name(booking.child)), cell), booking.child.school_class,
+                   f"{booking.age} ans"]  # fmt: skip
+            if activity.has_times:
+                row.append(_times(booking))
+            row += ["", "", ""]
+            rows.append(row)
+        if len(rows) == 1:
+            rows.append(["", Paragraph("Aucun enfant inscrit.", cell)] + [""] * (len(header) - 2))
+        widths = [10 * mm, None, 20 * mm, 14 * mm] + ([24 * mm] if activity.has_times else []) + [16 * mm] * 2
+        fixed = sum(w for w in widths if w)
+        name_width = (A4[0] - 2 * MARGIN - fixed) * 0.55
+        widths[1] = name_width
+        widths.append(A4[0] - 2 * MARGIN - fixed - name_width)
+        table = Table(rows, colWidths=widths, repeatRows=1)
+        box_columns = (len(header) - 3, len(header) - 2)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
+                    ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                    ("BOX", (box_columns[0], 1), (box_columns[1], -1), 1, colors.black),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f7f7f7")]),
+                    ("TOPPADDING", (0, 1), (-1, -1), 4),
+                    ("BOTTOMPADDING", (0, 1), (-1, -1), 4),
+                ]
+            )
+        )
+        story.append(table)
+        story.append(Spacer(1, 5 * mm))
+        story.append(
+            Paragraph(
+                f"Total : {len(planning.accepted)} enfant{'s' if len(planning.accepted) > 1 else ''} attendu"
+                f"{'s' if len(planning.accepted) > 1 else ''} — présents : ........ — absents : ........",
+                styles["Normal"],
+            )
+        )
+        story.append(Spacer(1, 8 * mm))
+        story.append(
+            Paragraph("Nom et signature de l'animateur : ........................................", styles["Normal"])
+        )
+    printed = timezone.localtime().strftime("%d/%m/%Y à %H:%M")
+    footer = "Feuille de présence" + (f" — {short_day(activity_days[0].day)}" if activity_days else "")
+    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, footer=f"{footer} — imprimée le {printed}", **k))
+    return buffer.getvalue()
+
+
+def _times(booking):
+    if booking.arrival and booking.departure:
+        return f"{booking.arrival:%H:%M} – {booking.departure:%H:%M}"
+    return ""
+
+
+def _escape(text):
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+FILL_COLUMNS = ["Date", "Jour", "Réservés", "Places", "Taux de remplissage (%)", "Liste d'attente",
+                "Places en liste d'attente"]  # fmt: skip
+
+
+def fill_rates_csv(rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(FILL_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                row.day.strftime("%d/%m/%Y"),
+                short_day(row.day).split()[0],
+                row.accepted,
+                "" if row.capacity is None else row.capacity,
+                "" if row.rate is None else row.rate,
+                row.waitlisted,
+                "" if row.waiting_list_capacity is None else row.waiting_list_capacity,
+            ]
+        )
+    return "\ufeff" + buffer.getvalue()

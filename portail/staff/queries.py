@@ -1,0 +1,382 @@
+"""What the staff screens show, each loaded in a fixed number of queries: the
+count does not grow with the number of children, bookings, activities or days
+shown (tests/staff/test_query_counts.py holds the planning to it)."""
+
+import calendar
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from portail.booking.models import (
+    ACTIVE_STATUSES,
+    AuditSource,
+    Booking,
+    BookingAudit,
+    BookingStatus,
+    Consumption,
+    Movement,
+    ProcessingRun,
+)
+from portail.booking.snapshot import with_waiting_position
+from portail.lib.dates import short_day
+from portail.structures.models import Enrolment, Opening
+
+MEAL_WORDS = ("RESTAURATION", "REPAS")
+
+
+def age_on(birth_date, day):
+    """Age in whole years on `day`."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def is_meal(activity):
+    name = activity.name.upper()
+    return any(word in name for word in MEAL_WORDS)
+
+
+# ---------------------------------------------------------------- planning (B6)
+
+
+@dataclass
+class ActivityDay:
+    """One activity on one day as the staff sees it."""
+
+    activity: object
+    day: datetime.date
+    opening: object = None
+    accepted: list = field(default_factory=list)  # Booking, by child name
+    waiting: list = field(default_factory=list)  # Booking with .position, in queue order
+    bookable: list = field(default_factory=list)  # enrolled children without an active booking
+
+    @property
+    def is_open(self):
+        return self.opening is not None
+
+    @property
+    def capacity(self):
+        return self.opening.effective_capacity if self.opening and self.activity.is_limited else None
+
+    @property
+    def waiting_list_capacity(self):
+        return self.opening.effective_waiting_list_capacity if self.opening and self.activity.is_limited else None
+
+    @property
+    def places_label(self):
+        n = len(self.accepted)
+        if self.capacity is None:
+            return f"{n} enfant{'s' if n > 1 else ''} (places illimitées)"
+        return f"{n} / {self.capacity} place{'s' if self.capacity > 1 else ''}"
+
+    @property
+    def free_places(self):
+        return None if self.capacity is None else max(self.capacity - len(self.accepted), 0)
+
+    @property
+    def time_choices(self):
+        return self.activity.time_choices()
+
+
+def _with_ages(bookings, day):
+    for booking in bookings:
+        booking.age = age_on(booking.child.birth_date, day)
+    return bookings
+
+
+def day_planning(activities, day, *, only=None, with_bookable=True):
+    """The planning of `day` for the (already scoped) `activities` open that
+    day, or for `only` whether open or not. Three queries (two without the
+    children one could still book)."""
+    chosen = [only] if only is not None else list(activities)
+    found = Opening.objects.filter(activity_id__in=[a.pk for a in chosen], date=day).order_by()
+    openings = {o.activity_id: o for o in found}
+    days = []
+    for activity in chosen:
+        opening = openings.get(activity.pk)
+        if opening is None and only is None:
+            continue
+        if opening is not None:
+            opening.activity = activity
+        days.append(ActivityDay(activity=activity, day=day, opening=opening))
+    by_activity = {d.activity.pk: d for d in days if d.is_open}
+    if not by_activity:
+        return days
+
+    bookings = with_waiting_position(
+        Booking.objects.filter(activity_id__in=list(by_activity), date=day, status__in=ACTIVE_STATUSES)
+        .select_related("child__family")
+        .order_by("child__last_name", "child__first_name", "child_id")
+    )
+    booked = set()
+    for booking in _with_ages(list(bookings), day):
+        target = by_activity[booking.activity_id]
+        booked.add((booking.activity_id, booking.child_id))
+        if booking.status == BookingStatus.ACCEPTED:
+            target.accepted.append(booking)
+        else:
+            booking.position = booking.earlier_in_queue + 1
+            target.waiting.append(booking)
+    for target in by_activity.values():
+        target.waiting.sort(key=lambda b: b.position)
+
+    if with_bookable:
+        enrolments = (
+            Enrolment.objects.filter(activity_id__in=list(by_activity), start_date__lte=day, end_date__gte=day)
+            .select_related("child__family")
+            .order_by("child__last_name", "child__first_name", "child_id")
+        )
+        seen = set()
+        for enrolment in enrolments:
+            key = (enrolment.activity_id, enrolment.child_id)
+            if key in booked or key in seen:
+                continue
+            seen.add(key)
+            by_activity[enrolment.activity_id].bookable.append(enrolment.child)
+    return days
+
+
+# ---------------------------------------------------------------- roll call
+
+
+@dataclass
+class RollCallRow:
+    child: object
+    booking: object = None  # the accepted booking, None for a child who came without one
+    consumption: object = None
+
+    @property
+    def key(self):
+        return self.child.pk
+
+    @property
+    def arrival(self):
+        if self.consumption is not None and self.consumption.arrival is not None:
+            return self.consumption.arrival
+        return self.booking.arrival if self.booking is not None else None
+
+    @property
+    def departure(self):
+        if self.consumption is not None and self.consumption.departure is not None:
+            return self.consumption.departure
+        return self.booking.departure if self.booking is not None else None
+
+
+def roll_call(activity, day):
+    """Rows of the roll call: every accepted booking, plus the children already
+    recorded without one; and the enrolled children one may still add. Three queries."""
+    rows = {}
+    for booking in Booking.objects.filter(activity=activity, date=day, status=BookingStatus.ACCEPTED).select_related(
+        "child"
+    ):
+        rows[booking.child_id] = RollCallRow(child=booking.child, booking=booking)
+    for consumption in Consumption.objects.filter(activity=activity, date=day).select_related("child"):
+        row = rows.setdefault(consumption.child_id, RollCallRow(child=consumption.child))
+        row.consumption = consumption
+    addable = []
+    enrolments = (
+        Enrolment.objects.filter(activity=activity, start_date__lte=day, end_date__gte=day)
+        .select_related("child")
+        .order_by("child__last_name", "child__first_name", "child_id")
+    )
+    for enrolment in enrolments:
+        if enrolment.child_id not in rows and all(c.pk != enrolment.child_id for c in addable):
+            addable.append(enrolment.child)
+    ordered = sorted(rows.values(), key=lambda r: (r.child.last_name.upper(), r.child.first_name, r.child.pk))
+    for row in ordered:
+        row.age = age_on(row.child.birth_date, day)
+    return ordered, addable
+
+
+def roll_call_row(activity, day, child):
+    """One row of the roll call, after a tap (two queries)."""
+    booking = Booking.objects.filter(child=child, activity=activity, date=day, status=BookingStatus.ACCEPTED).first()
+    consumption = Consumption.objects.filter(child=child, activity=activity, date=day).first()
+    row = RollCallRow(child=child, booking=booking, consumption=consumption)
+    row.age = age_on(child.birth_date, day)
+    return row
+
+
+# ---------------------------------------------------------------- meals of a week
+
+
+@dataclass
+class WeekRow:
+    activity: object
+    meal: bool
+    cells: list  # per day: count of accepted bookings, or None when not open
+
+
+def week_counts(activities, monday):
+    """Accepted bookings per activity and day of the week starting `monday`;
+    meals (RESTAURATION, REPAS) first. Two queries."""
+    days = [monday + datetime.timedelta(days=n) for n in range(7)]
+    ids = [a.pk for a in activities]
+    open_days = set(
+        Opening.objects.filter(activity_id__in=ids, date__range=(days[0], days[-1])).values_list("activity_id", "date")
+    )
+    counts = {
+        (row["activity_id"], row["date"]): row["n"]
+        for row in Booking.objects.filter(
+            activity_id__in=ids, date__range=(days[0], days[-1]), status=BookingStatus.ACCEPTED
+        )
+        .values("activity_id", "date")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    if not any(day.weekday() >= 5 and (a, day) in open_days for a in ids for day in days[5:]):
+        days = days[:5]
+    rows = []
+    for activity in activities:
+        cells = []
+        for day in days:
+            key = (activity.pk, day)
+            cells.append(counts.get(key, 0) if key in open_days else (counts.get(key) or None))
+        if any(cell is not None for cell in cells):
+            rows.append(WeekRow(activity=activity, meal=is_meal(activity), cells=cells))
+    rows.sort(key=lambda r: (not r.meal, r.activity.structure.name, r.activity.name))
+    meal_totals = [sum(r.cells[i] or 0 for r in rows if r.meal) for i in range(len(days))]
+    return days, rows, meal_totals
+
+
+# ---------------------------------------------------------------- fill rates
+
+
+@dataclass
+class FillRow:
+    day: datetime.date
+    accepted: int
+    waitlisted: int
+    capacity: int | None
+    waiting_list_capacity: int | None
+
+    @property
+    def rate(self):
+        """Percentage of the places taken, None for an unlimited activity."""
+        if not self.capacity:
+            return None
+        return round(100 * self.accepted / self.capacity)
+
+    @property
+    def label(self):
+        text = f"{short_day(self.day)} : {self.accepted}"
+        if self.capacity is not None:
+            text += f" / {self.capacity} places ({self.rate} %)"
+        else:
+            text += " enfant" + ("s" if self.accepted > 1 else "")
+        if self.waitlisted:
+            text += f", {self.waitlisted} en liste d'attente"
+        return text
+
+
+def fill_rates(activity, year, month):
+    """Per opening day of the month: accepted, waiting list and capacities. Two queries."""
+    first = datetime.date(year, month, 1)
+    last = datetime.date(year, month, calendar.monthrange(year, month)[1])
+    counts = defaultdict(lambda: [0, 0])
+    for row in (
+        Booking.objects.filter(activity=activity, date__range=(first, last), status__in=ACTIVE_STATUSES)
+        .values("date", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[row["date"]][0 if row["status"] == BookingStatus.ACCEPTED else 1] += row["n"]
+    rows = []
+    for opening in Opening.objects.filter(activity=activity, date__range=(first, last)).order_by("date"):
+        opening.activity = activity
+        accepted, waitlisted = counts[opening.date]
+        limited = activity.is_limited
+        rows.append(
+            FillRow(
+                day=opening.date, accepted=accepted, waitlisted=waitlisted,
+                capacity=opening.effective_capacity if limited else None,
+                waiting_list_capacity=opening.effective_waiting_list_capacity if limited else None,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def fill_chart(rows, *, bar=24, gap=8, height=160):
+    """Geometry of the SVG bar chart: one bar per day, its height the share of
+    the places taken (for an unlimited activity, of the month's busiest day)."""
+    top = max([r.capacity or 0 for r in rows] + [r.accepted + r.waitlisted for r in rows] + [1])
+    bars = []
+    for i, row in enumerate(rows):
+        x = 40 + i * (bar + gap)
+        full = round(height * row.accepted / top)
+        waiting = round(height * row.waitlisted / top)
+        capacity = round(height * row.capacity / top) if row.capacity is not None else None
+        bars.append(
+            {
+                "row": row, "x": x, "width": bar,
+                "y": 10 + height - full, "height": full,
+                "wait_y": 10 + height - full - waiting, "wait_height": waiting,
+                "cap_y": 10 + height - capacity if capacity is not None else None, "cap_height": capacity,
+                "label_x": x + bar // 2,
+            }
+        )  # fmt: skip
+    return {"bars": bars, "width": 40 + len(rows) * (bar + gap) + 10, "height": height + 40, "base": 10 + height}
+
+
+# ---------------------------------------------------------------- requests and runs (N1)
+
+
+def pending_counts(structures):
+    """structure id -> number of "Non transmis" movements. One query."""
+    rows = (
+        Movement.objects.filter(structure__in=structures, run__isnull=True)
+        .values("structure_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["structure_id"]: row["n"] for row in rows}
+
+
+def pending_movements(structure):
+    return (
+        Movement.objects.filter(structure=structure, run__isnull=True)
+        .select_related("family", "booking__child", "booking__activity", "created_by")
+        .order_by("created_at", "id")
+    )
+
+
+def recent_runs(structure, limit=30):
+    return list(ProcessingRun.objects.filter(structure=structure).select_related("started_by")[:limit])
+
+
+# ---------------------------------------------------------------- audit (B7)
+
+
+def audit_entries(queryset):
+    """BookingAudit rows, newest first, with what the audit page shows."""
+    return queryset.select_related("booking__child__family", "booking__activity", "actor").order_by("-at", "-id")
+
+
+def actor_label(entry):
+    """Who made the change: the account's name, else "Famille", "Traitement"…"""
+    if entry.actor is not None:
+        name = entry.actor.display_name
+        if entry.source == AuditSource.FAMILY:
+            return f"{name} (famille)"
+        return name
+    return {
+        AuditSource.FAMILY: "Famille",
+        AuditSource.RUN: "Traitement",
+        AuditSource.PROMOTION: "Liste d'attente (automatique)",
+        AuditSource.STAFF: "Personnel",
+    }.get(entry.source, entry.get_source_display())
+
+
+def family_audit(family):
+    return audit_entries(BookingAudit.objects.filter(booking__child__family=family))
+
+
+def booking_audit(booking):
+    return audit_entries(BookingAudit.objects.filter(booking=booking))
+
+
+def open_activities(activities, day):
+    """The activities among `activities` open on `day`. One query."""
+    openings = Opening.objects.filter(activity_id__in=[a.pk for a in activities], date=day).order_by()
+    open_ids = set(openings.values_list("activity_id", flat=True))
+    return [a for a in activities if a.pk in open_ids]

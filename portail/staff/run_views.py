@@ -1,0 +1,102 @@
+"""Requests and runs (N1, N4): the "Non transmis" movements of each
+structure, the button that runs the processing now, the history of runs,
+and the e-mail outbox with "Renvoyer" for the failed ones."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from portail.booking.processing import RunInProgress, start_run_now
+from portail.notifications import outbox
+from portail.notifications.models import EmailStatus, OutboxEmail
+from portail.staff import queries
+from portail.staff.access import page, scoped, scoped_structures, staff_required
+from portail.staff.text import count
+from portail.structures.scoping import scope_queryset
+
+PAGE_SIZE = 100
+
+
+@require_GET
+@staff_required
+def runs(request):
+    structures = list(scoped_structures(request.user))
+    counts = queries.pending_counts(structures)
+    structure = structures[0] if structures else None
+    if request.GET.get("structure"):
+        structure = scoped(scoped_structures(request.user), request.user, request.GET["structure"])
+    context = {
+        "title": "Demandes et traitements",
+        "structures": [(s, counts.get(s.pk, 0)) for s in structures],
+        "structure": structure,
+    }
+    if structure is not None:
+        context["page_obj"] = Paginator(queries.pending_movements(structure), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context["pending"] = counts.get(structure.pk, 0)
+        context["page_query"] = f"structure={structure.pk}&"
+        context["runs"] = queries.recent_runs(structure)
+    return page(request, "staff/runs.html", context)
+
+
+@require_POST
+@staff_required
+def start_run(request):
+    """Run the structure's processing now (safe to repeat: nothing is processed twice)."""
+    structure = scoped(scoped_structures(request.user), request.user, request.POST.get("structure"))
+    try:
+        run = start_run_now(structure, started_by=request.user)
+    except RunInProgress as error:
+        messages.error(request, str(error))
+        return redirect(reverse("staff:runs") + f"?structure={structure.pk}")
+    messages.success(
+        request,
+        f"Traitement de {structure} terminé : {count(run.movements_count, 'mouvement traité', 'mouvements traités')}"
+        f", {count(run.families_count, 'famille', 'familles')}.",
+    )
+    return redirect(reverse("staff:runs") + f"?structure={structure.pk}")
+
+
+STATUS_FILTERS = {value for value, _ in EmailStatus.choices}
+
+
+@require_GET
+@staff_required
+def emails(request):
+    """The outbox of the staff member's structures (N4)."""
+    queryset = scope_queryset(OutboxEmail.objects.select_related("structure"), request.user).order_by(
+        "-created_at", "-id"
+    )
+    status = request.GET.get("etat", "")
+    if status in STATUS_FILTERS:
+        queryset = queryset.filter(status=status)
+    else:
+        status = ""
+    return page(
+        request,
+        "staff/emails.html",
+        {
+            "title": "E-mails envoyés par le portail",
+            "page_obj": Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page")),
+            "status": status,
+            "page_query": f"etat={status}&" if status else "",
+            "statuses": EmailStatus.choices,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def resend_email(request, pk):
+    email = scoped(OutboxEmail.objects.all(), request.user, pk)
+    if outbox.resend(OutboxEmail.objects.filter(pk=email.pk, status=EmailStatus.FAILED)):
+        messages.success(request, f"L'e-mail « {email.subject} » à {email.to} sera renvoyé.")
+    else:
+        messages.error(request, "Seul un e-mail en échec peut être renvoyé.")
+    return redirect(
+        reverse("staff:emails")
+        + (f"?etat={request.POST['etat']}" if request.POST.get("etat") in STATUS_FILTERS else "")
+    )

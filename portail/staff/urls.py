@@ -1,0 +1,25 @@
+from django.urls import path
+
+from portail.staff import action_views, roll_call_views, run_views, views
+
+app_name = "staff"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("planning/", views.planning, name="planning"),
+    path("planning/reserver/", action_views.book, name="book"),
+    path("planning/annuler/", action_views.cancel, name="cancel"),
+    path("planning/attribuer-place/", action_views.promote, name="promote"),
+    path("planning/places/", action_views.capacity, name="capacity"),
+    path("planning/fermer/", action_views.close, name="close"),
+    path("feuille/", views.attendance_sheet, name="sheet"),
+    path("repas/", views.meals, name="meals"),
+    path("pointage/", roll_call_views.roll_call, name="roll_call"),
+    path("pointage/marquer/", roll_call_views.mark, name="mark"),
+    path("traitements/", run_views.runs, name="runs"),
+    path("traitements/lancer/", run_views.start_run, name="start_run"),
+    path("emails/", run_views.emails, name="emails"),
+    path("emails/<int:pk>/renvoyer/", run_views.resend_email, name="resend_email"),
+    path("remplissage/", views.fill_rates, name="fill_rates"),
+    path("famille/<int:pk>/historique/", views.family_audit, name="family_audit"),
+    path("reservation/<int:pk>/historique/", views.booking_audit, name="booking_audit"),
+]

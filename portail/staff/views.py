@@ -1,0 +1,174 @@
+"""Staff screens that read (B6): the day's planning, the attendance sheet, the
+kitchen's week, the fill rates and the audit trail. Every object is reached
+through the staff member's structures (access.py); the data comes from
+queries.py in a fixed number of queries."""
+
+import datetime
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from portail.booking.models import Booking
+from portail.lib.dates import MONTH_NAMES, long_date, short_day
+from portail.staff import exports, queries
+from portail.staff.access import (
+    activity_param,
+    day_param,
+    month_param,
+    page,
+    scoped,
+    scoped_activities,
+    staff_required,
+    week_param,
+)
+from portail.structures.models import Family
+
+PAGE_SIZE = 100
+
+
+@require_GET
+@staff_required
+def index(request):
+    return page(request, "staff/index.html", {"title": "Gestion quotidienne", "today": timezone.localdate()})
+
+
+def _planning_context(request, *, with_bookable=True):
+    activities = list(scoped_activities(request.user))
+    day = day_param(request.GET.get("date"))
+    chosen = activity_param(request.GET.get("activite"), activities)
+    days = queries.day_planning(activities, day, only=chosen, with_bookable=with_bookable)
+    return {
+        "activities": activities,
+        "several_structures": len({a.structure_id for a in activities}) > 1,
+        "day": day,
+        "day_label": long_date(day).capitalize(),
+        "chosen": chosen,
+        "plannings": days,
+        "previous_day": day - datetime.timedelta(days=1),
+        "next_day": day + datetime.timedelta(days=1),
+        "view_filter": chosen.pk if chosen else "",
+    }
+
+
+@require_GET
+@staff_required
+def planning(request):
+    """B6: each activity open that day, its children, places and waiting list, and the B7 actions."""
+    context = _planning_context(request)
+    context["title"] = f"Planning du {short_day(context['day'])}"
+    return page(request, "staff/planning.html", context)
+
+
+@require_GET
+@staff_required
+def attendance_sheet(request):
+    """B6: the printable attendance sheet (HTML for the browser's print, or PDF)."""
+    context = _planning_context(request, with_bookable=False)
+    plannings = [p for p in context["plannings"] if p.is_open]
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(exports.attendance_pdf(plannings), content_type="application/pdf")
+        name = f"feuille-{context['day']:%Y-%m-%d}" + (f"-{context['chosen'].code}" if context["chosen"] else "")
+        response["Content-Disposition"] = f'inline; filename="{name.lower()}.pdf"'
+        return response
+    context.update(title=f"Feuille de présence du {short_day(context['day'])}", plannings=plannings)
+    return page(request, "staff/sheet.html", context)
+
+
+@require_GET
+@staff_required
+def meals(request):
+    """The kitchen's count: accepted bookings per day of a week, meals first."""
+    monday = week_param(request.GET.get("semaine"))
+    activities = list(scoped_activities(request.user))
+    days, rows, meal_totals = queries.week_counts(activities, monday)
+    return page(
+        request,
+        "staff/meals.html",
+        {
+            "title": f"Repas de la semaine du {short_day(monday)}",
+            "monday": monday,
+            "days": days,
+            "rows": rows,
+            "meal_totals": meal_totals,
+            "has_meals": any(r.meal for r in rows),
+            "several_structures": len({a.structure_id for a in activities}) > 1,
+            "previous_week": monday - datetime.timedelta(days=7),
+            "next_week": monday + datetime.timedelta(days=7),
+        },
+    )
+
+
+def _month_label(year, month):
+    return f"{MONTH_NAMES[month - 1]} {year}"
+
+
+@require_GET
+@staff_required
+def fill_rates(request):
+    """Booked places, capacity and waiting list per opening day of a month: table, chart, CSV."""
+    activities = list(scoped_activities(request.user))
+    activity = activity_param(request.GET.get("activite"), activities)
+    if activity is None:
+        activity = next((a for a in activities if a.is_limited), activities[0] if activities else None)
+    year, month = month_param(request.GET.get("mois"))
+    rows = queries.fill_rates(activity, year, month) if activity is not None else []
+    if activity is not None and request.GET.get("format") == "csv":
+        response = HttpResponse(exports.fill_rates_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="remplissage-{activity.code.lower()}-{year:04d}-{month:02d}.csv"'
+        )
+        return response
+    first = datetime.date(year, month, 1)
+    previous = first - datetime.timedelta(days=1)
+    following = first + datetime.timedelta(days=32)
+    return page(
+        request,
+        "staff/fill_rates.html",
+        {
+            "title": "Taux de remplissage",
+            "activities": activities,
+            "activity": activity,
+            "month_value": f"{year:04d}-{month:02d}",
+            "month_label": _month_label(year, month),
+            "previous_month": f"{previous:%Y-%m}",
+            "next_month": f"{following:%Y-%m}",
+            "rows": rows,
+            "chart": queries.fill_chart(rows),
+        },
+    )
+
+
+def _audit_page(request, entries, context):
+    paginated = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    lines = [(entry, queries.actor_label(entry)) for entry in paginated]
+    return page(request, "staff/audit.html", {**context, "page_obj": paginated, "lines": lines})
+
+
+@require_GET
+@staff_required
+def family_audit(request, pk):
+    """B7: every change of a family's bookings — who, when, from what to what."""
+    family = scoped(Family.objects.select_related("structure"), request.user, pk)
+    return _audit_page(
+        request, queries.family_audit(family), {"title": f"Historique des réservations — {family}", "family": family}
+    )
+
+
+@require_GET
+@staff_required
+def booking_audit(request, pk):
+    """B7: the changes of one booking."""
+    booking = scoped(Booking.objects.select_related("child__family", "activity"), request.user, pk)
+    return _audit_page(
+        request,
+        queries.booking_audit(booking),
+        {
+            "title": f"Historique de la réservation — {booking.child} — {booking.activity} — {short_day(booking.date)}",
+            "family": booking.child.family,
+            "booking": booking,
+            "planning_url": reverse("staff:planning") + f"?date={booking.date:%Y-%m-%d}&activite={booking.activity_id}",
+        },
+    )
