@@ -40,5 +40,9 @@ format: $(VENV)/.installed
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+screenshots: $(VENV)/.installed
+	scripts/ensure-chromium.sh
+	$(PY) scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) staticfiles screenshots db.sqlite3 db.sqlite3-*

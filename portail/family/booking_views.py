@@ -61,17 +61,20 @@ def reserve_url(child, activity=None, year_month=None):
 
 def calendar_context(request, family, child, activity, year_month, *, error=None, day=None):
     now = timezone.now()
-    activities = _child_activities(child)
-    year, month = _month_in_period(year_month, [activity] if activity else activities, timezone.localdate())
+    # Lazy: with an activity shown, only the full page's chooser lists them (not the htmx partial).
+    activities = enrolled_activities(child, datetime.date.min, datetime.date.max)
+    scope = [activity] if activity else list(activities)
+    year, month = _month_in_period(year_month, scope, timezone.localdate())
     draft = drafts.get_draft(family, request.user)
     states = month_states(child, year, month, now=now, draft=draft, activity_id=activity.pk if activity else None)
-    first, last = _period([activity] if activity else activities)
+    first, last = _period(scope)
     prev_ym, next_ym = _shift(year, month, -1), _shift(year, month, 1)
     has_prev = month_bounds(*prev_ym)[1] >= first
     has_next = month_bounds(*next_ym)[0] <= last
+    time_choices = activity.time_choices() if activity and activity.has_times else []
     return {
         "child": child,
-        "children": list(family.children.order_by("first_name")),
+        "children": family.children.order_by("first_name"),  # lazy: the htmx partial does not use it
         "activity": activity,
         "activities": activities,
         "year": year,
@@ -84,7 +87,15 @@ def calendar_context(request, family, child, activity, year_month, *, error=None
         "weekdays": calendar.WEEKDAY_ABBR,
         "legend": calendar.legend(activity.pk if activity else None),
         "draft_count": draft.items.count(),
-        "time_choices": activity.time_choices() if activity and activity.has_times else [],
+        "time_choices": time_choices,
+        "times_csv": ",".join(f"{t:%H:%M}" for t in time_choices),
+        # Reversed once here rather than for each of the calendar's forms.
+        "urls": {
+            "toggle_day": reverse("family:toggle_day"),
+            "toggle_set": reverse("family:toggle_set"),
+            "reserve": reverse("family:reserve"),
+            "day_panel": reverse("family:day_panel"),
+        },
         "error": error,
         "day_panel": _day_panel(states, day) if day else None,
     }
@@ -149,7 +160,10 @@ def toggle_day(request):
     family = current_family(request)
     try:
         child, shown_activity, year_month = _posted_target(request, family)
-        activity = own_activity(family, child, request.POST.get("activite_jour") or request.POST.get("activite"))
+        day_activity = request.POST.get("activite_jour")
+        activity = own_activity(family, child, day_activity) if day_activity else shown_activity
+        if activity is None:
+            raise Http404
         day = parse_date(request.POST.get("date"))
         arrival = parse_time(request.POST.get("arrivee"), "Heure d'arrivée")
         departure = parse_time(request.POST.get("depart"), "Heure de départ")
@@ -273,6 +287,15 @@ def recap(request):
     items = list(
         draft.items.select_related("child", "activity").order_by("date", "child__first_name", "activity__name")
     )
+    back_url = None
+    if items:
+        # "Modifier" goes back to the calendar showing the draft: the first day's
+        # child and month, in one-activity mode when that child's marks share one.
+        first = items[0]
+        one_activity = len({i.activity_id for i in items if i.child_id == first.child_id}) == 1
+        back_url = reserve_url(
+            first.child, first.activity if one_activity else None, (first.date.year, first.date.month)
+        )
     return render(
         request,
         "family/recap.html",
@@ -281,6 +304,7 @@ def recap(request):
             "bookings": [i for i in items if i.action == DraftAction.BOOK],
             "cancellations": [i for i in items if i.action == DraftAction.CANCEL],
             "back_child": items[0].child if items else None,
+            "back_url": back_url,
         },
     )
 

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from portail.booking.rules import Mark, S, T
-from portail.lib.dates import MONTH_NAMES, WEEKDAY_NAMES
+from portail.lib.dates import MONTH_NAMES, WEEKDAY_NAMES, short_day
 
 # state -> (icon, short text, legend text from the manual)
 S_STYLE = {
@@ -66,6 +66,14 @@ class Cell:
     waiting_position: int | None = None
     clickable: bool = False
     reason: str | None = None
+
+    @property
+    def iso(self):
+        return self.day.isoformat()
+
+    @property
+    def short(self):
+        return short_day(self.day)
 
     @property
     def label(self):

@@ -61,7 +61,9 @@ def demo_holidays(start):
         ("Vacances de printemps", printemps, printemps + fortnight),
     ]
     ascension = next(d for d, name in sorted(_holidays_named(y2)) if "Ascension" in name)
-    periods.append(("Pont de l'Ascension", ascension + datetime.timedelta(days=1), ascension + datetime.timedelta(days=1)))
+    periods.append(
+        ("Pont de l'Ascension", ascension + datetime.timedelta(days=1), ascension + datetime.timedelta(days=1))
+    )
     return periods
 
 
@@ -196,7 +198,9 @@ def load_demo(today=None):
     martin = _account("martin", "Luc", "MARTIN", "luc.martin@example.org")
     bernard = _account("bernard", "Sophie", "BERNARD")
     petit = _account("petit", "Nadia", "PETIT", "nadia.petit@example.org")
-    staff_carteville = _account("agent.carteville", "Claire", "LEROY", "claire.leroy@carteville.example.org", staff=True)
+    staff_carteville = _account(
+        "agent.carteville", "Claire", "LEROY", "claire.leroy@carteville.example.org", staff=True
+    )
     staff_pinsons = _account("agent.pinsons", "Karim", "HADDAD", "karim.haddad@lespinsons.example.org", staff=True)
     _account("admin", "Admin", "SITE", "admin@example.org", superuser=True)
     carteville.staff.add(staff_carteville)

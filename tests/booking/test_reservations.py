@@ -31,13 +31,18 @@ def confirm(world, child, activity, day=DAY, now=NOW):
 
 
 def labels(world, **filters):
-    return [(line.booking.child.first_name, line.label) for line in family_reservations(world.family_a, now=NOW, **filters)]
+    return [
+        (line.booking.child.first_name, line.label) for line in family_reservations(world.family_a, now=NOW, **filters)
+    ]
 
 
 def test_non_transmis_then_definitive(world, one_place):
     confirm(world, world.paolo, one_place)
     confirm(world, world.amalia, one_place)
-    assert labels(world) == [("Amalia", "Non transmis (liste d'attente, position 1)"), ("Paolo", "Non transmis (place réservée)")]
+    assert labels(world) == [
+        ("Amalia", "Non transmis (liste d'attente, position 1)"),
+        ("Paolo", "Non transmis (place réservée)"),
+    ]
     assert family_reservations(world.family_a, now=NOW)[0].remark == NOT_TRANSMITTED_REMARK
     process_requests(world.a, now=NOW)
     assert labels(world) == [("Amalia", "En liste d'attente (position 1)"), ("Paolo", "Acceptée")]
@@ -67,7 +72,9 @@ def test_filters_and_other_families_never_appear(world, one_place):
 
 def test_cancellable_follows_the_cancellation_deadline(world, one_place):
     confirm(world, world.paolo, one_place)
-    late = timezone.make_aware(datetime.datetime(2026, 12, 6, 12, 0))  # default délai: 2 calendar days before, 10:00 → 05/12 10:00
+    late = timezone.make_aware(
+        datetime.datetime(2026, 12, 6, 12, 0)
+    )  # default délai: 2 calendar days before, 10:00 → 05/12 10:00
     line = family_reservations(world.family_a, now=late)[0]
     assert not line.cancellable and line.cancel_refusal.startswith("Hors délai d'annulation")
     assert family_reservations(world.family_a, now=NOW)[0].cancellable

@@ -74,6 +74,13 @@
     }
   });
   document.addEventListener("htmx:afterSettle", function () {
+    // Forms outside #calendar (the chooser, the time dialog) follow the month now shown.
+    var calendar = document.getElementById("calendar");
+    if (calendar && calendar.dataset.month) {
+      document.querySelectorAll("input[data-calendar-month]").forEach(function (input) {
+        input.value = calendar.dataset.month;
+      });
+    }
     var target = lastFocused && document.getElementById(lastFocused);
     if (target) target.focus();
     else {
