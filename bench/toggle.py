@@ -106,7 +106,8 @@ def clicks(family):
         activity = activity_month.activity
         if activity.name not in ("APS MATIN", "RESTAURATION"):
             continue
-        base = {"enfant": paolo.pk, "activite": activity.pk, "mois": "2026-12"}
+        # as the calendar sends it: one-activity mode, the answer is the clicked cell only
+        base = {"enfant": paolo.pk, "activite": activity.pk, "mois": "2026-12", "cellule": "1"}
         for day, state in sorted(activity_month.days.items()):
             if not state.bookable:
                 continue
@@ -161,7 +162,11 @@ def run(toggles):
         response = client.post(url, data, HTTP_HX_REQUEST="true")
         elapsed = (time.perf_counter() - start) * 1000
         elapsed_cpu = (time.process_time() - start_cpu) * 1000
-        if response.status_code != 200 or b'id="calendar"' not in response.content:
+        if (
+            response.status_code != 200
+            or b'<td class="day day--' not in response.content
+            or b'data-testid="calendar-error"' in response.content
+        ):
             raise SystemExit(f"toggle_day answered {response.status_code} for {data}")
         if n >= warm_up:
             timings.append(elapsed)

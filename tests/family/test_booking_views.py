@@ -194,3 +194,23 @@ def test_copy_lists_days_not_imported(parent, world):
     )  # fmt: skip
     html = page_text(response)
     assert "Réservations non importées" in html and "lun. 07/12" in html and "Activité non ouverte ce jour" in html
+
+
+def test_one_activity_toggle_answers_with_the_cell_only(parent, world, django_assert_max_num_queries):
+    from portail.booking.drafts import get_draft
+
+    get_draft(world.family_a, world.dupont)  # a parent's draft exists after the first click
+    with django_assert_max_num_queries(15):
+        response = toggle(parent, world, cellule="1")
+    html = page_text(response)
+    assert html.lstrip().startswith('<td class="day day--book" data-date="2026-12-07"')
+    assert 'id="draft-summary" hx-swap-oob="true"' in html and '<strong data-testid="draft-count">1</strong>' in html
+    assert '<div id="calendar"' not in html
+    html = page_text(toggle(parent, world, cellule="1"))  # undo
+    assert 'data-state="S2"' in html and '<strong data-testid="draft-count">0</strong>' in html
+
+
+def test_cell_toggle_error_redraws_the_calendar_with_the_message(parent, world):
+    response = toggle(parent, world, day=datetime.date(2026, 12, 8), cellule="1")
+    assert response["HX-Retarget"] == "#calendar"
+    assert "Activité non ouverte ce jour" in page_text(response)

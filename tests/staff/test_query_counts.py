@@ -14,9 +14,9 @@ from tests.staff.conftest import DAY, NOW
 
 # session, user, the staff's structures (scoping), activities, openings,
 # bookings (with their waiting-list positions), enrolments (children one may
-# still book), the account's two permission lookups (the admin's frame) and
-# the family header's context processor.
-PLANNING_QUERIES = 10
+# still book) and the account's two permission lookups (the admin's frame);
+# the family header is lazy and not shown here.
+PLANNING_QUERIES = 9
 
 
 def crowd(world, n, waiting=5):
