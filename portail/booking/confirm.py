@@ -116,7 +116,7 @@ def _apply(family, items, confirmation, *, user, now):
         .values_list("pk", "activity_id", "date") if (activity_id, day) in keys
     ]  # fmt: skip
     lock_openings(opening_ids)
-    snap = load_snapshot(family.structure_id, child_ids, activity_ids, first, last, now)
+    snap = load_snapshot(family.structure_id, child_ids, activity_ids, first, last, now, dates={day for _, day in keys})
 
     movements, audits = [], []
     # Cancellations first, then the waiting lists take the freed places, and

@@ -115,7 +115,8 @@ class Movement(models.Model):
         verbose_name_plural = _("mouvements")
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["structure", "run"], name="movement_pending"),
+            # Only the pending ones: the run never walks the transmitted history.
+            models.Index(fields=["structure", "id"], condition=Q(run__isnull=True), name="movement_pending"),
             models.Index(fields=["run", "family"], name="movement_run_family"),
         ]
 
@@ -230,6 +231,9 @@ class FamilyReport(models.Model):
     new_bookings = models.PositiveIntegerField(default=0)
     cancellations = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set once its e-mails are in the outbox (or it had no address): a report
+    # still empty here is picked up by the next pass, so none is lost.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "family"], name="one_report_per_run_family")]

@@ -24,8 +24,9 @@ BATCH_SIZE = 5000
 # Test-only: called after each committed batch (a test raises here to simulate a crash).
 after_batch_hook = None
 
-# Called with the run inside its final transaction (the notifications app
-# queues the comptes-rendus there, so reports and e-mails commit together).
+# Called with the run once its final transaction has committed (the
+# notifications app queues the comptes-rendus of every report not e-mailed
+# yet, in chunks, so a crash there is caught up by the next pass).
 run_finished_hooks = []
 
 
@@ -72,10 +73,10 @@ def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_S
         )  # fmt: skip
         run.movements_count = Movement.objects.filter(run=run).count()
         run.families_count = FamilyReport.objects.filter(run=run).count()
-        for hook in run_finished_hooks:
-            hook(run)
         run.finished_at = timezone.now()
         run.save(update_fields=["movements_count", "families_count", "finished_at"])
+    for hook in run_finished_hooks:
+        hook(run)
     log.info(
         "Traitement %s de %s : %s mouvements, %s familles", run.pk, structure, run.movements_count, run.families_count
     )

@@ -10,7 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from portail.booking import rules
@@ -28,10 +28,16 @@ def with_waiting_position(queryset):
         .filter(Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), id__lt=OuterRef("id")))
         .order_by()
         .values("activity")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values("n")
     )
-    return queryset.annotate(earlier_in_queue=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0)))
+    # Only waitlisted rows need it: accepted ones would run the subquery for nothing.
+    position = Case(
+        When(status=BookingStatus.WAITLISTED, then=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0))),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(earlier_in_queue=position)
 
 
 @dataclass
@@ -73,10 +79,12 @@ class Snapshot:
         )
 
 
-def load_snapshot(structure_id, child_ids, activity_ids, start, end, now, *, activities=None):
-    """Load what the rules need for these children and activities between start and end.
+def load_snapshot(structure_id, child_ids, activity_ids, start, end, now, *, activities=None, dates=None):
+    """Load what the rules need for these children and activities between start and end
+    (only on `dates` when given: a confirmation counts only the days it touches).
 
-    Six queries (five when `activities` are given), whatever the sizes.
+    Six queries (five when `activities` are given), whatever the sizes. The
+    occupancy count reads only the (activity, date, status) index.
     """
     snap = Snapshot(now=now)
     child_ids, activity_ids = list(child_ids), list(activity_ids)
@@ -87,30 +95,40 @@ def load_snapshot(structure_id, child_ids, activity_ids, start, end, now, *, act
         snap.rules[activity.pk] = rules.ActivityRules.from_activity(activity)
     activity_ids = list(snap.activities)
 
-    openings = Opening.objects.filter(activity_id__in=activity_ids, date__range=(start, end))
+    openings = Opening.objects.filter(activity_id__in=activity_ids, date__range=(start, end)).order_by()
+    if dates is not None:
+        openings = openings.filter(date__in=sorted(dates))
     for opening in openings:
         opening.activity = snap.activities[opening.activity_id]
         snap.openings[(opening.activity_id, opening.date)] = opening
 
+    # Places are counted for limited activities only: an unlimited one never needs them.
+    limited_ids = [pk for pk, activity in snap.activities.items() if activity.is_limited] or [0]
     occupancy = (
         Booking.objects.filter(
-            activity_id__in=activity_ids,
+            activity_id__in=limited_ids,
             date__range=(start, end),
             status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED],
         )
         .values("activity_id", "date", "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
+    if dates is not None:
+        occupancy = occupancy.filter(date__in=sorted(dates))
     for row in occupancy:
         opening = snap.openings.get((row["activity_id"], row["date"]))
         if opening is not None:
             counts = snap.counts.setdefault(opening.pk, [0, 0])
             counts[0 if row["status"] == BookingStatus.ACCEPTED else 1] += row["n"]
 
-    enrolments = Enrolment.objects.filter(
-        child_id__in=child_ids, activity_id__in=activity_ids, start_date__lte=end, end_date__gte=start
-    ).values_list("child_id", "activity_id", "start_date", "end_date")
+    enrolments = (
+        Enrolment.objects.filter(
+            child_id__in=child_ids, activity_id__in=activity_ids, start_date__lte=end, end_date__gte=start
+        )
+        .values_list("child_id", "activity_id", "start_date", "end_date")
+        .order_by()
+    )
     for child_id, activity_id, first, last in enrolments:
         snap.enrolments[(child_id, activity_id)].append((first, last))
 
@@ -120,15 +138,19 @@ def load_snapshot(structure_id, child_ids, activity_ids, start, end, now, *, act
             activity_id__in=activity_ids,
             date__range=(start, end),
             status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED],
-        )
+        ).order_by()
     )
     for booking in bookings:
         snap.bookings[(booking.child_id, booking.activity_id, booking.date)] = booking
 
     closed = set()
-    periods = ClosedPeriod.objects.filter(
-        structure_id=structure_id, end_date__gte=start - DEADLINE_HORIZON, start_date__lte=end
-    ).values_list("start_date", "end_date")
+    periods = (
+        ClosedPeriod.objects.filter(
+            structure_id=structure_id, end_date__gte=start - DEADLINE_HORIZON, start_date__lte=end
+        )
+        .values_list("start_date", "end_date")
+        .order_by()
+    )
     for first, last in periods:
         day = first
         while day <= last:

@@ -4,12 +4,15 @@ Both are queued in the outbox inside the engine's own transaction."""
 
 import hashlib
 from collections import defaultdict
+from itertools import groupby
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from portail.booking import rules
-from portail.booking.models import BookingStatus, FamilyReport, MovementKind
+from portail.booking.models import BookingStatus, FamilyReport, Movement, MovementKind
 from portail.booking.snapshot import DEADLINE_HORIZON
 from portail.lib.dates import short_day
 from portail.notifications.models import OutboxEmail
@@ -86,34 +89,64 @@ def report_context(family, structure, movements):
     }
 
 
+REPORT_CHUNK = 500
+
+
 def queue_run_reports(run):
-    """One compte-rendu per family with movements and an e-mail address, per run
-    (called inside the run's final transaction; safe to call again)."""
-    reports = {r.family_id: r for r in FamilyReport.objects.filter(run=run).select_related("family")}
-    emails = (
-        family_emails(list(reports))
-        if len(reports) < 20000
-        else family_emails(Family.objects.filter(reports__run=run).values("pk"))
-    )
-    by_family = defaultdict(list)
-    movements = run.movements.select_related("booking__child", "booking__activity").order_by("family_id", "id")
-    for m in movements.iterator(chunk_size=5000):
-        if m.family_id in emails:
-            by_family[m.family_id].append(m)
+    """Queue the comptes-rendus of every report of the run's structure not
+    e-mailed yet (this run's, and any a crash left behind). One e-mail per
+    address of each family with movements (N2). Safe to call again."""
+    return queue_pending_reports(run.structure)
+
+
+def queue_pending_reports(structure, *, chunk=REPORT_CHUNK):
+    """Stream the pending reports family by family, a chunk per transaction:
+    memory stays flat and the database is never locked for long."""
+    queued = 0
+    while True:
+        with transaction.atomic():
+            reports = list(
+                FamilyReport.objects.select_for_update(skip_locked=True)
+                .filter(run__structure=structure, emailed_at__isnull=True)
+                .select_related("family", "run")
+                .order_by("id")[:chunk]
+            )
+            if not reports:
+                return queued
+            queued += _queue_reports(structure, reports)
+            FamilyReport.objects.filter(pk__in=[r.pk for r in reports]).update(emailed_at=timezone.now())
+
+
+def _queue_reports(structure, reports):
+    emails = family_emails([r.family_id for r in reports])
+    wanted = {(r.run_id, r.family_id): r for r in reports if r.family_id in emails}
+    if not wanted:
+        return 0
+    movements = (
+        Movement.objects.filter(run_id__in={run for run, _ in wanted}, family_id__in={f for _, f in wanted})
+        .select_related("booking__child", "booking__activity")
+        .only(
+            "kind", "outcome", "run_id", "family_id", "booking__status", "booking__date",
+            "booking__child__first_name", "booking__child__last_name", "booking__activity__name",
+        )
+        .order_by("run_id", "family_id", "id")
+    )  # fmt: skip
     rows = []
-    for family_id, family_movements in by_family.items():
-        family = reports[family_id].family
+    for (run_id, family_id), group in groupby(movements, key=lambda m: (m.run_id, m.family_id)):
+        report = wanted.get((run_id, family_id))
+        if report is None:
+            continue
         subject, text, html = render_email(
-            "notifications/email/report", report_context(family, run.structure, family_movements)
+            "notifications/email/report", report_context(report.family, structure, list(group))
         )
         for email in emails[family_id]:
             rows.append(
                 OutboxEmail(
                     kind="compte-rendu", to=email, subject=subject, body_text=text, body_html=html,
-                    structure=run.structure, dedupe_key=_key("report", run.pk, family_id, email),
+                    structure=structure, dedupe_key=_key("report", run_id, family_id, email),
                 )
             )  # fmt: skip
-    OutboxEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    OutboxEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return len(rows)
 
 

@@ -200,3 +200,19 @@ def test_promotion_notice_and_report(manual_world):
     report = OutboxEmail.objects.get(kind="compte-rendu", to="autre@example.org")
     assert "RESERVATIONS ACCEPTEES" in report.body_text and "MARTIN Léo : lun. 15/05" in report.body_text
     assert leo.bookings.get().status == BookingStatus.ACCEPTED
+
+
+def test_reports_left_behind_by_a_crash_are_emailed_by_the_next_run(manual_world, monkeypatch):
+    from portail.booking import processing
+
+    w = manual_world
+    confirm(w, [(w["paolo"], w["aps"], may(9))], now=at(2))
+    monkeypatch.setattr(processing, "run_finished_hooks", [])  # the process died right after the run committed
+    process_requests(w["structure"], now=at(2, 23))
+    assert not OutboxEmail.objects.exists()
+    monkeypatch.undo()
+    process_requests(w["structure"], now=at(3, 23))  # nothing new to process, but the report is caught up
+    email = OutboxEmail.objects.get()
+    assert "DUPONT Paolo : mar. 09/05" in email.body_text
+    process_requests(w["structure"], now=at(4, 23))
+    assert OutboxEmail.objects.count() == 1
