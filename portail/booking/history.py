@@ -29,7 +29,21 @@ def family_consumptions(family, year, month):
     )
 
 
+# A cell starting with one of these is run as a formula by spreadsheets ("CSV
+# injection"): names come from staff entries and imported files.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def rows(consumptions):
+    for row in _rows(consumptions):
+        yield [_cell(value) for value in row]
+
+
+def _rows(consumptions):
     for c in consumptions:
         yield [
             f"{c.child.first_name} {c.child.last_name.upper()}",
