@@ -114,6 +114,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False
+# Behind a reverse proxy, the client's address comes from X-Real-IP (docs/deployment.md).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+AXES_CLIENT_IP_CALLABLE = "portail.lib.client_ip.client_ip"
 
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
 
