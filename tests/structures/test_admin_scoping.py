@@ -30,6 +30,7 @@ from django.core import mail
 from django.db import models
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from portail.accounts.models import Invitation
 from portail.booking.admin import ReadOnlyMixin
@@ -143,8 +144,8 @@ def scoped(world):
         parent.save(update_fields=["password"])
     w.invitation_a, _ = Invitation.issue(w.martin, created_by=w.staff_a)
     w.invitation_b, _ = Invitation.issue(w.bernard, created_by=w.staff_b)
-    w.run_a = ProcessingRun.objects.create(structure=w.a)
-    w.run_b = ProcessingRun.objects.create(structure=w.b)
+    w.run_a = ProcessingRun.objects.create(structure=w.a, finished_at=timezone.now())  # past runs
+    w.run_b = ProcessingRun.objects.create(structure=w.b, finished_at=timezone.now())
     for side, child, activity, opening, family in (
         ("a", w.paolo, w.aps_a, w.opening_a, w.family_a),
         ("b", w.paolo_b, w.alsh_b, w.opening_b, w.family_b),
