@@ -464,4 +464,5 @@ def test_keyboard_only_toggles_a_day_and_keeps_the_focus(page, live_server, worl
     page.keyboard.press("Enter")
     expect(cell(page, dec(7))).to_have_attribute("data-state", "book")
     expect(draft_count(page)).to_have_text("1")
+    expect(day_button(page, dec(7))).to_be_focused()
     assert page.evaluate("document.activeElement.id") == "d-2026-12-07"
