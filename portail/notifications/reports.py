@@ -165,48 +165,43 @@ def queue_promotion_notice(movement):
         closed.update(days_between(first, last))
     activity_rules = rules.ActivityRules.from_activity(booking.activity)
     deadline = rules.last_moment(booking.date, activity_rules.cancellation, closed)
-    context = {
-        "family": family,
-        "structure": family.structure,
-        "child": booking.child,
-        "activity": booking.activity,
-        "day": short_day(booking.date),
-        "deadline": f"{short_day(deadline.date())} à {deadline:%H:%M}",
-        "site_url": settings.SITE_URL + reverse("family:reservations"),
-    }
-    subject, text, html = render_email("notifications/email/promotion", context)
-    OutboxEmail.objects.bulk_create(
-        [
-            OutboxEmail(
-                kind="liste-attente", to=email, subject=subject, body_text=text, body_html=html,
-                structure=family.structure, dedupe_key=_key("promotion", movement.pk, email),
-            )
-            for email in emails
-        ],
-        ignore_conflicts=True,
+    deadline_text = f"{short_day(deadline.date())} à {deadline:%H:%M}"
+    return _queue_booking_notice(
+        booking, emails, kind="liste-attente", template="notifications/email/promotion",
+        dedupe=("promotion", movement.pk), deadline=deadline_text,
     )  # fmt: skip
-    return len(emails)
 
 
 def queue_closure_notice(booking, reason):
     """An activity day was closed by the structure: tell the family at once."""
     family = booking.child.family
     emails = family_emails([family.pk]).get(family.pk, [])
+    return _queue_booking_notice(
+        booking, emails, kind="fermeture", template="notifications/email/closure",
+        dedupe=("closure", booking.pk), reason=reason,
+    )  # fmt: skip
+
+
+def _queue_booking_notice(booking, emails, *, kind, template, dedupe, **extra):
+    """One notice about one booking to each address of its family, once per `dedupe`."""
+    if not emails:
+        return 0
+    family = booking.child.family
     context = {
         "family": family,
         "structure": family.structure,
         "child": booking.child,
         "activity": booking.activity,
         "day": short_day(booking.date),
-        "reason": reason,
         "site_url": settings.SITE_URL + reverse("family:reservations"),
+        **extra,
     }
-    subject, text, html = render_email("notifications/email/closure", context)
+    subject, text, html = render_email(template, context)
     OutboxEmail.objects.bulk_create(
         [
             OutboxEmail(
-                kind="fermeture", to=email, subject=subject, body_text=text, body_html=html,
-                structure=family.structure, dedupe_key=_key("closure", booking.pk, email),
+                kind=kind, to=email, subject=subject, body_text=text, body_html=html,
+                structure=family.structure, dedupe_key=_key(*dedupe, email),
             )
             for email in emails
         ],
