@@ -437,6 +437,11 @@ def test_mes_reservations_prints_and_cancels_a_waiting_list_place(page, live_ser
     expect(lines.nth(1)).to_contain_text("Non transmis (annulée)")
 
 
+def settled(page):
+    """htmx has wired up the swapped-in cell (a key pressed before would post the plain form)."""
+    page.wait_for_function("!document.querySelector('.htmx-settling, .htmx-swapping, .htmx-request')")
+
+
 def test_keyboard_only_toggles_a_day_and_keeps_the_focus(page, live_server, world, password):
     """D4 (RGAA): Tab to a day, Enter books it, Space undoes it; after each htmx
     swap the focus is back on that day's button."""
@@ -454,12 +459,14 @@ def test_keyboard_only_toggles_a_day_and_keeps_the_focus(page, live_server, worl
     page.keyboard.press("Enter")
     expect(cell(page, dec(7))).to_have_attribute("data-state", "book")
     expect(day_button(page, dec(7))).to_be_focused()
+    settled(page)
     assert page.evaluate("document.activeElement.id") == "d-2026-12-07"
     assert DraftItem.objects.get().date == dec(7)
 
     page.keyboard.press("Space")
     expect(cell(page, dec(7))).to_have_attribute("data-state", "S2")
     expect(day_button(page, dec(7))).to_be_focused()
+    settled(page)
     assert not DraftItem.objects.exists()
     page.keyboard.press("Enter")
     expect(cell(page, dec(7))).to_have_attribute("data-state", "book")

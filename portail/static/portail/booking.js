@@ -4,6 +4,10 @@
 (function () {
   "use strict";
 
+  // htmx wires up swapped-in forms when it settles; with no CSS transition to
+  // wait for, settle at once, so a quick second key press is still an htmx call.
+  if (window.htmx) window.htmx.config.defaultSettleDelay = 0;
+
   function fillTimes(select, times, selected) {
     select.innerHTML = "";
     times.forEach(function (t) {
@@ -73,7 +77,16 @@
       dialog.close();
     }
   });
+  function restoreFocus() {
+    var target = lastFocused && document.getElementById(lastFocused);
+    if (target && document.activeElement !== target) target.focus();
+    return Boolean(target);
+  }
+
+  // Once settled (the time dialog's return target is only known by then), and
+  // once more just after: keyboard users keep their place on the day they clicked.
   document.addEventListener("htmx:afterSettle", function () {
+    window.setTimeout(restoreFocus, 30);
     // Forms outside #calendar (the chooser, the time dialog) follow the month now shown.
     var calendar = document.getElementById("calendar");
     if (calendar && calendar.dataset.month) {
@@ -81,9 +94,7 @@
         input.value = calendar.dataset.month;
       });
     }
-    var target = lastFocused && document.getElementById(lastFocused);
-    if (target) target.focus();
-    else {
+    if (!restoreFocus()) {
       var panel = document.getElementById("day-panel-title");
       if (panel) panel.focus();
     }
