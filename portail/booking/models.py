@@ -38,7 +38,11 @@ class Booking(models.Model):
     status = models.CharField(_("état"), max_length=12, choices=BookingStatus.choices)
     arrival = models.TimeField(_("arrivée"), null=True, blank=True)
     departure = models.TimeField(_("départ"), null=True, blank=True)
-    # Waiting-list order is confirmation order: (queued_at, id).
+    # Waiting-list order is the order of the rows' ids: a waitlisted row is
+    # inserted while its opening is locked (booking.locks), so id order is the
+    # order in which confirmations took the lock. queued_at is the moment the
+    # demande was made (shown to staff); two parents' clocks can be read in one
+    # order and their locks taken in the other, so it does not decide the order.
     queued_at = models.DateTimeField(_("demandée le"), default=timezone.now)
     reason = models.CharField(_("motif"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)

@@ -10,7 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from portail.booking import rules
@@ -25,7 +25,7 @@ def with_waiting_position(queryset):
     """Annotate waitlisted bookings with their 1-based position (confirmation order)."""
     earlier = (
         Booking.objects.filter(activity=OuterRef("activity"), date=OuterRef("date"), status=BookingStatus.WAITLISTED)
-        .filter(Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), id__lt=OuterRef("id")))
+        .filter(id__lt=OuterRef("id"))
         .order_by()
         .values("activity")
         .annotate(n=Count("*"))

@@ -38,7 +38,7 @@ def promote_waiting_list(snap, opening_ids, *, now, actor=None):
         queue = Booking.objects.filter(
             activity_id=opening.activity_id, date=opening.date, status=BookingStatus.WAITLISTED
         ).select_related("child__family")
-        for booking in queue.order_by("queued_at", "id")[:free]:
+        for booking in queue.order_by("id")[:free]:
             promoted.append(_promote(booking, now=now, actor=actor))
             counts[0] += 1
             counts[1] -= 1

@@ -133,3 +133,24 @@ def test_processing_run_stamps_each_movement_once(world, limited):
     again = process_requests(world.a, now=NOW)
     assert again.pk != run.pk and again.movements_count == 0
     assert Movement.objects.filter(run=run).count() == 1
+
+
+def test_waiting_list_order_is_the_order_confirmations_took_the_lock(world, limited):
+    """A parent whose click read the clock first but reached the lock second is
+    queued second: the recorded position, the position shown and the promotion
+    all follow the order in which the confirmations took effect (R10, D5)."""
+    book(world.family_a, world.dupont, world.paolo, limited)  # the only place
+    limited.waiting_list_capacity = 2
+    limited.save()
+    later = NOW + datetime.timedelta(seconds=1)
+    leo = book(world.martin_a, world.martin, world.leo, limited, now=later)  # locked first
+    amalia = book(world.family_a, world.dupont, world.amalia, limited, now=NOW)  # clock read earlier
+    assert (leo.movements[0].waiting_position, amalia.movements[0].waiting_position) == (1, 2)
+    month = month_states(world.amalia, 2026, 12, now=NOW, draft=None, activity_id=limited.pk)
+    assert month.activities[0].days[DAY].waiting_position == 2
+
+    draft = drafts.get_draft(world.family_a, world.dupont)
+    drafts.toggle_day(draft, world.paolo, limited, DAY, now=NOW)  # Paolo's place is cancelled
+    confirm_draft(draft, draft.token, user=world.dupont, now=NOW)
+    assert Booking.objects.get(child=world.leo).status == BookingStatus.ACCEPTED
+    assert Booking.objects.get(child=world.amalia, status__in=["accepted", "waitlisted"]).status == "waitlisted"

@@ -16,7 +16,7 @@ lock, snapshot, promotion). After every step:
   where that délai has passed, nobody is promoted (nor can cancel);
 - promotions take the waiting list from its head (FIFO), and a newcomer is
   never accepted ahead of someone already waiting (while promotions apply);
-- waiting-list order is confirmation order (queued_at, id) and the positions
+- waiting-list order is confirmation order (row id, taken under the lock) and the positions
   the snapshot shows are 1..n in that order;
 - at most one active booking per child, activity and day (and the database
   constraint refuses a second one).
@@ -94,7 +94,7 @@ def reset(openings, capacities, waiting):
 
 
 def queue_key(booking):
-    return (booking.queued_at, booking.pk)
+    return booking.pk
 
 
 def event(label):
@@ -104,7 +104,7 @@ def event(label):
 
 
 def observe(activity, openings):
-    """Per opening: its capacities, the accepted ids and the waiting list in (queued_at, id) order."""
+    """Per opening: its capacities, the accepted ids and the waiting list in id order."""
     active = sorted(Booking.objects.filter(activity=activity, status__in=ACTIVE_STATUSES), key=queue_key)
     seen = {}
     for opening in Opening.objects.filter(pk__in=[o.pk for o in openings]).select_related("activity"):
