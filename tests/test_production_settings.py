@@ -44,7 +44,9 @@ def test_production_refuses_to_start_without_secret_key():
 def test_production_settings_hash_with_argon2():
     code = "from django.conf import settings; print(settings.PASSWORD_HASHERS[0])"
     result = run_manage("shell", "-c", code, DJANGO_DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64))
-    assert result.stdout.strip().splitlines()[-1] == "portail.accounts.hashers.PortailArgon2PasswordHasher", result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "portail.accounts.hashers.PortailArgon2PasswordHasher", (
+        result.stderr
+    )
 
 
 @pytest.mark.parametrize("value", ["maybe", "2", "vrai"])

@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portail.booking import rules
-from portail.booking.locks import lock_openings
 from portail.booking.models import (
     AuditSource,
     Booking,
@@ -23,7 +22,6 @@ from portail.booking.models import (
 )
 from portail.booking.snapshot import load_snapshot
 from portail.booking.waiting_list import promote_waiting_list
-from portail.structures.models import Opening
 
 STALE = "Ce récapitulatif n'est plus à jour : vos demandes ont déjà été confirmées ou abandonnées."
 NOT_BOOKED = "Aucune réservation à annuler ce jour"
@@ -59,9 +57,6 @@ def confirm_draft(draft, token, *, user, now=None):
         token = uuid.UUID(str(token))
     except ValueError:
         return ConfirmationResult(None, error=STALE)
-    previous = _replay(token, draft.family_id)
-    if previous is not None:
-        return previous
     try:
         with transaction.atomic():
             return _confirm(draft, token, user=user, now=now)
@@ -85,8 +80,9 @@ def _confirm(draft, token, *, user, now):
     # Lock the draft row first: the same draft confirmed twice at once queues here.
     locked = type(draft).objects.select_for_update().filter(pk=draft.pk, token=token).first()
     if locked is None:
-        # A double click that waited here for the first click to commit finds
-        # the token already confirmed: same answer as a replay, not "stale".
+        # The token is no longer the draft's: confirmed already (a replay, or a
+        # double click that waited here for the first click to commit: same
+        # answer), or abandoned (stale).
         return _replay(token, draft.family_id) or ConfirmationResult(None, error=STALE)
     family = draft.family
     items = list(
@@ -96,27 +92,22 @@ def _confirm(draft, token, *, user, now):
     )
     # Items whose child or activity left the family/structure are dropped by the filter above.
     confirmation = Confirmation.objects.create(token=token, family=family, confirmed_by=user, confirmed_at=now)
-    if items:
-        movements = _apply(family, items, confirmation, user=user, now=now)
-    else:
-        movements = []
+    # The draft is this transaction's (its row is locked): empty it before
+    # taking the openings' locks, which other families wait for.
     DraftItem.objects.filter(draft=draft).delete()
     type(draft).objects.filter(pk=draft.pk).update(token=uuid.uuid4(), updated_at=now)
+    movements = _apply(family, items, confirmation, user=user, now=now) if items else []
     return ConfirmationResult(confirmation, movements)
 
 
 def _apply(family, items, confirmation, *, user, now):
-    first = min(i.date for i in items)
-    last = max(i.date for i in items)
     activity_ids = {i.activity_id for i in items}
     child_ids = {i.child_id for i in items}
-    keys = {(i.activity_id, i.date) for i in items}
-    opening_ids = [
-        pk for pk, activity_id, day in Opening.objects.filter(activity_id__in=activity_ids, date__range=(first, last))
-        .values_list("pk", "activity_id", "date") if (activity_id, day) in keys
-    ]  # fmt: skip
-    lock_openings(opening_ids)
-    snap = load_snapshot(family.structure_id, child_ids, activity_ids, first, last, now, dates={day for _, day in keys})
+    dates = {i.date for i in items}
+    # Locks the openings of these activities on these days, then counts (booking.locks).
+    snap = load_snapshot(
+        family.structure_id, child_ids, activity_ids, min(dates), max(dates), now, dates=dates, lock=True
+    )
 
     movements, audits = [], []
     # Cancellations first, then the waiting lists take the freed places, and

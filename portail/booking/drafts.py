@@ -22,6 +22,7 @@ ALREADY_BOOKED = "Déjà réservé ce jour"
 
 def get_draft(family, account):
     draft, _ = Draft.objects.get_or_create(family=family, account=account)
+    draft.family = family  # known already: no query to read it back
     return draft
 
 

@@ -1,7 +1,8 @@
 """How the booking engine locks (read this before changing a confirmation).
 
 What a confirmation consumes is places of openings. It locks the Opening rows
-it touches, all at once, sorted by primary key, before it counts anything:
+it touches, all at once, sorted by primary key, before it counts anything
+(load_snapshot(lock=True) reads them with `locked`, then the counts):
 two transactions touching overlapping openings queue behind each other and
 never deadlock (same order). The counts are taken after the lock, inside the
 same transaction, from the booking rows themselves.
@@ -29,3 +30,10 @@ def lock_openings(opening_ids):
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def locked(openings):
+    """The rows of this Opening queryset, read and locked FOR UPDATE in pk order."""
+    if not LOCKS_ENABLED:
+        return list(openings)
+    return list(openings.select_for_update().order_by("pk"))
