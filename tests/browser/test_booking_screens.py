@@ -3,6 +3,7 @@ logs in, builds a draft by clicking (htmx swaps, no page reload), validates,
 confirms, and reads the outcome; every test checks the DOM and the database."""
 
 import datetime
+import time
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 from portail.booking import drafts
 from portail.booking.confirm import confirm_draft
 from portail.booking.models import Booking, BookingStatus, DraftItem
+from portail.family import booking_views
 from tests import factories as f
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -473,3 +475,29 @@ def test_keyboard_only_toggles_a_day_and_keeps_the_focus(page, live_server, worl
     expect(draft_count(page)).to_have_text("1")
     expect(day_button(page, dec(7))).to_be_focused()
     assert page.evaluate("document.activeElement.id") == "d-2026-12-07"
+
+
+def test_a_double_click_on_confirmer_sends_one_confirmation(page, live_server, world, password, monkeypatch):
+    """R10 on registration night: a parent clicking "Confirmer" again while the
+    busy server has not answered yet posts once (the engine would answer a
+    second post with the first one's result anyway)."""
+    slow = booking_views.confirm_draft
+
+    def busy_server(*args, **kwargs):
+        time.sleep(0.5)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(booking_views, "confirm_draft", busy_server)
+    open_days(world.aps_a, SCHOOL_DAYS[:2])
+    draft = drafts.get_draft(world.family_a, world.dupont)
+    for day in SCHOOL_DAYS[:2]:
+        drafts.toggle_day(draft, world.paolo, world.aps_a, day, now=NOW)
+    log_in(page, live_server, password)
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/confirmer/" in r.url else None)
+    page.goto(f"{live_server.url}/reserver/recapitulatif/")
+    # Two clicks 0.15 s apart, the first one's answer still awaited.
+    page.get_by_role("button", name="Confirmer").evaluate("b => { b.click(); setTimeout(() => b.click(), 150); }")
+    expect(result_rows(page)).to_have_count(2)
+    assert len(posts) == 1
+    assert Booking.objects.filter(child=world.paolo, status=BookingStatus.ACCEPTED).count() == 2
