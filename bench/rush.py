@@ -59,6 +59,7 @@ import math
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -807,6 +808,7 @@ def run_mode(mode, args):
         report.line("confirmations_to_ceiling", ratio * 100, "%", f"target ≥ {TARGET_RATIO:.0%}")
     finally:
         servers.stop()
+        gunicorn_log = servers.log_tail()
 
     report.line("server_memory_peak", servers.peak_pss_kb / 1024, "MB", "all gunicorn processes, PSS")
     report.line("server_worker_rss_peak", servers.peak_worker_hwm_kb / 1024, "MB", "largest worker, VmHWM")
@@ -816,7 +818,7 @@ def run_mode(mode, args):
         report.info(f"{len(details)} {kind} errors, e.g. {details[:3]}")
     if errors:
         report.fail(f"{errors} errors")
-        for line in servers.log_tail():
+        for line in gunicorn_log:
             report.info("gunicorn: " + line)
     check_database(report, activity, days, journeys, args.capacity, args.waiting)
     if mode != "sqlite":
@@ -825,6 +827,8 @@ def run_mode(mode, args):
         if click_p95 is None or click_p95 > TARGET_P95_MS:
             report.over.append("confirm_click_p95")
     report.info(load_average())
+    connection.close()
+    shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file and the gunicorn logs
     status = "failed" if report.failures else ("over-target" if report.over else "ok")
     print(f"{mode}.status: {status}" + (f"   (over: {', '.join(report.over)})" if report.over else ""), flush=True)
     return status
