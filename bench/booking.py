@@ -38,7 +38,6 @@ import contextlib
 import datetime
 import gc
 import json
-import math
 import os
 import random
 import statistics
@@ -50,19 +49,10 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv"
-
-
-def _use_project_venv():
-    """Re-exec with the project's virtualenv when started by another interpreter."""
-    venv_python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() != VENV.resolve() and venv_python.exists():
-        os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]])
-
+from _common import ROOT, percentile, use_project_venv  # bench/ is on sys.path: the script's folder
 
 if __name__ == "__main__":
-    _use_project_venv()
+    use_project_venv(__file__)
 sys.path.insert(0, str(ROOT))
 
 # ----------------------------------------------------------------- the world
@@ -135,12 +125,6 @@ class Report:
 
     def info(self, text):
         print(f"# {text}", flush=True)
-
-
-def percentile(values, fraction):
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 class Timer:

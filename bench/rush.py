@@ -55,7 +55,6 @@ import argparse
 import asyncio
 import datetime
 import html
-import math
 import os
 import re
 import secrets
@@ -70,39 +69,17 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv"
+from _common import ROOT, VENV, load_average, percentile, use_project_venv  # bench/ is on sys.path: the script's folder
+
 PASSWORD = "Rentree-des-colos-2027"
 TARGET_RATIO = 0.30
 TARGET_P95_MS = 1000.0
 EXIT_CODES = {"ok": 0, "failed": 1, "over-target": 3}
 
 
-def _use_project_venv():
-    """Re-exec with the project's virtualenv when started by another interpreter."""
-    venv_python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() != VENV.resolve() and venv_python.exists():
-        os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
 if __name__ == "__main__":
-    _use_project_venv()
+    use_project_venv(__file__)
 sys.path.insert(0, str(ROOT))
-
-
-def percentile(values, fraction):
-    """Nearest-rank percentile."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def load_average():
-    try:
-        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "load average unknown"
 
 
 class Report:

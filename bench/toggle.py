@@ -20,42 +20,20 @@ average is printed beside them. A DATABASE_URL in the environment is ignored.
 
 import argparse
 import datetime
-import math
 import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv"
+from _common import ROOT, load_average, percentile, use_project_venv  # bench/ is on sys.path: the script's folder
+
 TARGET_P50_MS = 30.0
 NOW = datetime.datetime(2026, 11, 26, 11, 0, tzinfo=datetime.UTC)  # 12:00 in Paris
 
 
-def _use_project_venv():
-    """Re-exec with the project's virtualenv when started by another interpreter."""
-    venv_python = VENV / "bin" / "python"
-    if Path(sys.prefix).resolve() != VENV.resolve() and venv_python.exists():
-        os.execv(str(venv_python), [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]])
-
-
 if __name__ == "__main__":
-    _use_project_venv()
+    use_project_venv(__file__)
 sys.path.insert(0, str(ROOT))
-
-
-def percentile(values, fraction):
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def load_average():
-    try:
-        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "load average unknown"
 
 
 def setup(db_path):
