@@ -24,12 +24,7 @@ def lock_openings(opening_ids):
     """Lock these openings (sorted by pk) for the rest of the transaction."""
     if not LOCKS_ENABLED or not opening_ids:
         return []
-    return list(
-        Opening.objects.select_for_update()
-        .filter(pk__in=sorted(opening_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return [opening.pk for opening in locked(Opening.objects.filter(pk__in=opening_ids))]
 
 
 def locked(openings):
