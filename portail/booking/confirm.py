@@ -77,25 +77,26 @@ def _replay(token, family_id):
 
 
 def _confirm(draft, token, *, user, now):
-    # Lock the draft row first: the same draft confirmed twice at once queues here.
-    locked = type(draft).objects.select_for_update().filter(pk=draft.pk, token=token).first()
-    if locked is None:
+    # Taking the token is the draft's lock: one UPDATE that holds the row until
+    # the commit, so the same draft confirmed twice at once queues here, and the
+    # second one then finds the token gone.
+    taken = type(draft).objects.filter(pk=draft.pk, token=token).update(token=uuid.uuid4(), updated_at=now)
+    if not taken:
         # The token is no longer the draft's: confirmed already (a replay, or a
         # double click that waited here for the first click to commit: same
         # answer), or abandoned (stale).
         return _replay(token, draft.family_id) or ConfirmationResult(None, error=STALE)
     family = draft.family
     items = list(
-        DraftItem.objects.filter(
-            draft=draft, child__family=family, activity__structure_id=family.structure_id
-        ).order_by("date", "activity_id", "child_id")
+        DraftItem.objects.filter(draft=draft, child__family=family, activity__structure_id=family.structure_id)
+        .select_related("child")  # the result shows the child's name without a query per row
+        .order_by("date", "activity_id", "child_id")
     )
     # Items whose child or activity left the family/structure are dropped by the filter above.
     confirmation = Confirmation.objects.create(token=token, family=family, confirmed_by=user, confirmed_at=now)
     # The draft is this transaction's (its row is locked): empty it before
     # taking the openings' locks, which other families wait for.
     DraftItem.objects.filter(draft=draft).delete()
-    type(draft).objects.filter(pk=draft.pk).update(token=uuid.uuid4(), updated_at=now)
     movements = _apply(family, items, confirmation, user=user, now=now) if items else []
     return ConfirmationResult(confirmation, movements)
 
@@ -106,8 +107,9 @@ def _apply(family, items, confirmation, *, user, now):
     dates = {i.date for i in items}
     # Locks the openings of these activities on these days, then counts (booking.locks).
     snap = load_snapshot(
-        family.structure_id, child_ids, activity_ids, min(dates), max(dates), now, dates=dates, lock=True
-    )
+        family.structure_id, child_ids, activity_ids, min(dates), max(dates), now,
+        dates=dates, lock=True, positions=False,
+    )  # fmt: skip
 
     movements, audits = [], []
     # Cancellations first, then the waiting lists take the freed places, and
@@ -162,6 +164,7 @@ def _cancel(family, items, snap, confirmation, movements, audits, *, user, now):
                          from_status=existing.status, to_status=BookingStatus.CANCELLED)
         )  # fmt: skip
         existing.status = BookingStatus.CANCELLED
+        existing.child, existing.activity = item.child, snap.activities[item.activity_id]  # for the result
         cancelled.append(existing.pk)
         del snap.bookings[key]
         movements.append(
@@ -202,7 +205,7 @@ def _book(family, items, snap, confirmation, movements, audits, *, user, now):
             else:
                 reason = rules.FULL
         booking = Booking(
-            child_id=item.child_id, activity_id=item.activity_id, date=item.date, status=status,
+            child=item.child, activity=snap.activities[item.activity_id], date=item.date, status=status,
             arrival=item.arrival, departure=item.departure, queued_at=now, reason=reason or "",
         )  # fmt: skip
         if status != BookingStatus.REFUSED:

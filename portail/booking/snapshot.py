@@ -80,7 +80,9 @@ class Snapshot:
         )
 
 
-def load_snapshot(structure_id, child_ids, activity_ids, start, end, now, *, activities=None, dates=None, lock=False):
+def load_snapshot(
+    structure_id, child_ids, activity_ids, start, end, now, *, activities=None, dates=None, lock=False, positions=True
+):
     """Load what the rules need for these children and activities between start and end
     (only on `dates` when given: a confirmation counts only the days it touches).
 
@@ -92,6 +94,10 @@ def load_snapshot(structure_id, child_ids, activity_ids, start, end, now, *, act
     change under those locks (the openings, their counts, the children's
     bookings) is read after them; the rest is read before, so that the locks
     are held for as short a time as possible.
+
+    `positions=False`: the waitlisted bookings are loaded without their queue
+    position (`state()` then cannot be used); the confirmation only needs to
+    know which bookings exist, and this subquery is a good part of its time.
     """
     snap = Snapshot(now=now)
     child_ids, activity_ids = list(child_ids), list(activity_ids)
@@ -142,14 +148,14 @@ def load_snapshot(structure_id, child_ids, activity_ids, start, end, now, *, act
             counts = snap.counts.setdefault(opening.pk, [0, 0])
             counts[0 if row["status"] == BookingStatus.ACCEPTED else 1] += row["n"]
 
-    bookings = with_waiting_position(
-        Booking.objects.filter(
-            child_id__in=child_ids,
-            activity_id__in=activity_ids,
-            date__range=(start, end),
-            status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED],
-        ).order_by()
-    )
+    bookings = Booking.objects.filter(
+        child_id__in=child_ids,
+        activity_id__in=activity_ids,
+        date__range=(start, end),
+        status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED],
+    ).order_by()
+    if positions:
+        bookings = with_waiting_position(bookings)
     for booking in bookings:
         snap.bookings[(booking.child_id, booking.activity_id, booking.date)] = booking
     return snap

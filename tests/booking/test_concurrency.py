@@ -127,15 +127,17 @@ def accepted_seen(snap):
     return snap.counts.get(opening.pk, [0, 0])[0]
 
 
-def wait_for_lock_waiter(threads, table):
-    """Block until another connection waits on a row lock of `table` (PostgreSQL)."""
+def wait_for_lock_waiter(threads, table, statement="%FOR UPDATE%"):
+    """Block until another connection waits on a row lock of `table` (PostgreSQL)
+    in a statement LIKE `statement` (the openings are locked by SELECT … FOR
+    UPDATE, a draft by the UPDATE that takes its token)."""
     deadline = time.monotonic() + WAIT
     with connection.cursor() as cursor:
         while time.monotonic() < deadline and threads.alive:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query LIKE %s AND query LIKE %s",
-                [f'%"{table}"%', "%FOR UPDATE%"],
+                [f'%"{table}"%', statement],
             )
             if cursor.fetchone()[0]:
                 return True
@@ -263,7 +265,7 @@ def test_double_click_from_two_threads_records_once(world, monkeypatch):
     threads = Threads(confirming(account, draft, token), confirming(account, draft, token))
     try:
         assert first_read.wait(WAIT)
-        blocked = wait_for_lock_waiter(threads, draft._meta.db_table)
+        blocked = wait_for_lock_waiter(threads, draft._meta.db_table, statement="UPDATE %")
     finally:
         release.set()
     results = threads.join()

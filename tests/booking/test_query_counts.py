@@ -26,12 +26,13 @@ BOOKINGS_PER_OTHER_CHILD = 20
 # their waiting-list positions, closed periods), then the draft's marks.
 MONTH_STATES_QUERIES = 7
 # confirm_draft: SAVEPOINT (the test runs in a transaction; BEGIN in
-# production is not a logged query), draft row lock, family, draft items,
-# confirmation, items deleted, new token, then the snapshot (6: activities,
+# production is not a logged query), the token taken (the UPDATE that locks
+# the draft's row), family, draft items, confirmation, items deleted, then the
+# snapshot (6: activities,
 # enrolments, closed periods, the openings read and locked, their counts, the
 # children's bookings), one bulk insert each of bookings, movements and audits
 # (60 rows fit one batch, even SQLite's 999-parameter one), RELEASE SAVEPOINT.
-CONFIRM_QUERIES = 17
+CONFIRM_QUERIES = 16
 
 pytestmark = pytest.mark.django_db
 
