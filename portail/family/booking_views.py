@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from portail.booking import drafts
 from portail.booking.confirm import confirm_draft
 from portail.booking.errors import BookingError
-from portail.booking.models import Confirmation, DraftAction, MovementKind
+from portail.booking.models import Confirmation, DraftAction
 from portail.booking.states import enrolled_activities, month_bounds, month_states
 from portail.family import calendar
 from portail.family.access import current_family
@@ -336,14 +337,29 @@ def recap(request):
 @require_POST
 @family_required
 def confirm(request):
-    """R10: confirm the draft whose token the recap page carried."""
+    """R10: confirm the draft whose token the recap page carried.
+
+    The recap's htmx Confirmer gets the result in the same answer, with its
+    address pushed into the history: on registration night a click is one
+    round trip, not a redirect and a second page. Without JavaScript the form
+    posts, and is redirected to the same result page (GET, so a reload never
+    posts again)."""
     family = current_family(request)
     draft = drafts.get_draft(family, request.user)
     result = confirm_draft(draft, request.POST.get("jeton", ""), user=request.user)
     if result.error:
         messages.error(request, result.error)
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("family:recap"))
         return redirect("family:recap")
-    return redirect("family:result", pk=result.confirmation.pk)
+    url = reverse("family:result", args=[result.confirmation.pk])
+    if not request.htmx:
+        return redirect(url)
+    # The rows were built by this confirmation, child and activity included: no query.
+    movements = sorted(result.movements, key=lambda m: (m.booking.date, m.booking.child.first_name, m.pk))
+    context = _result_context(request, result.confirmation, movements)
+    context.update(htmx_answer=True, structure_name=family.structure.name)
+    return push_url(render(request, "family/_result.html", context), url)
 
 
 @require_GET
@@ -359,13 +375,12 @@ def result(request, pk):
             "booking__date", "booking__child__first_name", "id"
         )
     )
-    return render(
-        request,
-        "family/result.html",
-        {
-            "confirmation": confirmation,
-            "movements": movements,
-            "book_kind": MovementKind.BOOK,
-            "has_email": bool(request.user.email),
-        },
-    )
+    return render(request, "family/result.html", _result_context(request, confirmation, movements))
+
+
+def _result_context(request, confirmation, movements):
+    return {
+        "confirmation": confirmation,
+        "movements": movements,
+        "has_email": bool(request.user.email),
+    }

@@ -3,6 +3,7 @@ logs in, builds a draft by clicking (htmx swaps, no page reload), validates,
 confirms, and reads the outcome; every test checks the DOM and the database."""
 
 import datetime
+import re
 import time
 
 import pytest
@@ -148,11 +149,20 @@ def test_book_a_month_with_the_quick_tools_and_single_days(page, live_server, wo
     expect(recap).to_have_count(len(wanted))
     expect(recap.first).to_contain_text("mar. 01/12")
     expect(page.get_by_test_id("recap-cancellations")).to_have_count(0)
+    set_marker(page)
     page.get_by_role("button", name="Confirmer").click()
     expect(result_rows(page)).to_have_count(len(wanted))
     for row in result_rows(page).all():
         expect(row).to_have_attribute("data-outcome", "accepted")
         expect(row).to_contain_text("Place réservée")
+    # One htmx round trip (R10 on registration night): the page was not reloaded, yet
+    # the address, the title and the focus are the result page's, and a reload shows it.
+    assert_no_reload(page)
+    expect(page).to_have_url(re.compile(r"/reserver/resultat/\d+/$"))
+    expect(page).to_have_title(re.compile(r"^Demandes enregistrées"))
+    expect(page.get_by_role("heading", name="Vos demandes ont été enregistrées")).to_be_focused()
+    page.reload()
+    expect(result_rows(page)).to_have_count(len(wanted))
 
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes réservations").click()
     lines = page.get_by_test_id("reservations").locator("tbody tr")
@@ -280,6 +290,7 @@ def test_all_activities_day_panel_books_two_and_cancels_one(page, live_server, w
     expect(cancellations).to_have_count(1)
     expect(cancellations).to_contain_text("APS SOIR")
     page.get_by_role("button", name="Confirmer").click()
+    expect(result_rows(page)).to_have_count(3)
     outcomes = {r.locator("td").nth(1).inner_text(): r.get_attribute("data-outcome") for r in result_rows(page).all()}
     assert outcomes == {"APS MATIN": "accepted", "RESTAURATION": "accepted", "APS SOIR": "cancelled"}
 
@@ -475,6 +486,29 @@ def test_keyboard_only_toggles_a_day_and_keeps_the_focus(page, live_server, worl
     expect(draft_count(page)).to_have_text("1")
     expect(day_button(page, dec(7))).to_be_focused()
     assert page.evaluate("document.activeElement.id") == "d-2026-12-07"
+
+
+def test_confirmer_falls_back_to_the_plain_form_when_the_htmx_call_fails(page, live_server, world, password):
+    """R10, nothing confirmed is lost: if the htmx call fails (here the connection
+    drops), the form is posted the ordinary way and the parent gets the result page."""
+    open_days(world.aps_a, SCHOOL_DAYS[:1])
+    draft = drafts.get_draft(world.family_a, world.dupont)
+    drafts.toggle_day(draft, world.paolo, world.aps_a, SCHOOL_DAYS[0], now=NOW)
+    log_in(page, live_server, password)
+    calls = []
+
+    def drop_htmx_calls(route):
+        calls.append("htmx" if route.request.headers.get("hx-request") else "form")
+        route.abort() if route.request.headers.get("hx-request") else route.continue_()
+
+    page.route("**/reserver/confirmer/", drop_htmx_calls)
+    page.goto(f"{live_server.url}/reserver/recapitulatif/")
+    page.get_by_role("button", name="Confirmer").click()
+    expect(result_rows(page)).to_have_count(1)
+    expect(result_rows(page)).to_have_attribute("data-outcome", "accepted")
+    expect(page).to_have_url(re.compile(r"/reserver/resultat/\d+/$"))
+    assert calls == ["htmx", "form"]
+    assert Booking.objects.filter(child=world.paolo, status=BookingStatus.ACCEPTED).count() == 1
 
 
 def test_a_double_click_on_confirmer_sends_one_confirmation(page, live_server, world, password, monkeypatch):

@@ -5,6 +5,8 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portail.booking.models import Booking, BookingStatus, DraftItem, Movement
@@ -135,6 +137,66 @@ def test_recap_confirm_result_and_reservations(parent, world):
     assert Booking.objects.count() == 1 and Movement.objects.count() == 1
     mine = page_text(parent.get(reverse("family:reservations")))
     assert "Non transmis (place réservée)" in mine and "lun. 07/12" in mine
+
+
+def test_htmx_confirmer_answers_with_the_result_and_its_address(parent, world):
+    """R10 on registration night: with JavaScript, "Confirmer" is one round trip.
+    The answer is the result itself, not a redirect, and it carries the result's
+    address for the history. A reload then GETs that page, which shows the same rows."""
+    f.OpeningFactory(activity=world.aps_a, date=DAY + datetime.timedelta(days=1))
+    for day in (DAY, DAY + datetime.timedelta(days=1)):
+        toggle(parent, world, day=day)
+    token = DraftItem.objects.first().draft.token
+    response = parent.post(reverse("family:confirm"), {"jeton": token}, **HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body and "<title>Demandes enregistrées" in body  # the content only, with its title
+    confirmation = Movement.objects.first().confirmation
+    assert response["HX-Push-Url"] == reverse("family:result", args=[confirmation.pk])
+    rows = page_text(response)
+    assert rows.count("Place réservée") == 2 and "lun. 07/12" in rows and "mar. 08/12" in rows and "Paolo" in rows
+    page = page_text(parent.get(response["HX-Push-Url"]))
+    assert page.count("Place réservée") == 2 and "lun. 07/12" in page and "mar. 08/12" in page
+    assert Booking.objects.filter(status=BookingStatus.ACCEPTED).count() == 2
+
+
+def test_htmx_confirmer_shows_the_rows_without_a_query_per_row(parent, world):
+    """The answer is built from what the confirmation recorded: no query per demande."""
+
+    def confirm_queries(days):
+        for day in days:
+            toggle(parent, world, day=day)
+        token = DraftItem.objects.first().draft.token
+        with CaptureQueriesContext(connection) as queries:
+            response = parent.post(reverse("family:confirm"), {"jeton": token}, **HTMX)
+        assert page_text(response).count("Place réservée") == len(days)
+        return len(queries)
+
+    week = [DAY + datetime.timedelta(days=n) for n in range(5)]
+    for day in week[1:]:
+        f.OpeningFactory(activity=world.aps_a, date=day)
+    assert confirm_queries(week[:1]) == confirm_queries(week[1:])
+
+
+def test_htmx_confirmer_twice_answers_the_same_result_and_records_nothing_twice(parent, world):
+    """R10: a second click that got through (or a replayed request) gets the first result."""
+    toggle(parent, world)
+    token = DraftItem.objects.get().draft.token
+    first = parent.post(reverse("family:confirm"), {"jeton": token}, **HTMX)
+    again = parent.post(reverse("family:confirm"), {"jeton": token}, **HTMX)
+    assert again.status_code == 200 and again["HX-Push-Url"] == first["HX-Push-Url"]
+    assert "Place réservée" in page_text(again)
+    assert Booking.objects.count() == 1 and Movement.objects.count() == 1
+
+
+def test_htmx_confirmer_with_a_stale_token_sends_the_browser_to_the_recap(parent, world):
+    """A recap left open while the draft was confirmed elsewhere: the browser goes
+    (a full page, not a swap) to the recap, which says why in French; nothing is recorded."""
+    toggle(parent, world)
+    response = parent.post(reverse("family:confirm"), {"jeton": "6f0b7a56-3f0c-4f5b-9a57-6a0f7a2f1b11"}, **HTMX)
+    assert response.status_code == 200 and response["HX-Redirect"] == reverse("family:recap")
+    assert "n'est plus à jour" in page_text(parent.get(reverse("family:recap")))
+    assert not Booking.objects.exists() and DraftItem.objects.count() == 1
 
 
 def test_result_of_another_family_is_404(parent, client, world, password):

@@ -65,6 +65,20 @@
     }
   });
 
+  // The recap's htmx Confirmer: the result replaces the page's content; its title takes the focus.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var title = event.detail.target.querySelector("[data-focus-on-swap]");
+    if (title) title.focus();
+  });
+  // If that call fails (server error, lost connection), post the form the ordinary way:
+  // the same token gets the same answer from the server, never a second confirmation.
+  function confirmFallback(event) {
+    var form = event.detail.elt;
+    if (form && form.hasAttribute("data-confirm")) form.submit();
+  }
+  document.addEventListener("htmx:responseError", confirmFallback);
+  document.addEventListener("htmx:sendError", confirmFallback);
+
   var lastFocused = null;
   document.addEventListener("htmx:beforeRequest", function () {
     var active = document.activeElement;
