@@ -80,16 +80,17 @@ def toggle_day(draft, child, activity, day, *, now, arrival=None, departure=None
 
 
 @transaction.atomic
-def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=None):
+def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=None, snapshot=None):
     """Quick tools (R5c): a week, a weekday of the month, or the whole month.
 
     "If the first bookable day of the set is not booked, book every bookable day
     of the set, otherwise cancel every cancellable one." Returns {date: Mark|None}.
+    `snapshot`: one already read for this child and activity, covering the days.
     """
     days = sorted(set(days))
     if not days:
         return {}
-    snap = load_snapshot(
+    snap = snapshot or load_snapshot(
         draft.family.structure_id, [child.pk], [activity.pk], days[0], days[-1], now, activities=[activity]
     )
     items = {i.date: i for i in DraftItem.objects.filter(draft=draft, child=child, activity=activity, date__in=days)}

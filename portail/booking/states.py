@@ -56,17 +56,29 @@ def enrolled_activities(child, start, end):
     )
 
 
-def month_states(child, year, month, *, now, draft=None, activity_id=None):
+def month_snapshot(child, activity, year, month, *, now):
+    """What the rules need for one child and activity over a month: the snapshot
+    month_states(activity_id=activity.pk) reads, for a caller that first judges
+    days of that month with it (the quick tools), so that it is read once."""
+    first, last = month_bounds(year, month)
+    return load_snapshot(child.family.structure_id, [child.pk], [activity.pk], first, last, now, activities=[activity])
+
+
+def month_states(child, year, month, *, now, draft=None, activity_id=None, snapshot=None):
     """S-states of every activity the child is enrolled in (or just `activity_id`)
     and the T-state of every day of the month. `child` must come from the
-    logged-in family (family.children), never from a raw id."""
+    logged-in family (family.children), never from a raw id. `snapshot`: the
+    month_snapshot of this child, activity and month, when read already."""
     first, last = month_bounds(year, month)
     activities = list(enrolled_activities(child, first, last))
     if activity_id is not None:
         activities = [a for a in activities if a.pk == activity_id]
-    snap = load_snapshot(
-        child.family.structure_id, [child.pk], [a.pk for a in activities], first, last, now, activities=activities
-    )
+    if snapshot is not None and activity_id is not None:
+        snap = snapshot
+    else:
+        snap = load_snapshot(
+            child.family.structure_id, [child.pk], [a.pk for a in activities], first, last, now, activities=activities
+        )
     marks = draft_marks(draft, [child.pk], first, last)
     months = []
     by_day = {}

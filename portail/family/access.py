@@ -26,8 +26,15 @@ def current_family(request):
     return request._current_family
 
 
+def request_families(request):
+    """The account's families, read once per request (the header lists them too)."""
+    if not hasattr(request, "_families"):
+        request._families = list(account_families(request.user))
+    return request._families
+
+
 def _find_current_family(request):
-    families = list(account_families(request.user))
+    families = request_families(request)
     if not families:
         return None
     chosen = request.session.get(SESSION_KEY)

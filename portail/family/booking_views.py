@@ -17,7 +17,7 @@ from portail.booking import drafts
 from portail.booking.confirm import confirm_draft
 from portail.booking.errors import BookingError
 from portail.booking.models import Confirmation, DraftAction
-from portail.booking.states import enrolled_activities, month_bounds, month_states
+from portail.booking.states import enrolled_activities, month_bounds, month_snapshot, month_states
 from portail.family import calendar
 from portail.family.access import current_family
 from portail.family.params import BadValue, own_activity, own_child, parse_date, parse_month, parse_time
@@ -60,14 +60,23 @@ def reserve_url(child, activity=None, year_month=None):
     return reverse("family:reserve") + "?" + urlencode(params)
 
 
-def calendar_context(request, family, child, activity, year_month, *, error=None, day=None):
+def calendar_context(
+    request, family, child, activity, year_month, *, error=None, day=None, children=None, activities=None,
+    draft=None, snapshot=None,
+):  # fmt: skip
+    """What the calendar shows. The caller passes what it has read already (the
+    family's children, the child's activities, the draft, a snapshot of the month
+    for the activity shown): each is then not read twice in one request."""
     now = timezone.now()
-    # Lazy: with an activity shown, only the full page's chooser lists them (not the htmx partial).
-    activities = enrolled_activities(child, datetime.date.min, datetime.date.max)
+    if activities is None:
+        # Lazy: with an activity shown, only the full page's chooser lists them (not the htmx partial).
+        activities = enrolled_activities(child, datetime.date.min, datetime.date.max)
     scope = [activity] if activity else list(activities)
     year, month = _month_in_period(year_month, scope, timezone.localdate())
-    draft = drafts.get_draft(family, request.user)
-    states = month_states(child, year, month, now=now, draft=draft, activity_id=activity.pk if activity else None)
+    draft = draft or drafts.get_draft(family, request.user)
+    states = month_states(
+        child, year, month, now=now, draft=draft, activity_id=activity.pk if activity else None, snapshot=snapshot
+    )
     first, last = _period(scope)
     prev_ym, next_ym = _shift(year, month, -1), _shift(year, month, 1)
     has_prev = month_bounds(*prev_ym)[1] >= first
@@ -75,7 +84,8 @@ def calendar_context(request, family, child, activity, year_month, *, error=None
     time_choices = activity.time_choices() if activity and activity.has_times else []
     return {
         "child": child,
-        "children": family.children.order_by("first_name"),  # lazy: the htmx partial does not use it
+        # Lazy when not given: the htmx partial does not use it.
+        "children": family.children.order_by("first_name") if children is None else children,
         "activity": activity,
         "activities": activities,
         "year": year,
@@ -123,23 +133,30 @@ def reserve(request):
         if len(children) == 1:
             return redirect(reserve_url(children[0]))
         return render(request, "family/reserve_choose_child.html", {"children": children})
-    child = own_child(family, request.GET["enfant"])
-    if not _child_activities(child):
+    child = own_child(family, request.GET["enfant"], among=children)
+    activities = _child_activities(child)
+    if not activities:
         return render(request, "family/reserve_no_child.html", {"child": child})
-    activity = own_activity(family, child, request.GET["activite"]) if request.GET.get("activite") else None
+    activity = (
+        own_activity(family, child, request.GET["activite"], among=activities) if request.GET.get("activite") else None
+    )
     try:
         year_month = parse_month(request.GET["mois"]) if request.GET.get("mois") else None
         day = parse_date(request.GET["jour"]) if request.GET.get("jour") else None
     except BadValue as error:
         return HttpResponseBadRequest(str(error))
-    context = calendar_context(request, family, child, activity, year_month, day=day)
+    context = calendar_context(
+        request, family, child, activity, year_month, day=day, children=children, activities=activities
+    )
     return render(request, "family/reserve.html", context)
 
 
-def _answer(request, family, child, activity, year_month, *, error=None, day=None):
+def _answer(request, family, child, activity, year_month, *, error=None, day=None, draft=None, snapshot=None):
     """htmx gets the calendar (and day panel) back; without JS, back to the page."""
     if request.htmx:
-        context = calendar_context(request, family, child, activity, year_month, error=error, day=day)
+        context = calendar_context(
+            request, family, child, activity, year_month, error=error, day=day, draft=draft, snapshot=snapshot
+        )
         return render(request, "family/_calendar.html", context)
     if error:
         messages.error(request, error)
@@ -235,15 +252,20 @@ def toggle_set(request):
     except (BadValue, ValueError) as error:
         return HttpResponseBadRequest(str(error) if isinstance(error, BadValue) else "Jour de la semaine invalide.")
     draft = drafts.get_draft(family, request.user)
+    now = timezone.now()
+    # Judged and redrawn from one read of the month: marking days changes only the draft.
+    snapshot = month_snapshot(child, activity, *year_month, now=now)
     error = None
     if activity.has_times and (arrival is None or departure is None):
         error = "Choisissez des horaires par défaut pour utiliser les outils rapides."
     else:
         try:
-            drafts.toggle_set(draft, child, activity, days, now=timezone.now(), arrival=arrival, departure=departure)
+            drafts.toggle_set(
+                draft, child, activity, days, now=now, arrival=arrival, departure=departure, snapshot=snapshot
+            )
         except BookingError as exc:
             error = str(exc)
-    return _answer(request, family, child, activity, year_month, error=error)
+    return _answer(request, family, child, activity, year_month, error=error, draft=draft, snapshot=snapshot)
 
 
 @require_GET

@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from portail.booking.models import ProcessingRun
-from portail.family.access import account_families, current_family
+from portail.family.access import current_family, request_families
 
 
 def header(request):
@@ -27,7 +27,7 @@ def _header(request, user):
     )
     return {
         "name": user.display_name,
-        "families": list(account_families(user)),
+        "families": request_families(request),
         "family": family,
         "structure": family.structure,
         "last_update": last_run,

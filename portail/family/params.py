@@ -43,25 +43,33 @@ def parse_time(value, label):
         raise BadValue(f"{label} invalide : « {value} ».") from None
 
 
-def own_child(family, value):
-    """One of the family's children, or 404 (another family's id is not found)."""
+def own_child(family, value, *, among=None):
+    """One of the family's children, or 404 (another family's id is not found).
+    `among`: the family's children (from family.children) when the caller has them already."""
     try:
         pk = int(value)
     except (TypeError, ValueError):
         raise Http404 from None
-    child = family.children.select_related("family").filter(pk=pk).first()
+    if among is not None:
+        child = next((c for c in among if c.pk == pk), None)
+    else:
+        child = family.children.select_related("family").filter(pk=pk).first()
     if child is None:
         raise Http404
     return child
 
 
-def own_activity(family, child, value):
-    """An activity of the family's structure the child is enrolled in, or 404."""
+def own_activity(family, child, value, *, among=None):
+    """An activity of the family's structure the child is enrolled in, or 404.
+    `among`: the child's enrolled activities when the caller has them already."""
     try:
         pk = int(value)
     except (TypeError, ValueError):
         raise Http404 from None
-    activity = family.structure.activities.filter(pk=pk, enrolments__child=child).distinct().first()
+    if among is not None:
+        activity = next((a for a in among if a.pk == pk), None)
+    else:
+        activity = family.structure.activities.filter(pk=pk, enrolments__child=child).distinct().first()
     if activity is None:
         raise Http404
     return activity

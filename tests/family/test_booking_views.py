@@ -258,6 +258,33 @@ def test_copy_lists_days_not_imported(parent, world):
     assert "Réservations non importées" in html and "lun. 07/12" in html and "Activité non ouverte ce jour" in html
 
 
+def reads_of(queries, table):
+    return [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+
+
+def test_month_tool_judges_and_redraws_from_one_read_of_the_month(parent, world):
+    """Registration night (issue 7): the quick tools mark the days and redraw the
+    calendar from one read of the month's openings and places, and one of the draft."""
+    data = {"enfant": world.paolo.pk, "activite": world.aps_a.pk, "mois": "2026-12", "outil": "mois"}
+    parent.get(reverse("family:recap"))  # the draft exists, as it does after the first click
+    with CaptureQueriesContext(connection) as queries:
+        response = parent.post(reverse("family:toggle_set"), data, **HTMX)
+    assert response.status_code == 200 and 'data-state="book"' in response.content.decode()
+    assert list(DraftItem.objects.values_list("date", flat=True)) == [DAY]
+    assert len(reads_of(queries, "structures_opening")) == 1
+    assert len(reads_of(queries, "booking_draft")) == 1
+
+
+def test_calendar_page_reads_the_family_and_children_once(parent, world):
+    """The header, the chooser and the calendar share what the request has read."""
+    url = reverse("family:reserve") + f"?enfant={world.paolo.pk}&activite={world.aps_a.pk}&mois=2026-12"
+    with CaptureQueriesContext(connection) as queries:
+        response = parent.get(url)
+    assert response.status_code == 200 and "APS MATIN" in page_text(response)
+    assert len(reads_of(queries, "structures_family")) == 1  # the account's families, header included
+    assert len(reads_of(queries, "structures_child")) == 1
+
+
 def test_one_activity_toggle_answers_with_the_cell_only(parent, world, django_assert_max_num_queries):
     from portail.booking.drafts import get_draft
 
