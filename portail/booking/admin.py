@@ -29,13 +29,22 @@ class AuditInline(ReadOnlyMixin, ScopedTabularInline):
     can_delete = False
 
 
+class MovementInline(ReadOnlyMixin, ScopedTabularInline):
+    """A booking made by a family's confirmation is recorded here only (not in the audit)."""
+
+    model = Movement
+    fields = ["created_at", "created_by", "kind", "outcome", "waiting_position", "reason", "run"]
+    readonly_fields = fields
+    can_delete = False
+
+
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyMixin, ScopedModelAdmin):
     list_display = ["date", "child", "activity", "status", "arrival", "departure", "queued_at"]
     list_filter = ["status", ("activity", related_only)]
     search_fields = ["child__first_name", "child__last_name", "activity__name"]
     date_hierarchy = "date"
-    inlines = [AuditInline]
+    inlines = [MovementInline, AuditInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("child", "activity")

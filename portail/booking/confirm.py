@@ -120,10 +120,11 @@ def _apply(family, items, confirmation, *, user, now):
     freed = _cancel(family, cancels, snap, confirmation, movements, audits, user=user, now=now)
     if freed:
         promote_waiting_list(snap, freed, now=now, actor=user)
-    new_bookings = _book(family, books, snap, confirmation, movements, audits, user=user, now=now)
+    new_bookings = _book(family, books, snap, confirmation, movements, user=user, now=now)
     Booking.objects.bulk_create(new_bookings)
     Movement.objects.bulk_create(movements)
-    BookingAudit.objects.bulk_create(audits)
+    if audits:
+        BookingAudit.objects.bulk_create(audits)
     return movements
 
 
@@ -176,7 +177,7 @@ def _cancel(family, items, snap, confirmation, movements, audits, *, user, now):
     return freed
 
 
-def _book(family, items, snap, confirmation, movements, audits, *, user, now):
+def _book(family, items, snap, confirmation, movements, *, user, now):
     """Judge each booking demande at this instant; returns the Booking rows to create."""
     new_bookings = []
     for item in items:
@@ -211,12 +212,10 @@ def _book(family, items, snap, confirmation, movements, audits, *, user, now):
         if status != BookingStatus.REFUSED:
             snap.bookings[key] = booking
         new_bookings.append(booking)
+        # Its Movement is the record of its birth (who, when, outcome, reason):
+        # no BookingAudit row repeats it (the staff's audit reads both).
         movements.append(
             _movement(MovementKind.BOOK, booking, family, confirmation, outcome=status, reason=reason or "",
                       position=position, user=user, now=now)
-        )  # fmt: skip
-        audits.append(
-            BookingAudit(booking=booking, at=now, actor=user, source=AuditSource.FAMILY, to_status=status,
-                         note=reason or "")
         )  # fmt: skip
     return new_bookings

@@ -7,7 +7,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Value
 
 from portail.booking.models import (
     ACTIVE_STATUSES,
@@ -17,6 +17,7 @@ from portail.booking.models import (
     BookingStatus,
     Consumption,
     Movement,
+    MovementKind,
     ProcessingRun,
 )
 from portail.booking.snapshot import with_waiting_position
@@ -347,9 +348,40 @@ def recent_runs(structure, limit=30):
 # ---------------------------------------------------------------- audit (B7)
 
 
-def audit_entries(queryset):
-    """BookingAudit rows, newest first, with what the audit page shows."""
-    return queryset.select_related("booking__child__family", "booking__activity", "actor").order_by("-at", "-id")
+class AuditEntries:
+    """The audit of some bookings for a Paginator, newest first: their
+    BookingAudit rows, and their births in families' confirmations, which only
+    their Movement records (kind "book" with a confirmation; see BookingAudit),
+    shown as unsaved BookingAudit rows "— → outcome" by the family's account.
+    A page costs three queries whatever the history's length: the page's keys
+    (one UNION of both tables, sorted and sliced by the database), then the
+    page's rows of each table."""
+
+    def __init__(self, audits, movements):
+        self.audits = audits
+        self.births = movements.filter(kind=MovementKind.BOOK, confirmation__isnull=False)
+        audit_keys = audits.order_by().annotate(table=Value(0)).values_list("at", "table", "id")
+        birth_keys = self.births.order_by().annotate(table=Value(1)).values_list("created_at", "table", "id")
+        self.keys = audit_keys.union(birth_keys, all=True).order_by("-at", "-table", "-id")
+
+    def count(self):
+        return self.keys.count()
+
+    def __getitem__(self, page):
+        keys = list(self.keys[page])
+        audits = self.audits.filter(pk__in=[pk for _, table, pk in keys if table == 0]).select_related(
+            "booking__child__family", "booking__activity", "actor"
+        )
+        births = self.births.filter(pk__in=[pk for _, table, pk in keys if table == 1]).select_related(
+            "booking__child__family", "booking__activity", "created_by"
+        )
+        rows = {(0, a.pk): a for a in audits}
+        for m in births:
+            rows[(1, m.pk)] = BookingAudit(
+                booking=m.booking, at=m.created_at, actor=m.created_by, source=AuditSource.FAMILY,
+                to_status=m.outcome, note=m.reason,
+            )  # fmt: skip
+        return [rows[(table, pk)] for _, table, pk in keys]
 
 
 def actor_label(entry):
@@ -368,11 +400,14 @@ def actor_label(entry):
 
 
 def family_audit(family):
-    return audit_entries(BookingAudit.objects.filter(booking__child__family=family))
+    return AuditEntries(
+        BookingAudit.objects.filter(booking__child__family=family),
+        Movement.objects.filter(booking__child__family=family),
+    )
 
 
 def booking_audit(booking):
-    return audit_entries(BookingAudit.objects.filter(booking=booking))
+    return AuditEntries(BookingAudit.objects.filter(booking=booking), Movement.objects.filter(booking=booking))
 
 
 def open_activities(activities, day):

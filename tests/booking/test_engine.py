@@ -2,6 +2,7 @@
 processing run (R5, R6, R10, N1, N3)."""
 
 import datetime
+import importlib
 
 import pytest
 from django.utils import timezone
@@ -154,3 +155,25 @@ def test_waiting_list_order_is_the_order_confirmations_took_the_lock(world, limi
     confirm_draft(draft, draft.token, user=world.dupont, now=NOW)
     assert Booking.objects.get(child=world.leo).status == BookingStatus.ACCEPTED
     assert Booking.objects.get(child=world.amalia, status__in=["accepted", "waitlisted"]).status == "waitlisted"
+
+
+def test_migration_0004_drops_only_the_audit_rows_that_repeat_a_confirmations_movement(world):
+    """Before, a family's confirmation wrote a BookingAudit row beside each new
+    booking's Movement; the staff's audit now reads the movement, so those rows
+    go (once), and every other audit row stays."""
+    from django.apps import apps
+
+    migration = importlib.import_module("portail.booking.migrations.0004_family_births_in_movements_only")
+    draft = drafts.get_draft(world.family_a, world.dupont)
+    drafts.toggle_day(draft, world.paolo, world.aps_a, datetime.date(2026, 12, 7), now=NOW)
+    booking = confirm_draft(draft, draft.token, user=world.dupont, now=NOW).movements[0].booking
+    repeated = BookingAudit.objects.create(booking=booking, source="family", to_status=booking.status)
+    cancelled = BookingAudit.objects.create(
+        booking=booking, source="family", from_status="accepted", to_status="cancelled"
+    )
+    staff_booking = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 12, 8))
+    staff_made = BookingAudit.objects.create(booking=staff_booking, source="staff", to_status="accepted")
+
+    migration.drop_repeated_births(apps, None)
+    assert set(BookingAudit.objects.values_list("pk", flat=True)) == {cancelled.pk, staff_made.pk}
+    assert repeated.booking.movements.count() == 1

@@ -8,7 +8,10 @@ import io
 import pytest
 from django.urls import reverse
 
+from portail.booking import drafts
+from portail.booking.confirm import confirm_draft
 from portail.booking.models import AuditSource, Booking, BookingAudit, BookingStatus
+from portail.staff import views as staff_views
 from portail.structures.models import Opening
 from tests.helpers import page_text
 from tests.staff.conftest import DAY, NOW, visible_text
@@ -78,3 +81,38 @@ def test_family_audit_newest_first_with_who(staff, world, full_day):
     text = visible_text(staff.get(reverse("staff:booking_audit", args=[waiting[1].pk])))
     assert "Famille ATTENTE1 Enfant1" in text
     assert DAY.isoformat() in page_text(staff.get(reverse("staff:booking_audit", args=[waiting[1].pk])))
+
+
+def test_family_audit_shows_the_bookings_a_confirmation_made_from_its_movements(staff, world, monkeypatch):
+    """B7 with registration night's lighter writes (issue 7): a booking made by a
+    family's confirmation has no BookingAudit row, its Movement records it; the
+    audit still shows it (who, when, "— → result", the refusal's reason), in
+    time order with the other changes, on the right page."""
+    tuesday = DAY + datetime.timedelta(days=1)
+    opening = Opening.objects.create(activity=world.aps_a, date=tuesday)
+    draft = drafts.get_draft(world.family_a, world.dupont)
+    for day in (DAY, tuesday):
+        drafts.toggle_day(draft, world.paolo, world.aps_a, day, now=NOW - datetime.timedelta(hours=2))
+    Opening.objects.filter(pk=opening.pk).update(capacity=0, waiting_list_capacity=0)  # taken meanwhile
+    result = confirm_draft(draft, draft.token, user=world.dupont, now=NOW - datetime.timedelta(hours=1))
+    assert [m.outcome for m in result.movements] == [BookingStatus.ACCEPTED, BookingStatus.REFUSED]
+    assert not BookingAudit.objects.exists()
+    booked = Booking.objects.get(date=DAY)
+    staff.post(reverse("staff:cancel"), {"reservation": booked.pk, "motif": "Enfant malade"})
+
+    text = visible_text(staff.get(reverse("staff:family_audit", args=[world.family_a.pk])))
+    lines = [
+        "26/11/2026 12:00 AGENT Alice DUPONT Paolo APS MATIN lun. 07/12 Acceptée → Annulée Enfant malade",
+        "26/11/2026 11:00 DUPONT Jean-Paul (famille) DUPONT Paolo APS MATIN mar. 08/12 — → Refusée Complet, liste d'attente comprise",
+        "26/11/2026 11:00 DUPONT Jean-Paul (famille) DUPONT Paolo APS MATIN lun. 07/12 — → Acceptée",
+    ]
+    positions = [text.index(line) for line in lines]
+    assert positions == sorted(positions)
+    booking_page = visible_text(staff.get(reverse("staff:booking_audit", args=[booked.pk])))
+    assert lines[0] in booking_page and lines[2] in booking_page and "mar. 08/12" not in booking_page
+
+    monkeypatch.setattr(staff_views, "PAGE_SIZE", 2)
+    first = visible_text(staff.get(reverse("staff:family_audit", args=[world.family_a.pk])))
+    second = visible_text(staff.get(reverse("staff:family_audit", args=[world.family_a.pk]), {"page": 2}))
+    assert lines[0] in first and lines[1] in first and lines[2] not in first
+    assert lines[2] in second and lines[0] not in second
