@@ -49,8 +49,8 @@ Each figure is printed as `<mode>.<name>: <value> <unit>`; lines starting
 with `#` are information. The last line is `status: ok`, `over-target`
 (confirmations per second below 30 % of the ceiling, or p95 of "Confirmer"
 above 1 s, in a PostgreSQL mode) or `failed` (an error, a wrong count, a
-duplicate: exit code 1). The defaults take about 33 minutes on 2 CPUs (PostgreSQL
-about 11, two servers 11, SQLite 11); `--quick` (200 families) about 5.
+duplicate: exit code 1). The defaults take about 23 minutes on 2 CPUs (PostgreSQL
+about 7, two servers 8, SQLite 8); `--quick` (200 families) about 4.
 """
 
 import argparse
