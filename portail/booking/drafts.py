@@ -90,9 +90,11 @@ def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=Non
     days = sorted(set(days))
     if not days:
         return {}
-    snap = snapshot or load_snapshot(
-        draft.family.structure_id, [child.pk], [activity.pk], days[0], days[-1], now, activities=[activity]
-    )
+    snap = snapshot
+    if snap is None:
+        snap = load_snapshot(
+            draft.family.structure_id, [child.pk], [activity.pk], days[0], days[-1], now, activities=[activity]
+        )
     items = {i.date: i for i in DraftItem.objects.filter(draft=draft, child=child, activity=activity, date__in=days)}
     states = [
         (d, snap.state(child.pk, activity.pk, d, mark=rules.Mark(items[d].action) if d in items else None))

@@ -144,7 +144,7 @@ class BookingAudit(models.Model):
     birth in a family's confirmation is recorded by its Movement (kind "book",
     with its confirmation) and not repeated here: on registration night that is
     a third of the rows written under the openings' locks. The staff's audit
-    screen (staff.queries.audit_entries) shows both."""
+    screen (staff.queries.AuditEntries) shows both."""
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="audit")
     at = models.DateTimeField(default=timezone.now)
