@@ -1,0 +1,1 @@
+"""Request-level helpers shared by every app's views (no app owns them)."""
