@@ -12,6 +12,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class HolidaySubdivision(models.TextChoices):
+    """Where a structure is, for its public holidays: the values are the `holidays`
+    package's subdivisions of France ("" = none: the national holidays only).
+    Alsace-Moselle adds Good Friday and 26 December; the overseas departments
+    and collectivities add their abolition-of-slavery day and others."""
+
+    METROPOLITAN = "", _("France métropolitaine")
+    MOSELLE = "57", _("Alsace-Moselle (Moselle)")
+    ALSACE = "6AE", _("Alsace-Moselle (Bas-Rhin, Haut-Rhin)")
+    GUADELOUPE = "971", _("Guadeloupe")
+    MARTINIQUE = "972", _("Martinique")
+    GUYANE = "973", _("Guyane")
+    REUNION = "974", _("La Réunion")
+    MAYOTTE = "976", _("Mayotte")
+    SAINT_BARTHELEMY = "BL", _("Saint-Barthélemy")
+    SAINT_MARTIN = "MF", _("Saint-Martin")
+    SAINT_PIERRE = "PM", _("Saint-Pierre-et-Miquelon")
+    NOUVELLE_CALEDONIE = "NC", _("Nouvelle-Calédonie")
+    POLYNESIE = "PF", _("Polynésie française")
+    WALLIS_FUTUNA = "WF", _("Wallis-et-Futuna")
+
+
 class Structure(models.Model):
     name = models.CharField(_("nom"), max_length=200, unique=True)
     email = models.EmailField(_("e-mail de contact"), blank=True)
@@ -22,6 +44,17 @@ class Structure(models.Model):
         _("heure du traitement de nuit"),
         default=datetime.time(2, 0),
         help_text=_("Heure à laquelle les demandes « Non transmis » sont traitées chaque nuit."),
+    )
+    holiday_subdivision = models.CharField(
+        _("jours fériés"),
+        max_length=3,
+        choices=HolidaySubdivision.choices,
+        default=HolidaySubdivision.METROPOLITAN,
+        blank=True,
+        help_text=_(
+            "Jours fériés qui s'appliquent à la structure : ni ouvertures créées en série, "
+            "ni jours ouvrés dans le calcul des délais."
+        ),
     )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
