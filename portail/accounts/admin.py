@@ -1,12 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portail.accounts.invitations import send_invitation
+from portail.accounts import audit
+from portail.accounts.forms import FamilyInvitationForm
+from portail.accounts.invitations import send_family_invitation, send_invitation
 from portail.accounts.models import Invitation, User
+from portail.accounts.recovery import ResetLinkRefused, send_reset_link
 from portail.structures.admin_base import ScopedAdminMixin, ScopedModelAdmin
 from portail.structures.models import Family, Structure
 from portail.structures.scoping import scope_queryset, staff_structure_ids
@@ -60,7 +66,7 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
     list_display = ["username", "last_name", "first_name", "email", "is_active", "has_password", "is_staff"]
     list_filter = ["is_active", "is_staff"]
     search_fields = ["username", "last_name", "first_name", "email"]
-    actions = ["send_invitations"]
+    actions = ["send_invitations", "send_reset_links"]
     readonly_fields = ["last_login", "date_joined"]
 
     def get_queryset(self, request):
@@ -85,6 +91,31 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._shared_beyond_scope(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Once a parent has chosen a password, the e-mail is where their
+        # recovery link goes: a new one set by staff, then a reset link, would
+        # be staff choosing the password. The parent changes it in the profile
+        # (with the password); the site administrator can, for a parent who
+        # lost both (recorded in the history).
+        if obj is not None and not request.user.is_superuser and obj.has_usable_password():
+            fields.append("email")
+        return fields
+
+    @staticmethod
+    def may_set_password(request, user):
+        """Nobody sets a parent's password in the back office (issue 12): the
+        parent chooses it through an invitation or a reset link. The site
+        administrator keeps the form for staff accounts, whose holders have
+        no other way back into the back office."""
+        return request.user.is_superuser and (user.is_staff or user.is_superuser)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if user is not None and not self.may_set_password(request, user):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -129,7 +160,8 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
         with_password = [u.username for u in queryset.exclude(email="") if u.has_usable_password()]
         sent = 0
         for user in queryset.exclude(email="").exclude(username__in=with_password):
-            send_invitation(user, created_by=request.user)
+            invitation = send_invitation(user, created_by=request.user)
+            audit.record(request.user, user, f"Invitation (choix du mot de passe) envoyée à {invitation.email}.")
             sent += 1
         if sent:
             messages.success(request, ngettext("%d invitation envoyée.", "%d invitations envoyées.", sent) % sent)
@@ -144,15 +176,78 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
                   "Un parent qui l'a oublié utilise « Mot de passe oublié ? Le retrouver ».") % ", ".join(with_password),
             )  # fmt: skip
 
+    @admin.action(description=_("Envoyer un lien de réinitialisation du mot de passe"))
+    def send_reset_links(self, request, queryset):
+        """The parent's own recovery e-mail (A3b), sent to the address of the
+        account: staff never set nor see the password. Each link sent is
+        written in the account's history."""
+        structure = None
+        ids = staff_structure_ids(request.user)
+        if ids is not None and len(ids) == 1:
+            structure = Structure.objects.filter(pk=next(iter(ids))).first()
+        sent, refused = 0, []
+        for user in queryset:
+            try:
+                send_reset_link(user, structure=structure)
+            except ResetLinkRefused as error:
+                refused.append(f"{user.username} ({error})")
+                continue
+            audit.record(request.user, user, f"Lien de réinitialisation du mot de passe envoyé à {user.email}.")
+            sent += 1
+        if sent:
+            messages.success(
+                request,
+                ngettext("%d lien de réinitialisation envoyé.", "%d liens de réinitialisation envoyés.", sent) % sent,
+            )
+        if refused:
+            messages.warning(request, _("Aucun lien envoyé pour : %s.") % ", ".join(refused))
+
 
 @admin.register(Invitation)
 class InvitationAdmin(ScopedModelAdmin):
-    list_display = ["user", "email", "created_at", "expires_at", "used_at", "created_by"]
-    fields = list_display
+    """Invitations sent, and "Inviter un parent": a family of one's structures
+    and an e-mail address. The parent accepts it with their own account
+    (portail/accounts/views.py), so no staff path attaches an account of
+    another structure."""
+
+    list_display = ["family", "user", "email", "created_at", "expires_at", "used_at", "created_by"]
+    list_select_related = ["family__structure", "user", "created_by"]
+    form = FamilyInvitationForm
+    autocomplete_fields = ["family"]
     readonly_fields = list_display
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        ids = staff_structure_ids(request.user)
+        if ids is None:
+            return queryset
+        # A family invitation belongs to its family's structure (whoever then
+        # accepted it); an account invitation to the account's structures.
+        mine = Invitation.objects.filter(
+            Q(family__isnull=False, family__structure__in=ids)
+            | Q(family__isnull=True, user__families__structure__in=ids)
+        )
+        return queryset.filter(pk__in=mine.values("pk"))
+
+    def get_fields(self, request, obj=None):
+        return ["family", "email"] if obj is None else self.list_display
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied
+        obj.created_by = request.user
+        send_family_invitation(obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.success(
+            request,
+            _("Invitation envoyée à %(email)s pour la famille %(family)s. Le lien est valable %(days)d jours.")
+            % {"email": obj.email, "family": obj.family, "days": (obj.expires_at - obj.created_at).days},
+        )
+        return self.response_post_save_add(request, obj)

@@ -1,8 +1,8 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from portail.accounts.models import User
+from portail.accounts.models import Invitation, User
 from portail.accounts.recovery import ANSWER_MIN_LENGTH, normalise_answer, set_security_question
 
 
@@ -136,3 +136,67 @@ class RecoveryEmailForm(RecoveryStartForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"invalid": _("Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.")},
     )
+
+
+# --- Invitations to a family (issue 12) ----------------------------------------------
+
+# The words of any sign-up form for a taken identifiant; the import says the same.
+USERNAME_TAKEN = _("Identifiant déjà pris : choisissez-en un autre")
+
+
+class InvitationWayForm(forms.Form):
+    """Which button of the invitation page was pressed."""
+
+    way = forms.ChoiceField(choices=[("attach", "attach"), ("login", "login"), ("create", "create")])
+
+
+class InvitationSignupForm(BaseUserCreationForm):
+    """A parent without an account creates one from a family invitation: their
+    own identifiant and password; the e-mail is the invitation's."""
+
+    class Meta(BaseUserCreationForm.Meta):
+        model = User
+        fields = ["username", "last_name", "first_name"]
+        labels = {"username": _("Identifiant"), "last_name": _("Nom"), "first_name": _("Prénom")}
+        help_texts = {"username": _("Lettres, chiffres et @ . + - _ seulement, sans espace ; 150 caractères au plus.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("last_name", "first_name"):
+            self.fields[name].required = True
+            self.fields[name].max_length = 150
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(USERNAME_TAKEN, code="unique")
+        return username
+
+    def validate_unique(self):
+        # clean_username already says it in the product's words.
+        pass
+
+
+class FamilyInvitationForm(forms.ModelForm):
+    """Staff: "Inviter un parent" — a family of their structures and an address."""
+
+    class Meta:
+        model = Invitation
+        fields = ["family", "email"]
+        labels = {"email": _("Adresse e-mail du parent")}
+        help_texts = {
+            "email": _(
+                "Le parent reçoit un lien : il crée son compte, ou ajoute cette famille au compte qu'il utilise déjà "
+                "(il se connecte avec son mot de passe). Vous ne voyez ni ne choisissez son mot de passe."
+            ),
+        }
+        error_messages = {"email": {"invalid": _("Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.")}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["family"].required = True
+
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"].strip())

@@ -1,51 +1,113 @@
-"""Account invitations (A1): a single-use, expiring link to choose a password."""
+"""Invitations (A1, issue 12): single-use, expiring links sent by a structure.
+
+- `send_invitation`: an account staff created (no password yet) gets a link to
+  choose its password.
+- `invite_parent`: a family invites a parent by e-mail. The parent, on the
+  link's page, creates an account or adds the family to the account they
+  already use (logged in, or with its password): `accept_family_invitation`.
+  Staff never attach an account of another structure themselves, nor learn
+  whether the address or the parent has an account.
+
+E-mails go through the outbox (N4) in the caller's transaction; the token
+exists only in the e-mail, never in the database.
+"""
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
+from portail.accounts import audit
 from portail.accounts.models import Invitation
+from portail.notifications.outbox import queue_email
 
 
 class InvitationRefused(Exception):
     pass
 
 
+class InvitationUnusable(Exception):
+    """The invitation was spent or expired between the page and the click."""
+
+
+def _link(token):
+    return settings.SITE_URL + reverse("accounts:invitation", args=[token])
+
+
 def send_invitation(user, created_by=None):
-    """Issue an invitation for `user` and e-mail its link once the transaction commits.
+    """Issue an invitation for `user` to choose a password, and queue its e-mail.
 
     Only for an account that has no password yet: an invitation can never be
     used to take over an account that a parent already uses.
-
-    The e-mail goes through the outbox once the notifications issue lands; the
-    token exists only in the e-mail, never in the database.
     """
     if user.has_usable_password():
         raise InvitationRefused("Ce compte a déjà un mot de passe.")
     if not user.email:
         raise InvitationRefused("Ce compte n'a pas d'adresse e-mail.")
     invitation, token = Invitation.issue(user, created_by=created_by)
-    link = settings.SITE_URL + reverse("accounts:invitation", args=[token])
     families = list(user.families.select_related("structure"))
-    context = {"user": user, "link": link, "invitation": invitation, "families": families}
-    subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
-    body = render_to_string("accounts/email/invitation_body.txt", context)
-    html = render_to_string("accounts/email/invitation_body.html", context)
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email], html_message=html)
-    )
+    context = {"user": user, "link": _link(token), "invitation": invitation, "families": families}
+    structure = families[0].structure if len(families) == 1 else None
+    queue_email(invitation.email, "accounts/email/invitation", context, kind="invitation", structure=structure)
     return invitation
+
+
+def send_family_invitation(invitation):
+    """Give an unsaved family invitation ("Inviter un parent": `family`,
+    `email`, `created_by` set) its token, save it, queue its e-mail, and record
+    it in the family's admin history. Returns it."""
+    family = invitation.family
+    with transaction.atomic():
+        token = invitation.new_token()
+        invitation.save()
+        context = {"invitation": invitation, "family": family, "link": _link(token)}
+        queue_email(
+            invitation.email, "accounts/email/family_invitation", context, kind="invitation", structure=family.structure
+        )
+        audit.record(invitation.created_by, family, f"Invitation à rejoindre la famille envoyée à {invitation.email}.")
+    return invitation
+
+
+def invite_parent(family, email, created_by):
+    """Invite whoever reads `email` to join `family`."""
+    return send_family_invitation(Invitation(family=family, email=email, created_by=created_by))
 
 
 def accept_invitation(invitation, password):
     """Set the chosen password and spend every open invitation of that account."""
-    from django.utils import timezone
-
     with transaction.atomic():
         user = invitation.user
         user.set_password(password)
         user.save(update_fields=["password"])
         Invitation.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
     return user
+
+
+def may_join_a_family(user):
+    """Staff and administrator accounts never open a family: their e-mail or
+    password would then be in reach of that structure's staff."""
+    return user.is_active and not user.is_staff and not user.is_superuser
+
+
+def accept_family_invitation(invitation, user):
+    """Add the invitation's family to `user` (the parent who holds the link,
+    logged in or just authenticated) and spend the invitation. Returns the
+    family. Raises InvitationUnusable if it was spent or expired meanwhile,
+    InvitationRefused for a staff account."""
+    if not may_join_a_family(user):
+        raise InvitationRefused("Un compte du personnel ne peut pas être rattaché à une famille.")
+    with transaction.atomic():
+        # The conditional update spends it once, even for two clicks at once.
+        spent = (
+            Invitation.objects.usable()
+            .filter(pk=invitation.pk, family__isnull=False)
+            .update(used_at=timezone.now(), user=user)
+        )
+        if not spent:
+            raise InvitationUnusable
+        family = invitation.family
+        already = family.accounts.filter(pk=user.pk).exists()
+        if not already:
+            family.accounts.add(user)
+            audit.record(user, family, f"Compte « {user.username} » ajouté par le parent (invitation).")
+    return family

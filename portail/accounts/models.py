@@ -39,12 +39,27 @@ class InvitationQuerySet(models.QuerySet):
 
 
 class Invitation(models.Model):
-    """A single-use, expiring link where a parent chooses a password (A1).
+    """A single-use, expiring link sent by a structure (A1). Two kinds:
+
+    - for an account staff created (no password yet): the parent chooses its
+      password (`user` set, `family` empty);
+    - to a family ("Inviter un parent", issue 12): the parent either creates an
+      account or adds the family to the account they already use, logged in or
+      with its password. `family` is set; `user` is the account that accepted.
+      This is the only way an existing account joins another structure: its
+      owner consents, and staff learn nothing about it beforehand.
 
     Only a hash of the token is stored: reading the database gives no way in.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations", null=True, blank=True,
+        verbose_name=_("compte"),
+    )  # fmt: skip
+    family = models.ForeignKey(
+        "structures.Family", on_delete=models.CASCADE, related_name="invitations", null=True, blank=True,
+        verbose_name=_("famille"),
+    )  # fmt: skip
     token_hash = models.CharField(max_length=64, unique=True)
     email = models.EmailField(_("envoyée à"))
     created_by = models.ForeignKey(
@@ -62,30 +77,41 @@ class Invitation(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"Invitation de {self.user} ({self.created_at:%d/%m/%Y})"
+        whom = self.family if self.family_id else self.user
+        return f"Invitation de {whom} ({self.created_at:%d/%m/%Y})"
+
+    def new_token(self):
+        """Give this (unsaved) invitation a fresh token and validity; returns
+        the clear token, which only the e-mail carries."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = _hash_token(token)
+        self.created_at = timezone.now()
+        self.expires_at = self.created_at + timezone.timedelta(days=settings.INVITATION_VALID_DAYS)
+        return token
 
     @classmethod
     def issue(cls, user, created_by=None):
-        """Create an invitation and return it with its clear token (never stored)."""
-        token = secrets.token_urlsafe(32)
-        now = timezone.now()
-        invitation = cls.objects.create(
-            user=user,
-            token_hash=_hash_token(token),
-            email=user.email,
-            created_by=created_by,
-            created_at=now,
-            expires_at=now + timezone.timedelta(days=settings.INVITATION_VALID_DAYS),
-        )
+        """Create an invitation to choose the password of `user`; returns it
+        with its clear token (never stored)."""
+        invitation = cls(user=user, email=user.email, created_by=created_by)
+        token = invitation.new_token()
+        invitation.save()
         return invitation, token
 
     @classmethod
     def find_usable(cls, token):
-        """The invitation of this token, if still usable. An invitation only
-        ever sets an account's first password: once the parent has chosen one,
-        a forgotten password goes through recovery, never through staff."""
-        invitation = cls.objects.usable().select_related("user").filter(token_hash=_hash_token(token)).first()
-        if invitation is None or invitation.user.has_usable_password() or not invitation.user.is_active:
+        """The invitation of this token, if still usable. An account invitation
+        only ever sets an account's first password: once the parent has chosen
+        one, a forgotten password goes through recovery, never through staff."""
+        invitation = (
+            cls.objects.usable()
+            .select_related("user", "family__structure")
+            .filter(token_hash=_hash_token(str(token)[:100]))
+            .first()
+        )
+        if invitation is None or invitation.family_id:
+            return invitation
+        if invitation.user is None or invitation.user.has_usable_password() or not invitation.user.is_active:
             return None
         return invitation
 

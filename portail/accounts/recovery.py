@@ -248,15 +248,46 @@ def request_email_link(username, email, ip):
     with transaction.atomic():
         RecoveryAttempt.objects.create(user=user, ip=ip, step=RecoveryStep.EMAIL, success=matches, created_at=now)
         if matches:
-            uid = urlsafe_base64_encode(force_bytes(user.pk))
-            path = reverse("accounts:recovery_link", args=[uid, email_link_tokens.make_token(user)])
-            context = {
-                "user": user,
-                "link": settings.SITE_URL + path,
-                "valid_until": now + EMAIL_LINK_VALIDITY,
-                "validity_minutes": int(EMAIL_LINK_VALIDITY.total_seconds() // 60),
-            }
-            queue_email(user.email, "accounts/email/recovery", context, kind="recuperation", structure=None)
+            _queue_link(user, now)
+
+
+def _queue_link(user, now, *, structure=None):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    path = reverse("accounts:recovery_link", args=[uid, email_link_tokens.make_token(user)])
+    context = {
+        "user": user,
+        "link": settings.SITE_URL + path,
+        "valid_until": now + EMAIL_LINK_VALIDITY,
+        "validity_minutes": int(EMAIL_LINK_VALIDITY.total_seconds() // 60),
+        "sent_by_structure": structure,
+    }
+    queue_email(user.email, "accounts/email/recovery", context, kind="recuperation", structure=structure)
+
+
+class ResetLinkRefused(Exception):
+    """Why staff could not send a reset link; the message is for them, in French."""
+
+
+def send_reset_link(user, *, structure=None):
+    """Staff's "Envoyer un lien de réinitialisation du mot de passe": the A3b
+    e-mail, to the address stored in the account (the parent's own), so staff
+    never set nor see the password. It counts against the account's limit of
+    links, like a parent's own request, so nobody floods a mailbox."""
+    now = timezone.now()
+    if not user.is_active:
+        raise ResetLinkRefused("compte désactivé")
+    if not user.email:
+        raise ResetLinkRefused("aucune adresse e-mail")
+    if not user.has_usable_password():
+        raise ResetLinkRefused("pas encore de mot de passe : envoyez une invitation")
+    sent_recently = RecoveryAttempt.objects.filter(
+        user=user, step=RecoveryStep.EMAIL, success=True, created_at__gt=now - EMAIL_LINKS_WINDOW
+    ).count()
+    if sent_recently >= EMAIL_LINKS_PER_ACCOUNT:
+        raise ResetLinkRefused(f"déjà {EMAIL_LINKS_PER_ACCOUNT} liens envoyés dans l'heure : réessayez plus tard")
+    with transaction.atomic():
+        RecoveryAttempt.objects.create(user=user, ip=None, step=RecoveryStep.EMAIL, success=True, created_at=now)
+        _queue_link(user, now, structure=structure)
 
 
 def user_from_link(uidb64, token):

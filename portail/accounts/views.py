@@ -1,7 +1,9 @@
 from axes.helpers import get_client_ip_address
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -10,12 +12,21 @@ from django.views.decorators.http import require_POST
 
 from portail.accounts.forms import (
     EmailForm,
+    InvitationSignupForm,
+    InvitationWayForm,
+    LoginForm,
     RecoveryAnswerForm,
     RecoveryEmailForm,
     RecoveryStartForm,
     SecurityQuestionForm,
 )
-from portail.accounts.invitations import accept_invitation
+from portail.accounts.invitations import (
+    InvitationRefused,
+    InvitationUnusable,
+    accept_family_invitation,
+    accept_invitation,
+    may_join_a_family,
+)
 from portail.accounts.models import Invitation, RecoveryStep
 from portail.accounts.recovery import (
     TooManyAttempts,
@@ -30,23 +41,86 @@ from portail.accounts.recovery import (
     user_from_link,
     user_from_proof,
 )
+from portail.family.access import switch_family
 from portail.family.views import family_required
 from portail.structures.models import Structure
 
 
 @never_cache
-@sensitive_post_parameters("new_password1", "new_password2")
+@sensitive_post_parameters("new_password1", "new_password2", "login-password", "signup-password1", "signup-password2")
 def invitation(request, token):
-    """The parent opens the invitation link and chooses a password."""
+    """The parent opens the invitation link: an account invitation lets them
+    choose its password; a family invitation, join the family (issue 12)."""
     found = Invitation.find_usable(token)
     if found is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
+    if found.family_id:
+        return _family_invitation(request, found)
     form = SetPasswordForm(found.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         accept_invitation(found, form.cleaned_data["new_password1"])
         messages.success(request, _("Votre mot de passe est enregistré. Connectez-vous avec votre identifiant."))
         return redirect("login")
     return render(request, "accounts/invitation.html", {"form": form, "account": found.user})
+
+
+def _family_invitation(request, found):
+    """Three ways, one page: the logged-in parent confirms; a parent with an
+    account logs in with it (throttled like the login page); a parent without
+    one creates it. Each ends with the family added to that account only."""
+    user = request.user
+    logged_in = user.is_authenticated and may_join_a_family(user)
+    login_form = LoginForm(request, prefix="login")
+    signup_form = InvitationSignupForm(prefix="signup")
+    if request.method == "POST":
+        way = InvitationWayForm(request.POST)
+        chosen = way.cleaned_data["way"] if way.is_valid() else None
+        account = None
+        if chosen == "attach" and logged_in:
+            account = user
+        elif chosen == "login":
+            login_form = LoginForm(request, data=request.POST, prefix="login")
+            if login_form.is_valid():
+                account = login_form.get_user()
+                if not may_join_a_family(account):
+                    login_form.add_error(None, _("Un compte du personnel ne peut pas être rattaché à une famille."))
+                    account = None
+        elif chosen == "create":
+            signup_form = InvitationSignupForm(request.POST, prefix="signup")
+            if signup_form.is_valid():
+                account = signup_form.save(commit=False)
+                account.email = found.email
+        if account is not None:
+            return _join(request, found, account, new=chosen == "create")
+    context = {
+        "invitation": found,
+        "family": found.family,
+        "logged_in": logged_in,
+        "staff_logged_in": user.is_authenticated and not logged_in,
+        "already": logged_in and found.family.accounts.filter(pk=user.pk).exists(),
+        "login_form": login_form,
+        "signup_form": signup_form,
+    }
+    return render(request, "accounts/invitation_family.html", context)
+
+
+def _join(request, found, account, *, new):
+    try:
+        with transaction.atomic():
+            if new:
+                account.save()
+            family = accept_family_invitation(found, account)
+    except (InvitationUnusable, InvitationRefused):
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    if request.user != account:
+        auth_login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+    switch_family(request, family.pk)
+    messages.success(
+        request,
+        _("La famille %(family)s (%(structure)s) est ajoutée à votre compte « %(username)s ».")
+        % {"family": family, "structure": family.structure.name, "username": account.username},
+    )
+    return redirect("family:home")
 
 
 # --- Profil (P1-P3, D2) ------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.views import View
 
 from portail.structures import importer
 from portail.structures.models import Activity
+from portail.structures.scoping import staff_structure_ids
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def count_lines(counts):
         (_("Familles à créer"), counts.families_created),
         (_("Familles à mettre à jour (civilité, nom, prénom)"), counts.families_updated),
         (_("Comptes à créer (sans mot de passe : à inviter ensuite)"), counts.accounts_created),
-        (_("Comptes existants à rattacher à une famille"), counts.accounts_linked),
+        (_("Comptes existants de vos structures à rattacher à une famille"), counts.accounts_linked),
         (_("Comptes existants à compléter (nom, prénom ou e-mail vides)"), counts.accounts_updated),
         (_("Enfants à créer"), counts.children_created),
         (_("Enfants à mettre à jour (nom)"), counts.children_updated),
@@ -109,6 +110,12 @@ class FamilyImportView(View):
 
     def structures(self, request):
         return self.model_admin.get_structure_choices(request)
+
+    def validate(self, request, structure, rows):
+        # The staff member's own structures bound which existing accounts a
+        # line may link; for the site administrator (None) only the structure
+        # imported into, so no import moves an account across structures.
+        return importer.validate(structure, rows, own_structure_ids=staff_structure_ids(request.user))
 
     def render(self, request, form, plan=None, pending=None, status=200):
         structures = list(form.fields["structure"].queryset)
@@ -168,7 +175,7 @@ class FamilyImportView(View):
         except importer.ImportFileError as error:
             form.add_error("file", str(error))
             return self.render(request, form, status=400)
-        plan = importer.validate(structure, rows)
+        plan = self.validate(request, structure, rows)
         pending = None
         if plan.is_valid:
             pending = {
@@ -195,7 +202,7 @@ class FamilyImportView(View):
             # The database may have changed since the preview: check again,
             # under the same transaction as the writes.
             with transaction.atomic():
-                plan = importer.validate(structure, rows)
+                plan = self.validate(request, structure, rows)
                 if plan.is_valid:
                     importer.apply(plan)
         except IntegrityError:

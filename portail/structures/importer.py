@@ -10,6 +10,16 @@ again changes nothing:
 - enrolment: (child, activity, start date)
 - account: username — an existing account is linked, never overwritten.
 
+Accounts never cross a structure without their owner (issue 12): the import
+creates accounts, and links existing ones only when they already open a family
+of the importing staff member's structures (for the site administrator: of the
+structure imported into). Any other existing identifiant is a line error that
+says only "Identifiant déjà pris", the same words whatever the account is, and
+nothing about that account is read, shown, counted or changed. A parent joins
+another structure by accepting an invitation (portail/accounts/invitations.py).
+An account that also opens a family outside those structures is linked but
+never changed (its e-mail is where its recovery link goes).
+
 Passwords are never imported: a new account gets an unusable password and the
 parent chooses one through an invitation (A1). Staff and administrator
 accounts are never linked to a family: that would put them in the scope of the
@@ -58,7 +68,7 @@ COLUMNS = [
     Column("civilite", True, "Civilité du contact principal : M. ou Mme.", "Mme"),
     Column("nom", True, "Nom du contact principal de la famille.", "DUPONT"),
     Column("prenom", True, "Prénom du contact principal de la famille.", "Marie"),
-    Column("identifiant", False, "Identifiant d'un compte qui accède à la famille. Un compte existant est rattaché.", "marie.dupont"),
+    Column("identifiant", False, "Identifiant d'un compte qui accède à la famille. Un compte existant d'une famille de vos structures est rattaché ; un identifiant pris ailleurs est refusé.", "marie.dupont"),
     Column("email", False, "Adresse e-mail de ce compte (pour l'invitation).", "marie.dupont@example.org"),
     Column("compte_nom", False, "Nom du titulaire du compte ; par défaut, la colonne nom.", "DUPONT"),
     Column("compte_prenom", False, "Prénom du titulaire du compte ; par défaut, la colonne prenom.", "Marie"),
@@ -81,6 +91,10 @@ EXAMPLE_ROWS = [
     ["F001", "Mme", "DUPONT", "Marie", "", "", "", "", "Amalia", "DUPONT", "21/08/2019", "", "", ""],
     ["F002", "M.", "MARTIN", "Luc", "luc.martin", "", "", "", "Léo", "MARTIN", "14/03/2018", "APSM", "", ""],
 ]  # fmt: skip
+
+# The one answer for an identifiant the import may not use, whoever owns it:
+# the words of any sign-up form, so the preview tells nothing more.
+UNAVAILABLE_USERNAME = "Identifiant déjà pris : choisissez-en un autre"
 
 UNREADABLE = (
     "Fichier illisible : importez un fichier CSV (séparateur « ; » ou « , ») ou un classeur Excel au format .xlsx."
@@ -140,6 +154,8 @@ class AccountPlan:
     names_explicit: bool
     existing: object = None
     instance: object = None
+    # Also opens a family outside the importer's structures: linked, never changed.
+    shared_beyond: bool = False
 
 
 @dataclass
@@ -186,6 +202,7 @@ class ImportPlan:
     accounts: dict = field(default_factory=dict)
     counts: ImportCounts = field(default_factory=ImportCounts)
     new_links: set = field(default_factory=set)
+    notices: list = field(default_factory=list)
 
     @property
     def is_valid(self):
@@ -348,18 +365,25 @@ def _cell_text(value):
 # --- Checking it against the structure ---------------------------------------
 
 
-def validate(structure, rows):
+def validate(structure, rows, *, own_structure_ids=None):
     """Check every row against `structure` and plan the writes.
 
     Collects all errors as RowError(line, column, reason) rather than stopping
     at the first, and counts what `apply` would create or update.
+
+    `own_structure_ids` are the structures of the staff member importing: an
+    existing account may be linked only if it already opens a family of one of
+    them. By default (and for the site administrator) only `structure` itself,
+    so that no import ever moves an account across structures.
     """
-    return _Validator(structure, rows).run()
+    own = frozenset(own_structure_ids or ()) | {structure.pk}
+    return _Validator(structure, rows, own).run()
 
 
 class _Validator:
-    def __init__(self, structure, rows):
+    def __init__(self, structure, rows, own_structure_ids):
         self.structure = structure
+        self.own_structure_ids = own_structure_ids
         self.rows = rows
         self.plan = ImportPlan(structure=structure, line_count=len(rows))
         self.today = timezone.localdate()
@@ -539,6 +563,18 @@ class _Validator:
             chunk = wanted[start : start + 500]
             for user in user_model.objects.annotate(folded=Lower("username")).filter(folded__in=chunk):
                 self.existing_users.setdefault(user.username.casefold(), []).append(user)
+        # Where each of those accounts is used: the one thing the import may
+        # know about an account before deciding whether it is the staff's.
+        found_ids = [u.pk for users in self.existing_users.values() for u in users]
+        self.own_accounts, self.shared_accounts = set(), set()
+        for start in range(0, len(found_ids), 500):
+            for user_id, structure_id in through.objects.filter(user_id__in=found_ids[start : start + 500]).values_list(
+                "user_id", "family__structure_id"
+            ):
+                if structure_id in self.own_structure_ids:
+                    self.own_accounts.add(user_id)
+                else:
+                    self.shared_accounts.add(user_id)
 
     # Merging lines that describe the same family, account, child or enrolment.
 
@@ -617,11 +653,20 @@ class _Validator:
         found = self.existing_users.get(account.username.casefold(), [])
         exact = next((u for u in found if u.username == account.username), None)
         if exact is None and found:
+            own = [u for u in found if u.pk in self.own_accounts]
+            if not own:
+                self.error(row, "identifiant", UNAVAILABLE_USERNAME)
+                return False
             self.error(
                 row,
                 "identifiant",
-                f"Un compte « {found[0].username} » existe déjà, écrit autrement : reprenez exactement cet identifiant",
+                f"Un compte « {own[0].username} » existe déjà, écrit autrement : reprenez exactement cet identifiant",
             )
+            return False
+        if exact is not None and exact.pk not in self.own_accounts:
+            # Another structure's parent, an account of no family, a staff
+            # account: all alike, and nothing about it goes further.
+            self.error(row, "identifiant", UNAVAILABLE_USERNAME)
             return False
         if exact is not None and (exact.is_staff or exact.is_superuser):
             self.error(
@@ -631,6 +676,7 @@ class _Validator:
             )
             return False
         account.existing = exact
+        account.shared_beyond = exact is not None and exact.pk in self.shared_accounts
         return True
 
     def merge_child(self, row, family, child):
@@ -675,8 +721,17 @@ class _Validator:
             user = account.existing
             if user is None:
                 counts.accounts_created += 1
-            elif _account_updates(user, account):
+            elif _account_updates(account):
                 counts.accounts_updated += 1
+            elif account.shared_beyond and _fillable(user, account):
+                self.plan.notices.append(
+                    RowError(
+                        account.line,
+                        "identifiant",
+                        f"Le compte « {account.username} » sert aussi dans une autre structure : son nom et son "
+                        "e-mail ne sont pas modifiés par l'import (le parent les change dans son profil)",
+                    )
+                )
         for family in self.plan.families.values():
             existing = family.existing
             if existing is None:
@@ -709,10 +764,18 @@ def _family_changed(existing, family):
     )
 
 
-def _account_updates(user, account):
-    """Fields of an existing account the file may fill: only the empty ones."""
+def _fillable(user, account):
     wanted = {"last_name": account.last_name, "first_name": account.first_name, "email": account.email}
     return {name: value for name, value in wanted.items() if value and not getattr(user, name)}
+
+
+def _account_updates(account):
+    """Fields of an existing account the file may fill: only the empty ones,
+    and none of an account that also opens a family of another structure (a
+    new e-mail there would receive that parent's recovery link)."""
+    if account.existing is None or account.shared_beyond:
+        return {}
+    return _fillable(account.existing, account)
 
 
 # --- Writing it ----------------------------------------------------------------
@@ -783,7 +846,7 @@ def _write_accounts(plan, user_model):
             account.instance = user
         else:
             account.instance = account.existing
-            updates = _account_updates(account.existing, account)
+            updates = _account_updates(account)
             for name, value in updates.items():
                 setattr(account.existing, name, value)
             if updates:

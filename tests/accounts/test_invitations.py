@@ -3,17 +3,26 @@ password is ever generated, stored in clear or sent."""
 
 import datetime
 import re
+from types import SimpleNamespace
 
 import pytest
 import time_machine
-from django.core import mail
 from django.urls import reverse
 
 from portail.accounts.invitations import send_invitation
 from portail.accounts.models import Invitation, User
+from portail.notifications.models import OutboxEmail
 from tests.helpers import page_text
 
 NEW_PASSWORD = "Un-Nouveau-Mot-2026"
+
+
+def sent():
+    """The e-mails queued in the outbox (N4), oldest first, as mail.outbox shows them."""
+    return [
+        SimpleNamespace(to=[e.to], body=e.body_text, alternatives=[(e.body_html, "text/html")] if e.body_html else [])
+        for e in OutboxEmail.objects.order_by("pk")
+    ]
 
 
 def invite(user, django_capture_on_commit_callbacks):
@@ -22,7 +31,7 @@ def invite(user, django_capture_on_commit_callbacks):
         user.save()
     with django_capture_on_commit_callbacks(execute=True):
         send_invitation(user)
-    message = mail.outbox[-1]
+    message = sent()[-1]
     link = re.search(r"http\S+/compte/invitation/(\S+)/", message.body)
     return message, link.group(1)
 
@@ -102,7 +111,7 @@ def test_staff_creates_account_without_password_and_invites(client, world, djang
             reverse("admin:accounts_user_changelist"),
             {"action": "send_invitations", "_selected_action": [user.pk]},
         )
-    assert mail.outbox[-1].to == ["ana@example.org"]
+    assert sent()[-1].to == ["ana@example.org"]
     assert Invitation.objects.filter(user=user, created_by=world.staff_a).count() == 1
 
 
@@ -116,7 +125,7 @@ def test_invitation_action_reports_accounts_without_email(client, world):
         follow=True,
     )
     assert "Aucune adresse e-mail pour : martin" in page_text(response)
-    assert not Invitation.objects.exists() and not mail.outbox
+    assert not Invitation.objects.exists() and not sent()
 
 
 def test_invitation_never_replaces_a_password_already_chosen(client, world, django_capture_on_commit_callbacks):
@@ -146,4 +155,4 @@ def test_invitation_action_skips_accounts_with_a_password(client, world):
     )
     assert response.status_code == 200
     assert "ont déjà un mot de passe" in page_text(response)
-    assert not Invitation.objects.exists() and not mail.outbox
+    assert not Invitation.objects.exists() and not sent()

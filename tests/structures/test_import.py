@@ -173,7 +173,7 @@ def test_every_bad_line_is_listed_and_nothing_is_written(world):
         ),  # line 8
         row("", enfant_prenom="Sam"),  # line 9
     ] + big_rows(30)
-    rows.append(row("F9", identifiant="admin"))  # the last line of an otherwise good file
+    rows.append(row("F9", identifiant="admin"))  # the last line of an otherwise good file: no account of A
     last_line = len(rows) + 1
     before = db_counts()
 
@@ -191,11 +191,7 @@ def test_every_bad_line_is_listed_and_nothing_is_written(world):
         (9, "reference_famille", "Obligatoire"),
         (9, "enfant_nom", "Obligatoire quand un enfant est indiqué sur la ligne"),
         (9, "enfant_naissance", "Obligatoire quand un enfant est indiqué sur la ligne"),
-        (
-            last_line,
-            "identifiant",
-            "Compte du personnel ou d'administration : il ne peut pas être rattaché à une famille",
-        ),
+        (last_line, "identifiant", "Identifiant déjà pris : choisissez-en un autre"),
     ]  # fmt: skip
     with pytest.raises(ValueError):
         importer.apply(plan)
@@ -217,21 +213,73 @@ def test_only_a_bad_last_line_blocks_the_whole_file(world, client):
     assert db_counts() == before
 
 
-def test_existing_account_of_another_structure_is_linked_not_overwritten(world, password):
+def test_existing_account_of_another_structure_is_refused_and_untouched(world, password):
+    """Issue 12: linking it and filling its e-mail was the takeover (see
+    tests/security/test_account_takeover.py). Now the line says only that the
+    identifiant is taken, as for an identifiant of no family or of staff."""
     pinson = f.UserFactory(username="pinson", first_name="Paul", last_name="PINSON", email="")
     world.family_b.accounts.add(pinson)
+    orphan = f.UserFactory(username="orphelin", email="")
+    before = db_counts()
     data = csv_bytes(
-        [row("F900", last="AUTRE", first="Nom", identifiant="pinson", email="paul@example.org", compte_nom="AUTRE")]
+        [
+            row("F900", last="AUTRE", first="Nom", identifiant="pinson", email="paul@example.org", compte_nom="AUTRE"),
+            row("F901", identifiant=orphan.username, email="paul@example.org"),
+            row("F902", identifiant="agent.b"),
+            row("F903", identifiant="Pinson"),
+        ]
     )
     plan = plan_for(world.a, data)
-    assert plan.errors == []
+    assert [(e.line, e.column, e.reason) for e in plan.errors] == [
+        (line, "identifiant", "Identifiant déjà pris : choisissez-en un autre") for line in (2, 3, 4, 5)
+    ]
+    assert plan.counts.accounts_linked == plan.counts.accounts_updated == 0
+    with pytest.raises(ValueError):
+        importer.apply(plan)
+    assert db_counts() == before
+    pinson.refresh_from_db()
+    assert list(pinson.families.all()) == [world.family_b]
+    assert (pinson.last_name, pinson.first_name, pinson.email) == ("PINSON", "Paul", "")
+    assert pinson.check_password(password)  # an import never touches a password
+
+
+def test_account_of_own_structure_is_linked_and_its_empty_fields_filled(world):
+    world.martin.email = ""
+    world.martin.save(update_fields=["email"])
+    plan = plan_for(world.a, csv_bytes([row("F900", identifiant="martin", email="luc@example.org")]))
+    assert plan.errors == [] and plan.notices == []
     assert (plan.counts.accounts_created, plan.counts.accounts_linked, plan.counts.accounts_updated) == (0, 1, 1)
     importer.apply(plan)
+    world.martin.refresh_from_db()
+    assert world.martin.email == "luc@example.org"
+    assert set(world.martin.families.values_list("reference", flat=True)) == {"MAR", "F900"}
 
-    pinson.refresh_from_db()
-    assert sorted(pinson.families.values_list("structure__name", flat=True)) == [world.b.name, world.a.name]
-    assert (pinson.last_name, pinson.first_name, pinson.email) == ("PINSON", "Paul", "paul@example.org")
-    assert pinson.check_password(password)  # an import never touches a password
+
+def test_shared_account_is_linked_but_never_changed(world):
+    """DUPONT opens a family of A and one of B: staff of B may link it to
+    another family of B, but its e-mail is where its recovery link goes, so
+    the import never fills it for them."""
+    world.dupont.email = ""
+    world.dupont.save(update_fields=["email"])
+    plan = plan_for(world.b, csv_bytes([row("F900", identifiant="dupont", email="pirate@example.org")]))
+    assert plan.errors == []
+    assert (plan.counts.accounts_linked, plan.counts.accounts_updated) == (1, 0)
+    assert [(n.line, n.column) for n in plan.notices] == [(2, "identifiant")]
+    importer.apply(plan)
+    world.dupont.refresh_from_db()
+    assert world.dupont.email == ""
+    assert set(world.dupont.families.values_list("structure", "reference")) == {
+        (world.a.pk, "DUP"), (world.b.pk, "DUP"), (world.b.pk, "F900")
+    }  # fmt: skip
+
+
+def test_staff_of_two_structures_may_link_an_account_of_either(world):
+    both = f.StaffFactory(username="agent.ab", structures=[world.a, world.b])
+    data = csv_bytes([row("F900", identifiant="martin")])
+    assert plan_for(world.b, data).errors != []  # the default: the structure imported into only
+    plan = importer.validate(world.b, importer.parse_file("f.csv", data), own_structure_ids={world.a.pk, world.b.pk})
+    assert plan.errors == [] and plan.counts.accounts_linked == 1
+    assert both.staff_structures.count() == 2
 
 
 def test_account_of_an_existing_family_is_linked_once(world):
@@ -257,7 +305,15 @@ def test_staff_and_differently_cased_usernames_are_refused(world):
     data = csv_bytes([row("F1", identifiant="agent.b"), row("F2", identifiant="Dupont"), row("F3", identifiant="x")])
     plan = plan_for(world.a, data)
     assert [(e.line, e.column) for e in plan.errors] == [(2, "identifiant"), (3, "identifiant")]
-    assert "« dupont » existe déjà" in plan.errors[1].reason
+    assert "« dupont » existe déjà" in plan.errors[1].reason  # an account of A: its spelling may be shown
+
+
+def test_staff_account_in_a_family_of_own_structure_is_named_as_such(world):
+    world.martin_a.accounts.add(world.staff_b)
+    plan = plan_for(world.a, csv_bytes([row("F1", identifiant="agent.b")]))
+    assert [e.reason for e in plan.errors] == [
+        "Compte du personnel ou d'administration : il ne peut pas être rattaché à une famille"
+    ]
 
 
 def test_account_details_must_agree_across_lines(world):
