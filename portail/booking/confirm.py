@@ -24,6 +24,7 @@ from portail.booking.snapshot import load_snapshot
 from portail.booking.waiting_list import promote_waiting_list
 
 STALE = "Ce récapitulatif n'est plus à jour : vos demandes ont déjà été confirmées ou abandonnées."
+CHANGED = "Vos demandes ont changé : vérifiez le récapitulatif avant de confirmer."
 NOT_BOOKED = "Aucune réservation à annuler ce jour"
 
 
@@ -49,14 +50,19 @@ class ConfirmationResult:
 def confirm_draft(draft, token, *, user, now=None):
     """Confirm `draft` if `token` is its current token (from the recap page).
 
+    The token is the draft's version (drafts.py): every change of the draft
+    gives it a new one, so a recap confirms exactly the demandes it showed (R9).
     Replaying a token already confirmed returns that confirmation's result and
-    records nothing; a token neither current nor confirmed returns an error.
+    records nothing; a token neither current nor confirmed records nothing and
+    returns an error: CHANGED when the draft still holds demandes (changed in
+    another tab since the recap: the parent checks them again), STALE when it
+    is empty (confirmed or abandoned meanwhile).
     """
     now = now or timezone.now()
     try:
         token = uuid.UUID(str(token))
     except ValueError:
-        return ConfirmationResult(None, error=STALE)
+        return _not_current(draft)
     try:
         with transaction.atomic():
             return _confirm(draft, token, user=user, now=now)
@@ -66,6 +72,12 @@ def confirm_draft(draft, token, *, user, now=None):
         if previous is not None:
             return previous
         raise
+
+
+def _not_current(draft):
+    """The answer to a token that is not the draft's and was never confirmed:
+    nothing is recorded, and the parent is told what to look at again."""
+    return ConfirmationResult(None, error=CHANGED if DraftItem.objects.filter(draft=draft).exists() else STALE)
 
 
 def _replay(token, family_id):
@@ -80,12 +92,15 @@ def _confirm(draft, token, *, user, now):
     # Taking the token is the draft's lock: one UPDATE that holds the row until
     # the commit, so the same draft confirmed twice at once queues here, and the
     # second one then finds the token gone.
+    # The same WHERE is the version check (R9): a change of the draft committed
+    # since the recap, or committing while this waits for the row, gave the
+    # draft a new token, and this UPDATE then takes nothing.
     taken = type(draft).objects.filter(pk=draft.pk, token=token).update(token=uuid.uuid4(), updated_at=now)
     if not taken:
         # The token is no longer the draft's: confirmed already (a replay, or a
         # double click that waited here for the first click to commit: same
-        # answer), or abandoned (stale).
-        return _replay(token, draft.family_id) or ConfirmationResult(None, error=STALE)
+        # answer), or the draft changed since the recap, or was emptied.
+        return _replay(token, draft.family_id) or _not_current(draft)
     family = draft.family
     items = list(
         DraftItem.objects.filter(draft=draft, child__family=family, activity__structure_id=family.structure_id)

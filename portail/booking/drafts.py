@@ -3,13 +3,29 @@
 Every operation re-derives the child and activity from the family and judges
 the day with the same rules as the confirmation; nothing from the browser is
 trusted at confirmation time (confirm.py re-checks everything again).
+
+The draft's token is its version (R9: the recap is what gets confirmed). Every
+change of a draft's items begins with `_new_version`, in the transaction that
+makes the change: one UPDATE that gives the draft a new token and holds its
+row until the commit. So:
+- a recap shows the token read *before* its items: a change committed after
+  the token was read comes with a newer token, and the recap's "Confirmer"
+  (confirm.py, `UPDATE … WHERE token = recap's token`) finds it gone;
+- a change still running when "Confirmer" arrives holds the row: the
+  confirmation waits for its commit, then PostgreSQL re-checks the WHERE on the
+  new row and finds the token gone;
+- a change arriving while a confirmation holds the row waits for it, and then
+  reads the draft the confirmation left (emptied), never half of it.
+A change that changes nothing rolls its new token back: an open recap stays valid.
 """
 
 import datetime
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from portail.booking import rules
 from portail.booking.errors import BookingError
@@ -24,6 +40,28 @@ def get_draft(family, account):
     draft, _ = Draft.objects.get_or_create(family=family, account=account)
     draft.family = family  # known already: no query to read it back
     return draft
+
+
+@contextmanager
+def _new_version(draft, now=None):
+    """The transaction of one change of `draft`'s items, opened by giving the
+    draft a new token (its version) with an UPDATE that locks its row first.
+
+    Yields a callable that cancels the change (nothing to do after all): the
+    transaction, new token included, is rolled back. `draft.token` is set only
+    once the block has committed (or its savepoint released)."""
+    token = uuid.uuid4()
+    changed = [True]
+
+    def unchanged():
+        changed[0] = False
+        transaction.set_rollback(True)
+
+    with transaction.atomic():
+        Draft.objects.filter(pk=draft.pk).update(token=token, updated_at=now or timezone.now())
+        yield unchanged
+    if changed[0]:
+        draft.token = token
 
 
 def family_child(family, child_id):
@@ -54,8 +92,13 @@ def toggle_day(draft, child, activity, day, *, now, arrival=None, departure=None
     """Click on a day (R5d, R7b): mark it "à réserver" or "à annuler", or undo its mark.
 
     Returns the new DayState. With times on an already-marked à horaires day,
-    the times are updated instead of undoing the mark.
+    the times are updated instead of undoing the mark. On an error nothing changes.
     """
+    with _new_version(draft, now):
+        return _toggle_day(draft, child, activity, day, now=now, arrival=arrival, departure=departure)
+
+
+def _toggle_day(draft, child, activity, day, *, now, arrival, departure):
     snap = load_snapshot(draft.family.structure_id, [child.pk], [activity.pk], day, day, now, activities=[activity])
     item = DraftItem.objects.filter(draft=draft, child=child, activity=activity, date=day).first()
     if item is not None:
@@ -79,7 +122,6 @@ def toggle_day(draft, child, activity, day, *, now, arrival=None, departure=None
     raise BookingError(state.reason or "Ce jour ne peut pas être modifié")
 
 
-@transaction.atomic
 def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=None, snapshot=None):
     """Quick tools (R5c): a week, a weekday of the month, or the whole month.
 
@@ -90,6 +132,12 @@ def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=Non
     days = sorted(set(days))
     if not days:
         return {}
+    with _new_version(draft, now) as unchanged:
+        return _toggle_set(draft, child, activity, days, now=now, arrival=arrival, departure=departure,
+                           snapshot=snapshot, unchanged=unchanged)  # fmt: skip
+
+
+def _toggle_set(draft, child, activity, days, *, now, arrival, departure, snapshot, unchanged):
     snap = snapshot
     if snap is None:
         snap = load_snapshot(
@@ -101,6 +149,9 @@ def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=Non
         for d in days
     ]
     changes = rules.set_toggle(states)
+    if not changes:
+        unchanged()
+        return changes
     booking_days = [d for d, mark in changes.items() if mark is rules.Mark.BOOK]
     times = _times(activity, arrival, departure) if booking_days else (None, None)
     DraftItem.objects.filter(draft=draft, child=child, activity=activity, date__in=list(changes)).delete()
@@ -113,7 +164,6 @@ def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=Non
         for d, mark in changes.items()
         if mark is not None
     )  # fmt: skip
-    Draft.objects.filter(pk=draft.pk).update(updated_at=now)
     return changes
 
 
@@ -126,7 +176,6 @@ class NotCopied:
         return f"{short_day(self.day)} : {self.reason}"
 
 
-@transaction.atomic
 def copy_bookings(draft, source_child, source_activity, start, end, target_child, target_activity, *, now):
     """R6: apply the source's bookings of a period (as they will be once the
     draft applies) onto the target child/activity, as "à réserver" marks.
@@ -137,6 +186,16 @@ def copy_bookings(draft, source_child, source_activity, start, end, target_child
         raise BookingError("La période est invalide : la fin précède le début")
     if (source_child.pk, source_activity.pk) == (target_child.pk, target_activity.pk):
         raise BookingError("Choisissez un autre enfant ou une autre activité que la source")
+    with _new_version(draft, now) as unchanged:
+        copied, not_copied = _copy_bookings(
+            draft, source_child, source_activity, start, end, target_child, target_activity, now=now
+        )
+        if not copied:
+            unchanged()
+    return copied, not_copied
+
+
+def _copy_bookings(draft, source_child, source_activity, start, end, target_child, target_activity, *, now):
     booked = {
         b.date: (b.arrival, b.departure)
         for b in Booking.objects.filter(
@@ -192,7 +251,5 @@ def copy_bookings(draft, source_child, source_activity, start, end, target_child
 
 def discard(draft):
     """R5e/R9 "Annuler"/"Abandonner": forget every pending change."""
-    with transaction.atomic():
+    with _new_version(draft):
         draft.items.all().delete()
-        draft.token = uuid.uuid4()
-        draft.save(update_fields=["token", "updated_at"])

@@ -2,6 +2,7 @@
 fallback, tampered ids, recap, confirmation, result, Mes réservations."""
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -190,12 +191,13 @@ def test_htmx_confirmer_twice_answers_the_same_result_and_records_nothing_twice(
 
 
 def test_htmx_confirmer_with_a_stale_token_sends_the_browser_to_the_recap(parent, world):
-    """A recap left open while the draft was confirmed elsewhere: the browser goes
-    (a full page, not a swap) to the recap, which says why in French; nothing is recorded."""
+    """A recap whose token is not the draft's (the draft changed or was confirmed
+    elsewhere): the browser goes (a full page, not a swap) to the recap, which
+    says why in French; nothing is recorded."""
     toggle(parent, world)
     response = parent.post(reverse("family:confirm"), {"jeton": "6f0b7a56-3f0c-4f5b-9a57-6a0f7a2f1b11"}, **HTMX)
     assert response.status_code == 200 and response["HX-Redirect"] == reverse("family:recap")
-    assert "n'est plus à jour" in page_text(parent.get(reverse("family:recap")))
+    assert "Vos demandes ont changé" in page_text(parent.get(reverse("family:recap")))
     assert not Booking.objects.exists() and DraftItem.objects.count() == 1
 
 
@@ -289,7 +291,8 @@ def test_one_activity_toggle_answers_with_the_cell_only(parent, world, django_as
     from portail.booking.drafts import get_draft
 
     get_draft(world.family_a, world.dupont)  # a parent's draft exists after the first click
-    with django_assert_max_num_queries(15):
+    # 14 before R9's draft version: + its UPDATE, + SAVEPOINT/RELEASE (BEGIN/COMMIT, not logged, in production).
+    with django_assert_max_num_queries(17):
         response = toggle(parent, world, cellule="1")
     html = page_text(response)
     assert html.lstrip().startswith('<td class="day day--book" data-date="2026-12-07"')
@@ -303,3 +306,60 @@ def test_cell_toggle_error_redraws_the_calendar_with_the_message(parent, world):
     response = toggle(parent, world, day=datetime.date(2026, 12, 8), cellule="1")
     assert response["HX-Retarget"] == "#calendar"
     assert "Activité non ouverte ce jour" in page_text(response)
+
+
+# ------------------------------------------------------------------ R9: the recap is what gets confirmed
+
+CHANGED = "Vos demandes ont changé : vérifiez le récapitulatif avant de confirmer."
+TUESDAY = DAY + datetime.timedelta(days=1)
+
+
+def recap_token(client):
+    """The token the recap page carries in its Confirmer form."""
+    html = client.get(reverse("family:recap")).content.decode()
+    return re.search(r'name="jeton" value="([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["sans-js", "htmx"])
+def test_a_day_added_in_another_tab_sends_back_to_the_recap_with_the_message(parent, world, headers):
+    """Tab A opens the recap of Monday; tab B adds Tuesday; tab A's Confirmer
+    records nothing and shows the recap again, with the message and both days;
+    the Confirmer of that recap then records both."""
+    f.OpeningFactory(activity=world.aps_a, date=TUESDAY)
+    toggle(parent, world)
+    shown = recap_token(parent)  # tab A
+    toggle(parent, world, day=TUESDAY)  # tab B
+
+    response = parent.post(reverse("family:confirm"), {"jeton": shown}, **headers)
+    if headers:
+        assert response.status_code == 200 and response["HX-Redirect"] == reverse("family:recap")
+    else:
+        assert response.status_code == 302 and response["Location"] == reverse("family:recap")
+    assert not Booking.objects.exists() and not Movement.objects.exists()
+    recap = parent.get(reverse("family:recap"))
+    html = page_text(recap)
+    assert CHANGED in html and "lun. 07/12" in html and "mar. 08/12" in html
+
+    response = parent.post(reverse("family:confirm"), {"jeton": recap_token(parent)}, **headers)
+    assert response.status_code == (200 if headers else 302)
+    assert sorted(Booking.objects.values_list("date", flat=True)) == [DAY, TUESDAY]
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["sans-js", "htmx"])
+def test_confirmer_posted_again_after_a_change_still_answers_with_its_result(parent, world, headers):
+    """The re-post of a confirmed recap (double click, the no-JS fallback) gets
+    that result, not the "changed" message, though a day was marked since."""
+    f.OpeningFactory(activity=world.aps_a, date=TUESDAY)
+    toggle(parent, world)
+    shown = recap_token(parent)
+    first = parent.post(reverse("family:confirm"), {"jeton": shown}, **headers)
+    toggle(parent, world, day=TUESDAY)
+    again = parent.post(reverse("family:confirm"), {"jeton": shown}, **headers)
+    if headers:
+        assert again.status_code == 200 and again["HX-Push-Url"] == first["HX-Push-Url"]
+        assert "Place réservée" in page_text(again)
+    else:
+        assert again.status_code == 302 and again["Location"] == first["Location"]
+    assert CHANGED not in page_text(parent.get(reverse("family:recap")))
+    assert list(Booking.objects.values_list("date", flat=True)) == [DAY]
+    assert list(DraftItem.objects.values_list("date", flat=True)) == [TUESDAY]
