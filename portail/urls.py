@@ -16,3 +16,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portail.family.urls")),
 ]
+
+# French error pages in the site's layout (issue 12 point 4); the 500 page is bare.
+handler400 = "portail.web.errors.handler400"
+handler403 = "portail.web.errors.handler403"
+handler404 = "portail.web.errors.handler404"
+handler500 = "portail.web.errors.handler500"
