@@ -10,8 +10,7 @@ from django.db.models import Exists, OuterRef
 from portail.booking import rules
 from portail.booking.models import Booking, BookingStatus, Movement
 from portail.booking.snapshot import DEADLINE_HORIZON, with_waiting_position
-from portail.structures.calendar import days_between
-from portail.structures.models import ClosedPeriod
+from portail.structures.calendar import structure_closed_days
 
 NOT_TRANSMITTED_REMARK = (
     "« Non transmis » ne signifie pas que votre demande n'est pas acceptée : elle n'a pas encore été "
@@ -105,7 +104,5 @@ def _closed_days(structure_id, bookings):
         return frozenset()
     first = min(b.date for b in bookings) - DEADLINE_HORIZON
     last = max(b.date for b in bookings)
-    closed = set()
-    for period in ClosedPeriod.objects.filter(structure_id=structure_id, end_date__gte=first, start_date__lte=last):
-        closed.update(days_between(period.start_date, period.end_date))
-    return frozenset(closed)
+    # The structure's closed periods and its region's public holidays (one query).
+    return structure_closed_days(structure_id, first, last)

@@ -121,7 +121,13 @@ class ActivityRules:
 
 
 def is_working_day(day: datetime.date, closed_days: Container[datetime.date]) -> bool:
-    """Not a Saturday, Sunday, French public holiday nor one of the structure's closed days."""
+    """Not a Saturday, Sunday, national public holiday nor one of the structure's closed days.
+
+    `closed_days` as the loaders build it (structures.calendar.structure_closed_days)
+    also holds the public holidays of the structure's region (Good Friday and
+    26 December in Alsace-Moselle, the overseas abolition days); the national
+    ones, common to every region, are checked here too so the rules stay pure.
+    """
     return day.weekday() < 5 and not is_public_holiday(day) and day not in closed_days
 
 

@@ -16,7 +16,8 @@ from django.db.models.functions import Coalesce
 from portail.booking import rules
 from portail.booking.locks import locked
 from portail.booking.models import Booking, BookingStatus
-from portail.structures.models import Activity, ClosedPeriod, Enrolment, Opening
+from portail.structures.calendar import structure_closed_days
+from portail.structures.models import Activity, Enrolment, Opening
 
 # A délai counts back at most this many days; closed days before that never matter.
 DEADLINE_HORIZON = datetime.timedelta(days=400)
@@ -162,17 +163,5 @@ def load_snapshot(
 
 
 def _closed_days(structure_id, start, end):
-    closed = set()
-    periods = (
-        ClosedPeriod.objects.filter(
-            structure_id=structure_id, end_date__gte=start - DEADLINE_HORIZON, start_date__lte=end
-        )
-        .values_list("start_date", "end_date")
-        .order_by()
-    )
-    for first, last in periods:
-        day = first
-        while day <= last:
-            closed.add(day)
-            day += datetime.timedelta(days=1)
-    return frozenset(closed)
+    # The structure's closed periods and its region's public holidays (one query).
+    return structure_closed_days(structure_id, start - DEADLINE_HORIZON, end)

@@ -17,8 +17,8 @@ from portail.booking.snapshot import DEADLINE_HORIZON
 from portail.lib.dates import short_day
 from portail.notifications.models import OutboxEmail
 from portail.notifications.outbox import render_email
-from portail.structures.calendar import days_between
-from portail.structures.models import ClosedPeriod, Family
+from portail.structures.calendar import structure_closed_days
+from portail.structures.models import Family
 
 WAITLISTED = "RESERVATIONS MISES EN LISTE D'ATTENTE"
 ACCEPTED = "RESERVATIONS ACCEPTEES"
@@ -157,12 +157,8 @@ def queue_promotion_notice(movement):
     emails = family_emails([family.pk]).get(family.pk, [])
     if not emails:
         return 0
-    horizon = booking.date - DEADLINE_HORIZON
-    closed = set()
-    for first, last in ClosedPeriod.objects.filter(
-        structure_id=family.structure_id, end_date__gte=horizon, start_date__lte=booking.date
-    ).values_list("start_date", "end_date"):
-        closed.update(days_between(first, last))
+    # The structure's closed periods and its region's public holidays (one query).
+    closed = structure_closed_days(family.structure_id, booking.date - DEADLINE_HORIZON, booking.date)
     activity_rules = rules.ActivityRules.from_activity(booking.activity)
     deadline = rules.last_moment(booking.date, activity_rules.cancellation, closed)
     deadline_text = f"{short_day(deadline.date())} à {deadline:%H:%M}"

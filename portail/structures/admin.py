@@ -58,7 +58,7 @@ class StructureAdmin(ScopedModelAdmin):
             )
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "email", "phone", "address", "processing_time"]
+        fields = ["name", "email", "phone", "address", "processing_time", "holiday_subdivision"]
         return fields + ["staff"] if request.user.is_superuser else fields
 
     def has_add_permission(self, request, obj=None):

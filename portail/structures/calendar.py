@@ -1,20 +1,30 @@
-"""Which days a structure is closed: French public holidays (computed) and
-its own closed periods. Pure helpers over plain dates."""
+"""Which days a structure is closed: French public holidays (computed, for the
+structure's region) and its own closed periods. Pure helpers over plain dates,
+and one loader (`structure_closed_days`) for the booking rules.
+
+The region is a `HolidaySubdivision` value ("" for metropolitan France: the
+national holidays only). Every region's holidays include the national ones
+(tests/structures/test_holidays.py checks it), so code that only knows the
+national holidays (the pure rules' own check) is never wrong, only incomplete.
+"""
 
 import datetime
 from functools import lru_cache
 
 import holidays
 
-
-@lru_cache(maxsize=64)
-def public_holidays(year):
-    """French public holidays of a year (metropolitan France), as a frozenset of dates."""
-    return frozenset(holidays.France(years=year).keys())
+NATIONAL = ""  # HolidaySubdivision.METROPOLITAN, without importing the models
 
 
-def is_public_holiday(day):
-    return day in public_holidays(day.year)
+@lru_cache(maxsize=256)
+def public_holidays(year, subdivision=NATIONAL):
+    """Public holidays of a year in a region of France (`subdivision`: a
+    HolidaySubdivision value, "" = metropolitan France), as a frozenset of dates."""
+    return frozenset(holidays.France(years=year, subdiv=subdivision or None).keys())
+
+
+def is_public_holiday(day, subdivision=NATIONAL):
+    return day in public_holidays(day.year, subdivision)
 
 
 def closed_dates(structure, start, end):
@@ -29,6 +39,43 @@ def closed_dates(structure, start, end):
     return closed
 
 
+def structure_closed_days(structure_id, start, end):
+    """Every day between start and end (inclusive) the structure is closed: its
+    closed periods and its region's public holidays, as a frozenset. One query.
+
+    What the booking rules take as `closed_days` (working-day délais). Periods
+    are clipped to the window, so a closure stored with an absurd start costs
+    no more than one within the window.
+    """
+    # Imported here: the pure booking rules import this module, never the models.
+    from django.db.models import FilteredRelation, Q
+
+    from portail.structures.models import Structure
+
+    # The structure's row LEFT JOINed with its periods in the window: one row
+    # (periods None) when there is none, so the region comes in the same query.
+    rows = (
+        Structure.objects.filter(pk=structure_id)
+        .annotate(
+            period=FilteredRelation(
+                "closed_periods",
+                condition=Q(closed_periods__end_date__gte=start, closed_periods__start_date__lte=end),
+            )
+        )
+        .values_list("holiday_subdivision", "period__start_date", "period__end_date")
+        .order_by()
+    )
+    closed = set()
+    subdivision = NATIONAL  # an unknown structure: nothing closed but the national holidays
+    for region, first, last in rows:
+        subdivision = region
+        if first is not None:
+            closed.update(days_between(max(first, start), min(last, end)))
+    for year in range(start.year, end.year + 1):
+        closed.update(day for day in public_holidays(year, subdivision) if start <= day <= end)
+    return frozenset(closed)
+
+
 def days_between(start, end):
     day = start
     while day <= end:
@@ -36,11 +83,12 @@ def days_between(start, end):
         day += datetime.timedelta(days=1)
 
 
-def plan_openings(start, end, weekdays, excluded):
+def plan_openings(start, end, weekdays, excluded, subdivision=NATIONAL):
     """Dates to open between start and end on the given weekdays (0 = Monday),
-    skipping public holidays and the excluded dates (closed days)."""
+    skipping the public holidays of the region (`subdivision`) and the excluded
+    dates (closed days)."""
     return [
         day
         for day in days_between(start, end)
-        if day.weekday() in weekdays and day not in excluded and not is_public_holiday(day)
+        if day.weekday() in weekdays and day not in excluded and not is_public_holiday(day, subdivision)
     ]

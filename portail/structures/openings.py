@@ -1,5 +1,6 @@
 """Bulk creation of openings (B3): weekdays between two dates, minus closed
-days and public holidays, never touching an opening that already exists."""
+days and the public holidays of the structure's region, never touching an
+opening that already exists."""
 
 from dataclasses import dataclass
 
@@ -19,15 +20,17 @@ class OpeningsPlan:
 
 def preview_openings(activity, start, end, weekdays):
     """What `create_openings` would do, without writing anything."""
-    closed = closed_dates(activity.structure, start, end)
-    candidates = plan_openings(start, end, weekdays, excluded=closed)
+    structure = activity.structure
+    closed = closed_dates(structure, start, end)
+    region = structure.holiday_subdivision
+    candidates = plan_openings(start, end, weekdays, excluded=closed, subdivision=region)
     existing = set(activity.openings.filter(date__range=(start, end)).values_list("date", flat=True))
     on_weekdays = [d for d in days_between(start, end) if d.weekday() in weekdays]
     return OpeningsPlan(
         to_create=[d for d in candidates if d not in existing],
         already_open=sum(1 for d in candidates if d in existing),
         skipped_closed=sum(1 for d in on_weekdays if d in closed),
-        skipped_holidays=sum(1 for d in on_weekdays if d not in closed and is_public_holiday(d)),
+        skipped_holidays=sum(1 for d in on_weekdays if d not in closed and is_public_holiday(d, region)),
     )
 
 
