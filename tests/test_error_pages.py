@@ -80,6 +80,8 @@ def assert_page(response, status, title, *, csp=True):
         assert "script-src 'self'" in response["Content-Security-Policy"]
     for english in ("Not Found", "Server Error", "Forbidden", "Bad Request", "CSRF", "Traceback"):
         assert english not in body
+    for template_syntax in ("{#", "{%", "{{"):  # a comment or tag the template engine did not read
+        assert template_syntax not in body
 
 
 def in_family_layout(response, name):
