@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portail.lib.validators import validate_date_window
+
 
 class BookingStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Acceptée")
@@ -260,7 +262,7 @@ class Consumption(models.Model):
     activity = models.ForeignKey(
         "structures.Activity", on_delete=models.CASCADE, related_name="consumptions", verbose_name=_("activité")
     )
-    date = models.DateField(_("jour"))
+    date = models.DateField(_("jour"), validators=[validate_date_window])
     present = models.BooleanField(_("présent"), default=True)
     arrival = models.TimeField(_("arrivée"), null=True, blank=True)
     departure = models.TimeField(_("départ"), null=True, blank=True)

@@ -1,7 +1,8 @@
 """Who may use the staff screens, and how they reach an object: always through
 `scope_queryset`, so an object of another structure is simply not found (404)
-and no view can forget the owner check. Malformed query or form values give a
-400 with a French message, never a 500."""
+and no view can forget the owner check. Query and form values are read by
+the forms of staff/forms.py: a bad one gives a 400 with a French message (in
+the page, or as the htmx call's answer) and changes nothing, never a 500."""
 
 import datetime
 import functools
@@ -13,9 +14,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.family.params import BadValue, parse_date, parse_int, parse_month
+from portail.family.params import BadValue
+from portail.lib.validators import MAX_ID
 from portail.structures.models import Activity, Structure
 from portail.structures.scoping import is_structure_staff, scope_queryset
+from portail.web.errors import bad_request
 
 
 def is_staff_member(user):
@@ -33,6 +36,8 @@ def staff_required(view):
         try:
             return view(request, *args, **kwargs)
         except BadValue as error:
+            if getattr(request, "htmx", False):
+                return bad_request(request, str(error))
             return page(request, "staff/error.html", {"title": "Demande invalide", "message": str(error)}, status=400)
 
     return wrapper
@@ -45,10 +50,10 @@ def page(request, template, context, status=200):
 
 def scoped(queryset, user, pk):
     """The object `pk` of `queryset` if the user's structures hold it, else 404."""
-    try:
+    if isinstance(pk, str) and pk.isascii() and pk.isdigit():
         pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    if not isinstance(pk, int) or isinstance(pk, bool) or not 1 <= pk <= MAX_ID:
+        raise Http404
     obj = scope_queryset(queryset, user).filter(pk=pk).first()
     if obj is None:
         raise Http404
@@ -63,59 +68,31 @@ def scoped_structures(user):
     return scope_queryset(Structure.objects.all(), user).order_by("name")
 
 
-# ---- query and form values
+# ---- query and form values (read by staff/forms.py)
 
 
-# Dates far outside these years are typing errors (and would overflow the previous/next links).
-YEARS = range(1900, 3000)
+def day_or_today(day):
+    return day or timezone.localdate()
 
 
-def day_param(value, default=None):
-    """A YYYY-MM-DD value; empty means today (or `default`)."""
-    if not value:
-        return default or timezone.localdate()
-    day = parse_date(value, "Date")
-    if day.year not in YEARS:
-        raise BadValue(f"Date invalide : « {value} ».")
-    return day
-
-
-def activity_param(value, activities):
-    """The activity `value` among `activities` (already scoped), None when empty, 404 when not found."""
-    if not value:
+def activity_param(pk, activities):
+    """The activity `pk` among `activities` (already scoped), None when empty, 404 when not found."""
+    if pk is None:
         return None
-    pk = parse_int(value, "Activité")
     for activity in activities:
         if activity.pk == pk:
             return activity
     raise Http404
 
 
-def month_param(value):
-    if not value:
+def month_or_current(year_month):
+    if year_month is None:
         today = timezone.localdate()
         return today.year, today.month
-    year, month = parse_month(value)
-    if year not in YEARS:
-        raise BadValue(f"Mois invalide : « {value} ».")
-    return year, month
+    return year_month
 
 
-def week_param(value):
-    """The Monday of the week holding `value` (today when empty)."""
-    day = day_param(value)
+def monday_of(day):
+    """The Monday of the week holding `day` (today when empty)."""
+    day = day_or_today(day)
     return day - datetime.timedelta(days=day.weekday())
-
-
-def reason_param(request):
-    return (request.POST.get("motif") or "").strip()
-
-
-def positive_or_none(value, label):
-    """An optional whole number ≥ 0 ("" means None)."""
-    if value in (None, ""):
-        return None
-    number = parse_int(value, label)
-    if number < 0:
-        raise BadValue(f"{label} : un nombre positif ou nul est attendu.")
-    return number

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 from portail.booking import staff_actions
 from portail.booking.errors import BookingError
 from portail.booking.models import Booking, BookingStatus
-from portail.family.params import parse_time
 from portail.lib.dates import short_day
-from portail.staff.access import day_param, positive_or_none, reason_param, scoped, scoped_activities, staff_required
+from portail.staff.access import scoped, scoped_activities, staff_required
+from portail.staff.forms import BookForm, BookingActionForm, CapacityForm, CloseForm, read
 from portail.staff.text import count
 from portail.structures.models import Child, Opening
 
@@ -30,17 +30,16 @@ def promoted_message(promoted):
     return f"{count(len(promoted), 'enfant promu', 'enfants promus')} depuis la liste d'attente : {names}."
 
 
-def _back(request, activity_id, day):
+def _back(params, activity_id, day):
     """Back to the planning the form was sent from (all activities, or the one shown)."""
-    view = request.POST.get("vue", "")
-    query = f"?date={day:%Y-%m-%d}" + (f"&activite={int(view)}" if view.isascii() and view.isdigit() else "")
+    view = params["vue"]
+    query = f"?date={day:%Y-%m-%d}" + (f"&activite={view}" if view is not None else "")
     return redirect(reverse("staff:planning") + query + f"#activite-{activity_id}")
 
 
-def _posted_opening(request):
-    activity = scoped(scoped_activities(request.user), request.user, request.POST.get("activite"))
-    day = day_param(request.POST.get("date") or "-")
-    opening = Opening.objects.filter(activity=activity, date=day).first()
+def _posted_opening(request, params):
+    activity = scoped(scoped_activities(request.user), request.user, params["activite"])
+    opening = Opening.objects.filter(activity=activity, date=params["date"]).first()
     if opening is None:
         raise Http404
     opening.activity = activity
@@ -51,17 +50,17 @@ def _posted_opening(request):
 @staff_required
 def book(request):
     """Book for a family: a place, else the waiting list (the families' délais do not apply)."""
-    activity = scoped(scoped_activities(request.user), request.user, request.POST.get("activite"))
-    day = day_param(request.POST.get("date") or "-")
-    child = scoped(Child.objects.select_related("family"), request.user, request.POST.get("enfant"))
+    params = read(BookForm, request.POST)
+    activity = scoped(scoped_activities(request.user), request.user, params["activite"])
+    day = params["date"]
+    child = scoped(Child.objects.select_related("family"), request.user, params["enfant"])
     if child.family.structure_id != activity.structure_id:
         raise Http404
-    arrival = parse_time(request.POST.get("arrivee"), "Heure d'arrivée")
-    departure = parse_time(request.POST.get("depart"), "Heure de départ")
     try:
         booking = staff_actions.staff_book(
-            child, activity, day, actor=request.user, reason=reason_param(request), arrival=arrival, departure=departure
-        )
+            child, activity, day, actor=request.user, reason=params["motif"],
+            arrival=params["arrivee"], departure=params["depart"],
+        )  # fmt: skip
     except BookingError as error:
         messages.error(request, f"Réservation impossible pour {child} : {error}")
     else:
@@ -69,41 +68,41 @@ def book(request):
             messages.success(request, f"{child} : place réservée en {activity} le {short_day(day)}.")
         else:
             messages.warning(request, f"{child} : activité complète, inscrit en liste d'attente le {short_day(day)}.")
-    return _back(request, activity.pk, day)
+    return _back(params, activity.pk, day)
 
 
-def _posted_booking(request):
-    return scoped(
-        Booking.objects.select_related("child__family", "activity"), request.user, request.POST.get("reservation")
-    )
+def _posted_booking(request, params):
+    return scoped(Booking.objects.select_related("child__family", "activity"), request.user, params["reservation"])
 
 
 @require_POST
 @staff_required
 def cancel(request):
     """Cancel for a family; a freed place goes to the first on the waiting list (N3)."""
-    booking = _posted_booking(request)
+    params = read(BookingActionForm, request.POST)
+    booking = _posted_booking(request, params)
     try:
-        promoted = staff_actions.staff_cancel(booking, actor=request.user, reason=reason_param(request))
+        promoted = staff_actions.staff_cancel(booking, actor=request.user, reason=params["motif"])
     except BookingError as error:
         messages.error(request, f"Annulation impossible pour {booking.child} : {error}")
     else:
         messages.success(request, f"Réservation de {booking.child} annulée. {promoted_message(promoted)}".strip())
-    return _back(request, booking.activity_id, booking.date)
+    return _back(params, booking.activity_id, booking.date)
 
 
 @require_POST
 @staff_required
 def promote(request):
     """Give a waitlisted child a free place, ahead of the queue."""
-    booking = _posted_booking(request)
+    params = read(BookingActionForm, request.POST)
+    booking = _posted_booking(request, params)
     try:
-        staff_actions.staff_promote(booking, actor=request.user, reason=reason_param(request))
+        staff_actions.staff_promote(booking, actor=request.user, reason=params["motif"])
     except BookingError as error:
         messages.error(request, f"Impossible d'attribuer une place à {booking.child} : {error}")
     else:
         messages.success(request, f"{booking.child} a obtenu une place le {short_day(booking.date)}.")
-    return _back(request, booking.activity_id, booking.date)
+    return _back(params, booking.activity_id, booking.date)
 
 
 def _log(request, opening, flag, message):
@@ -120,14 +119,14 @@ def _capacity_label(value, default):
 @staff_required
 def capacity(request):
     """Change the day's places and waiting-list places; raising them promotes at once."""
-    opening = _posted_opening(request)
+    params = read(CapacityForm, request.POST)
+    opening = _posted_opening(request, params)
     activity = opening.activity
-    reason = reason_param(request)
-    new_capacity = positive_or_none(request.POST.get("places"), "Places")
-    new_waiting = positive_or_none(request.POST.get("places_attente"), "Places en liste d'attente")
+    reason = params["motif"]
+    new_capacity, new_waiting = params["places"], params["places_attente"]
     if not reason:
         messages.error(request, f"Places non modifiées : {staff_actions.REASON_REQUIRED}")
-        return _back(request, activity.pk, opening.date)
+        return _back(params, activity.pk, opening.date)
     before = (opening.effective_capacity, opening.effective_waiting_list_capacity)
     with transaction.atomic():
         promoted = staff_actions.change_capacity(
@@ -143,30 +142,31 @@ def capacity(request):
         f"liste d'attente : {_capacity_label(new_waiting, activity.waiting_list_capacity)}."
     )
     messages.success(request, f"{text} {promoted_message(promoted)}".strip())
-    return _back(request, activity.pk, opening.date)
+    return _back(params, activity.pk, opening.date)
 
 
 @require_POST
 @staff_required
 def close(request):
     """Close the activity that day: every booking is cancelled and its family told."""
-    opening = _posted_opening(request)
+    params = read(CloseForm, request.POST)
+    opening = _posted_opening(request, params)
     activity, day = opening.activity, opening.date
-    if request.POST.get("confirmation") != "oui":
+    if params["confirmation"] != "oui":
         messages.error(request, f"Journée non fermée : cochez « {CLOSE_CONFIRMATION} ».")
-        return _back(request, activity.pk, day)
-    reason = reason_param(request)
+        return _back(params, activity.pk, day)
+    reason = params["motif"]
     try:
         with transaction.atomic():
             result = staff_actions.close_day(opening, actor=request.user, reason=reason)
             _log(request, opening, DELETION, f"Journée fermée. Motif : {reason}")
     except BookingError as error:
         messages.error(request, f"Journée non fermée : {error}")
-        return _back(request, activity.pk, day)
+        return _back(params, activity.pk, day)
     n = len(result.cancelled)
     messages.success(
         request,
         f"{activity} fermée le {short_day(day)} : {count(n, 'réservation annulée', 'réservations annulées')}"
         + (", les familles sont prévenues par e-mail." if n else "."),
     )
-    return _back(request, activity.pk, day)
+    return _back(params, activity.pk, day)

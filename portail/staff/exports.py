@@ -4,6 +4,8 @@ header row repeated on every page, page numbers) and the fill rates as CSV
 
 import csv
 import io
+import re
+import unicodedata
 
 from django.utils import timezone
 from reportlab.lib import colors
@@ -14,6 +16,7 @@ from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from portail.lib.dates import long_date, short_day
+from portail.lib.validators import strip_control_characters
 
 MARGIN = 12 * mm
 
@@ -74,7 +77,8 @@ def attendance_pdf(activity_days):
         header += ["Présent", "Absent", "Observations"]
         rows = [header]
         for n, booking in enumerate(planning.accepted, start=1):
-            row = [str(n), Paragraph(_escape(_child_name(booking.child)), cell), booking.child.school_class,
+            row = [str(n), Paragraph(_escape(_child_name(booking.child)), cell),
+                   strip_control_characters(booking.child.school_class),
                    f"{booking.age} ans"]  # fmt: skip
             if activity.has_times:
                 row.append(_times(booking))
@@ -130,7 +134,25 @@ def _times(booking):
 
 
 def _escape(text):
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for a reportlab Paragraph (its own mini markup), without control
+    characters (rows stored before the model validators refused them)."""
+    return strip_control_characters(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def ascii_filename(parts, extension):
+    """A file name that is safe in a Content-Disposition header on every
+    browser: ASCII letters, digits and dashes only ("Crèche \"Les P'tits\"" ->
+    "creche-les-p-tits"). A name with a quote broke the header; one with a
+    line break made Django refuse the header (a 500)."""
+    text = "-".join(str(part) for part in parts)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    stem = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100].strip("-")
+    return f"{stem or 'export'}.{extension}"
+
+
+def content_disposition(disposition, parts, extension):
+    """The Content-Disposition header's value for a file named from `parts`."""
+    return f'{disposition}; filename="{ascii_filename(parts, extension)}"'
 
 
 FILL_COLUMNS = ["Date", "Jour", "Réservés", "Places", "Taux de remplissage (%)", "Liste d'attente",

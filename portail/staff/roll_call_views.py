@@ -11,10 +11,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portail.booking import rules
 from portail.booking.models import Booking, BookingStatus, Consumption
-from portail.family.params import BadValue, parse_time
+from portail.family.params import BadValue
 from portail.lib.dates import long_date, short_day
 from portail.staff import queries
-from portail.staff.access import activity_param, day_param, page, scoped, scoped_activities, staff_required
+from portail.staff.access import activity_param, day_or_today, page, scoped, scoped_activities, staff_required
+from portail.staff.forms import DayActivityForm, MarkForm, read
 from portail.structures.models import Child, Enrolment
 
 PRESENCE = {"present": True, "absent": False}
@@ -39,9 +40,10 @@ def status_text(consumption):
 @require_GET
 @staff_required
 def roll_call(request):
+    params = read(DayActivityForm, request.GET)
     activities = list(scoped_activities(request.user))
-    day = day_param(request.GET.get("date"))
-    activity = activity_param(request.GET.get("activite"), activities)
+    day = day_or_today(params["date"])
+    activity = activity_param(params["activite"], activities)
     context = {"title": f"Pointage du {short_day(day)}", "day": day, "day_label": long_date(day).capitalize()}
     if activity is None:
         context["open_activities"] = queries.open_activities(activities, day)
@@ -61,13 +63,12 @@ def roll_call(request):
     return page(request, "staff/roll_call.html", context)
 
 
-def _posted_times(request, activity, booking, present):
+def _posted_times(params, activity, booking, present):
     """The times to record: none when absent or for an activity without times;
     else the posted ones (the booking's by default), checked like a booking's."""
     if not present or not activity.has_times:
         return None, None, None
-    arrival = parse_time(request.POST.get("arrivee"), "Heure d'arrivée")
-    departure = parse_time(request.POST.get("depart"), "Heure de départ")
+    arrival, departure = params["arrivee"], params["depart"]
     if arrival is None and departure is None and booking is not None:
         arrival, departure = booking.arrival, booking.departure
     if arrival is None and departure is None:
@@ -79,14 +80,13 @@ def _posted_times(request, activity, booking, present):
 @staff_required
 def mark(request):
     """Record one child's presence or absence (update_or_create: a second tap corrects the first)."""
-    activity = scoped(scoped_activities(request.user), request.user, request.POST.get("activite"))
-    day = day_param(request.POST.get("date") or "-")
-    child = scoped(Child.objects.select_related("family"), request.user, request.POST.get("enfant"))
+    params = read(MarkForm, request.POST)
+    activity = scoped(scoped_activities(request.user), request.user, params["activite"])
+    day = params["date"]
+    child = scoped(Child.objects.select_related("family"), request.user, params["enfant"])
     if child.family.structure_id != activity.structure_id:
         raise Http404
-    present = PRESENCE.get(request.POST.get("presence"))
-    if present is None:
-        raise BadValue("Indiquez « Présent » ou « Absent ».")
+    present = PRESENCE[params["presence"]]
     booking = Booking.objects.filter(child=child, activity=activity, date=day, status=BookingStatus.ACCEPTED).first()
     if (
         booking is None
@@ -95,7 +95,7 @@ def mark(request):
         ).exists()
     ):
         raise BadValue(f"{child} : {rules.NOT_ENROLLED.lower()}.")
-    arrival, departure, problem = _posted_times(request, activity, booking, present)
+    arrival, departure, problem = _posted_times(params, activity, booking, present)
     if problem is None:
         Consumption.objects.update_or_create(
             child=child, activity=activity, date=day,

@@ -13,6 +13,7 @@ from portail.notifications import outbox
 from portail.notifications.models import EmailStatus, OutboxEmail
 from portail.staff import queries
 from portail.staff.access import page, scoped, scoped_structures, staff_required
+from portail.staff.forms import ResendForm, RunsForm, StartRunForm, read
 from portail.staff.text import count
 from portail.structures.scoping import scope_queryset
 
@@ -22,20 +23,19 @@ PAGE_SIZE = 100
 @require_GET
 @staff_required
 def runs(request):
+    params = read(RunsForm, request.GET)
     structures = list(scoped_structures(request.user))
     counts = queries.pending_counts(structures)
     structure = structures[0] if structures else None
-    if request.GET.get("structure"):
-        structure = scoped(scoped_structures(request.user), request.user, request.GET["structure"])
+    if params["structure"] is not None:
+        structure = scoped(scoped_structures(request.user), request.user, params["structure"])
     context = {
         "title": "Demandes et traitements",
         "structures": [(s, counts.get(s.pk, 0)) for s in structures],
         "structure": structure,
     }
     if structure is not None:
-        context["page_obj"] = Paginator(queries.pending_movements(structure), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        context["page_obj"] = Paginator(queries.pending_movements(structure), PAGE_SIZE).get_page(params["page"])
         context["pending"] = counts.get(structure.pk, 0)
         context["page_query"] = f"structure={structure.pk}&"
         context["runs"] = queries.recent_runs(structure)
@@ -46,7 +46,7 @@ def runs(request):
 @staff_required
 def start_run(request):
     """Run the structure's processing now (safe to repeat: nothing is processed twice)."""
-    structure = scoped(scoped_structures(request.user), request.user, request.POST.get("structure"))
+    structure = scoped(scoped_structures(request.user), request.user, read(StartRunForm, request.POST)["structure"])
     try:
         run = start_run_now(structure, started_by=request.user)
     except RunInProgress as error:
@@ -92,11 +92,9 @@ def emails(request):
 @staff_required
 def resend_email(request, pk):
     email = scoped(OutboxEmail.objects.all(), request.user, pk)
+    status = read(ResendForm, request.POST)["etat"]
     if outbox.resend(OutboxEmail.objects.filter(pk=email.pk, status=EmailStatus.FAILED)):
         messages.success(request, f"L'e-mail « {email.subject} » à {email.to} sera renvoyé.")
     else:
         messages.error(request, "Seul un e-mail en échec peut être renvoyé.")
-    return redirect(
-        reverse("staff:emails")
-        + (f"?etat={request.POST['etat']}" if request.POST.get("etat") in STATUS_FILTERS else "")
-    )
+    return redirect(reverse("staff:emails") + (f"?etat={status}" if status else ""))

@@ -16,14 +16,15 @@ from portail.lib.dates import MONTH_NAMES, long_date, short_day
 from portail.staff import exports, queries
 from portail.staff.access import (
     activity_param,
-    day_param,
-    month_param,
+    day_or_today,
+    monday_of,
+    month_or_current,
     page,
     scoped,
     scoped_activities,
     staff_required,
-    week_param,
 )
+from portail.staff.forms import DayActivityForm, FillRatesForm, PageForm, SheetForm, WeekForm, read
 from portail.structures.models import Family
 
 PAGE_SIZE = 100
@@ -35,10 +36,10 @@ def index(request):
     return page(request, "staff/index.html", {"title": "Gestion quotidienne", "today": timezone.localdate()})
 
 
-def _planning_context(request, *, with_bookable=True):
+def _planning_context(request, params, *, with_bookable=True):
     activities = list(scoped_activities(request.user))
-    day = day_param(request.GET.get("date"))
-    chosen = activity_param(request.GET.get("activite"), activities)
+    day = day_or_today(params["date"])
+    chosen = activity_param(params["activite"], activities)
     days = queries.day_planning(activities, day, only=chosen, with_bookable=with_bookable)
     return {
         "activities": activities,
@@ -57,7 +58,7 @@ def _planning_context(request, *, with_bookable=True):
 @staff_required
 def planning(request):
     """B6: each activity open that day, its children, places and waiting list, and the B7 actions."""
-    context = _planning_context(request)
+    context = _planning_context(request, read(DayActivityForm, request.GET))
     context["title"] = f"Planning du {short_day(context['day'])}"
     return page(request, "staff/planning.html", context)
 
@@ -66,12 +67,13 @@ def planning(request):
 @staff_required
 def attendance_sheet(request):
     """B6: the printable attendance sheet (HTML for the browser's print, or PDF)."""
-    context = _planning_context(request, with_bookable=False)
+    params = read(SheetForm, request.GET)
+    context = _planning_context(request, params, with_bookable=False)
     plannings = [p for p in context["plannings"] if p.is_open]
-    if request.GET.get("format") == "pdf":
+    if params["format"] == "pdf":
         response = HttpResponse(exports.attendance_pdf(plannings), content_type="application/pdf")
-        name = f"feuille-{context['day']:%Y-%m-%d}" + (f"-{context['chosen'].code}" if context["chosen"] else "")
-        response["Content-Disposition"] = f'inline; filename="{name.lower()}.pdf"'
+        parts = ["feuille", f"{context['day']:%Y-%m-%d}"] + ([context["chosen"].code] if context["chosen"] else [])
+        response["Content-Disposition"] = exports.content_disposition("inline", parts, "pdf")
         return response
     context.update(title=f"Feuille de présence du {short_day(context['day'])}", plannings=plannings)
     return page(request, "staff/sheet.html", context)
@@ -81,7 +83,7 @@ def attendance_sheet(request):
 @staff_required
 def meals(request):
     """The kitchen's count: accepted bookings per day of a week, meals first."""
-    monday = week_param(request.GET.get("semaine"))
+    monday = monday_of(read(WeekForm, request.GET)["semaine"])
     activities = list(scoped_activities(request.user))
     days, rows, meal_totals = queries.week_counts(activities, monday)
     return page(
@@ -109,16 +111,17 @@ def _month_label(year, month):
 @staff_required
 def fill_rates(request):
     """Booked places, capacity and waiting list per opening day of a month: table, chart, CSV."""
+    params = read(FillRatesForm, request.GET)
     activities = list(scoped_activities(request.user))
-    activity = activity_param(request.GET.get("activite"), activities)
+    activity = activity_param(params["activite"], activities)
     if activity is None:
         activity = next((a for a in activities if a.is_limited), activities[0] if activities else None)
-    year, month = month_param(request.GET.get("mois"))
+    year, month = month_or_current(params["mois"])
     rows = queries.fill_rates(activity, year, month) if activity is not None else []
-    if activity is not None and request.GET.get("format") == "csv":
+    if activity is not None and params["format"] == "csv":
         response = HttpResponse(exports.fill_rates_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="remplissage-{activity.code.lower()}-{year:04d}-{month:02d}.csv"'
+        response["Content-Disposition"] = exports.content_disposition(
+            "attachment", ["remplissage", activity.code, f"{year:04d}-{month:02d}"], "csv"
         )
         return response
     first = datetime.date(year, month, 1)
@@ -142,7 +145,7 @@ def fill_rates(request):
 
 
 def _audit_page(request, entries, context):
-    paginated = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginated = Paginator(entries, PAGE_SIZE).get_page(read(PageForm, request.GET)["page"])
     lines = [(entry, queries.actor_label(entry)) for entry in paginated]
     return page(request, "staff/audit.html", {**context, "page_obj": paginated, "lines": lines})
 

@@ -1,9 +1,29 @@
 """The base of every back-office screen: scoped to the staff's structures."""
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.db import models
 
+from portail.lib.validators import MAX_ID
 from portail.structures.scoping import SCOPE_PATHS, in_scope, is_structure_staff, scope_queryset, staff_structure_ids
+
+
+def _possible_ids(values):
+    """The posted values that can be an id: the admin's autocomplete widget
+    looks the selected ones up to show them again, and Django's widget queries
+    with whatever was posted ("abc" raised a ValueError, hence a 500, when a
+    form with errors was shown again)."""
+    return [v for v in values if str(v).isascii() and str(v).isdigit() and 0 < int(v) <= MAX_ID]
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _possible_ids(value), attr)
+
+
+class SafeAutocompleteSelectMultiple(AutocompleteSelectMultiple):
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _possible_ids(value), attr)
 
 
 def _scoped_choices(queryset, request):
@@ -45,12 +65,16 @@ class ScopedAdminMixin:
         return self._allowed(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if field is not None and hasattr(field, "queryset"):
             field.queryset = _scoped_choices(field.queryset, request)
         return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and hasattr(field, "queryset"):
             field.queryset = _scoped_choices(field.queryset, request)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
 
+from portail.lib.validators import MAX_PLACES, validate_date_window
 from portail.structures.openings import create_openings, preview_openings
 
 WEEKDAY_CHOICES = [
@@ -24,16 +25,29 @@ WEEKDAY_CHOICES = [
 
 
 class BulkOpeningsForm(forms.Form):
-    start = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_date_window]
+    )
+    end = forms.DateField(
+        label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_date_window]
+    )
     weekdays = forms.TypedMultipleChoiceField(
         label=_("Jours de la semaine"), choices=WEEKDAY_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple
     )
+    # Bounded like Opening's columns: 2147483648 overflowed PostgreSQL's integer (a 500).
     capacity = forms.IntegerField(
-        label=_("Places"), min_value=0, required=False, help_text=_("Vide : les places par défaut de l'activité.")
+        label=_("Places"),
+        min_value=0,
+        max_value=MAX_PLACES,
+        required=False,
+        help_text=_("Vide : les places par défaut de l'activité."),
     )
     waiting_list_capacity = forms.IntegerField(
-        label=_("Places en liste d'attente"), min_value=0, required=False, help_text=_("Vide : la valeur par défaut.")
+        label=_("Places en liste d'attente"),
+        min_value=0,
+        max_value=MAX_PLACES,
+        required=False,
+        help_text=_("Vide : la valeur par défaut."),
     )
 
     def clean(self):

@@ -11,6 +11,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portail.lib.validators import (
+    MAX_CLOSURE_DAYS,
+    places_validators,
+    validate_date_window,
+    validate_multiline,
+    validate_single_line,
+)
+
 
 class HolidaySubdivision(models.TextChoices):
     """Where a structure is, for its public holidays: the values are the `holidays`
@@ -35,10 +43,10 @@ class HolidaySubdivision(models.TextChoices):
 
 
 class Structure(models.Model):
-    name = models.CharField(_("nom"), max_length=200, unique=True)
+    name = models.CharField(_("nom"), max_length=200, unique=True, validators=[validate_single_line])
     email = models.EmailField(_("e-mail de contact"), blank=True)
-    phone = models.CharField(_("téléphone de contact"), max_length=30, blank=True)
-    address = models.TextField(_("adresse"), blank=True)
+    phone = models.CharField(_("téléphone de contact"), max_length=30, blank=True, validators=[validate_single_line])
+    address = models.TextField(_("adresse"), blank=True, validators=[validate_multiline])
     time_zone = models.CharField(_("fuseau horaire"), max_length=64, default="Europe/Paris", editable=False)
     processing_time = models.TimeField(
         _("heure du traitement de nuit"),
@@ -85,11 +93,14 @@ class Family(models.Model):
         Structure, on_delete=models.PROTECT, related_name="families", verbose_name=_("structure")
     )
     reference = models.CharField(
-        _("référence"), max_length=50, help_text=_("Code de la famille dans la structure (sert à l'import).")
+        _("référence"),
+        max_length=50,
+        help_text=_("Code de la famille dans la structure (sert à l'import)."),
+        validators=[validate_single_line],
     )
     civility = models.CharField(_("civilité"), max_length=3, choices=Civility.choices)
-    last_name = models.CharField(_("nom"), max_length=100)
-    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100, validators=[validate_single_line])
+    first_name = models.CharField(_("prénom"), max_length=100, validators=[validate_single_line])
     accounts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="families", verbose_name=_("comptes")
     )
@@ -106,10 +117,10 @@ class Family(models.Model):
 
 class Child(models.Model):
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="children", verbose_name=_("famille"))
-    first_name = models.CharField(_("prénom"), max_length=100)
-    last_name = models.CharField(_("nom"), max_length=100)
-    birth_date = models.DateField(_("date de naissance"))
-    school_class = models.CharField(_("classe"), max_length=50, blank=True)
+    first_name = models.CharField(_("prénom"), max_length=100, validators=[validate_single_line])
+    last_name = models.CharField(_("nom"), max_length=100, validators=[validate_single_line])
+    birth_date = models.DateField(_("date de naissance"), validators=[validate_date_window])
+    school_class = models.CharField(_("classe"), max_length=50, blank=True, validators=[validate_single_line])
 
     class Meta:
         verbose_name = _("enfant")
@@ -139,14 +150,19 @@ class Activity(models.Model):
     structure = models.ForeignKey(
         Structure, on_delete=models.PROTECT, related_name="activities", verbose_name=_("structure")
     )
-    name = models.CharField(_("nom"), max_length=100)
-    code = models.CharField(_("code"), max_length=20, help_text=_("Code court, utilisé pour l'import."))
+    name = models.CharField(_("nom"), max_length=100, validators=[validate_single_line])
+    code = models.CharField(
+        _("code"), max_length=20, help_text=_("Code court, utilisé pour l'import."), validators=[validate_single_line]
+    )
     colour = models.CharField(_("couleur"), max_length=7, default="#1E88E5", validators=[colour_validator])
 
     is_limited = models.BooleanField(_("places limitées"), default=False)
-    capacity = models.PositiveIntegerField(_("places par jour"), default=0)
+    capacity = models.PositiveIntegerField(_("places par jour"), default=0, validators=places_validators)
     waiting_list_capacity = models.PositiveIntegerField(
-        _("places en liste d'attente"), default=0, help_text=_("0 : pas de liste d'attente.")
+        _("places en liste d'attente"),
+        default=0,
+        help_text=_("0 : pas de liste d'attente."),
+        validators=places_validators,
     )
 
     has_times = models.BooleanField(_("à horaires"), default=False)
@@ -174,12 +190,13 @@ class Activity(models.Model):
         _("délai d'annulation compté en"), max_length=10, choices=DayCount.choices, default=DayCount.CALENDAR
     )
 
-    booking_period_start = models.DateField(_("période de réservation : du"))
-    booking_period_end = models.DateField(_("période de réservation : au"))
+    booking_period_start = models.DateField(_("période de réservation : du"), validators=[validate_date_window])
+    booking_period_end = models.DateField(_("période de réservation : au"), validators=[validate_date_window])
     bookings_open_at = models.DateTimeField(
         _("réservations ouvertes à partir du"),
         null=True,
         blank=True,
+        validators=[validate_date_window],
         help_text=_("Laisser vide si les réservations sont ouvertes dès maintenant."),
     )
 
@@ -241,12 +258,20 @@ class Opening(models.Model):
     activity = models.ForeignKey(
         Activity, on_delete=models.CASCADE, related_name="openings", verbose_name=_("activité")
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_date_window])
     capacity = models.PositiveIntegerField(
-        _("places"), null=True, blank=True, help_text=_("Vide : les places par défaut de l'activité.")
+        _("places"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : les places par défaut de l'activité."),
+        validators=places_validators,
     )
     waiting_list_capacity = models.PositiveIntegerField(
-        _("places en liste d'attente"), null=True, blank=True, help_text=_("Vide : la valeur par défaut de l'activité.")
+        _("places en liste d'attente"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : la valeur par défaut de l'activité."),
+        validators=places_validators,
     )
 
     class Meta:
@@ -276,8 +301,8 @@ class Enrolment(models.Model):
     activity = models.ForeignKey(
         Activity, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("activité")
     )
-    start_date = models.DateField(_("du"))
-    end_date = models.DateField(_("au"))
+    start_date = models.DateField(_("du"), validators=[validate_date_window])
+    end_date = models.DateField(_("au"), validators=[validate_date_window])
 
     class Meta:
         verbose_name = _("inscription")
@@ -309,9 +334,9 @@ class ClosedPeriod(models.Model):
     structure = models.ForeignKey(
         Structure, on_delete=models.CASCADE, related_name="closed_periods", verbose_name=_("structure")
     )
-    label = models.CharField(_("libellé"), max_length=100)
-    start_date = models.DateField(_("du"))
-    end_date = models.DateField(_("au"))
+    label = models.CharField(_("libellé"), max_length=100, validators=[validate_single_line])
+    start_date = models.DateField(_("du"), validators=[validate_date_window])
+    end_date = models.DateField(_("au"), validators=[validate_date_window])
 
     class Meta:
         verbose_name = _("fermeture")
@@ -327,6 +352,12 @@ class ClosedPeriod(models.Model):
     def clean(self):
         if self.start_date and self.end_date and self.start_date > self.end_date:
             raise ValidationError({"end_date": _("La fin doit suivre le début.")})
+        # Rules that walk the calendar (délais over closed days) stay short, and a
+        # typing error such as 01/01/0001 – 29/12/2026 cannot close years at once.
+        if self.start_date and self.end_date and (self.end_date - self.start_date).days >= MAX_CLOSURE_DAYS:
+            raise ValidationError(
+                {"end_date": _("Une fermeture couvre au plus une année scolaire (366 jours) : découpez-la.")}
+            )
 
 
 class InfoMessageQuerySet(models.QuerySet):
@@ -342,10 +373,10 @@ class InfoMessage(models.Model):
     structure = models.ForeignKey(
         Structure, on_delete=models.CASCADE, related_name="messages", verbose_name=_("structure")
     )
-    title = models.CharField(_("titre"), max_length=200)
-    text = models.TextField(_("texte"))
-    visible_from = models.DateField(_("visible à partir du"), null=True, blank=True)
-    visible_until = models.DateField(_("visible jusqu'au"), null=True, blank=True)
+    title = models.CharField(_("titre"), max_length=200, validators=[validate_single_line])
+    text = models.TextField(_("texte"), validators=[validate_multiline])
+    visible_from = models.DateField(_("visible à partir du"), null=True, blank=True, validators=[validate_date_window])
+    visible_until = models.DateField(_("visible jusqu'au"), null=True, blank=True, validators=[validate_date_window])
     created_at = models.DateTimeField(_("créé le"), default=timezone.now, editable=False)
 
     objects = InfoMessageQuerySet.as_manager()

@@ -1,0 +1,288 @@
+"""The staff screens' parameters, one Form per endpoint (issue 12, point 2).
+
+Every value a staff view reads from the query string or a posted form goes
+through one of these forms, with explicit ranges: days and months within the
+window the product supports (portail.lib.validators: 2000–2100), times as
+HH:MM, places between 0 and 10,000, reasons as one line of at most 200
+characters (the column that keeps them), ids as positive integers that fit the
+column. A view calls `read(FormClass, data)`:
+
+- a malformed id raises Http404, like an id of another structure (ids are then
+  scoped to the staff member's structures by access.scoped);
+- any other bad value raises BadValue with a French message, shown by
+  access.staff_required in the page (or as the htmx call's answer), escaped,
+  and nothing is changed.
+"""
+
+import datetime
+import re
+
+from django import forms
+from django.http import Http404
+
+from portail.family.params import BadValue
+from portail.lib.validators import FIRST_DATE, LAST_DATE, MAX_ID, MAX_PLACES, validate_single_line
+from portail.notifications.models import EmailStatus
+
+_WINDOW = f"entre le {FIRST_DATE:%d/%m/%Y} et le {LAST_DATE:%d/%m/%Y}"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_MONTH = re.compile(r"\d{4}-\d{2}", re.ASCII)
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
+_DIGITS = re.compile(r"\d{1,20}", re.ASCII)
+
+# Booking.reason, Movement.reason and BookingAudit.note hold 200 characters.
+REASON_MAX_LENGTH = 200
+
+
+class IdField(forms.IntegerField):
+    """A primary key: ASCII digits, 1..MAX_ID. A bad one is a 404 in `read`, as
+    an id of another structure; a filter of a screen (`label` given) is a 400
+    that names it instead ("Activité invalide."), as the staff screens always said."""
+
+    def __init__(self, label=None, **kwargs):
+        kwargs.setdefault("required", True)
+        self.is_id = label is None
+        message = f"{label} invalide." if label else "invalid"
+        super().__init__(
+            min_value=1,
+            max_value=MAX_ID,
+            error_messages={"invalid": message, "min_value": message, "max_value": message, "required": message},
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        # IntegerField alone would also take "1e3", "1.0" or Arabic-Indic digits.
+        if value not in self.empty_values and not (isinstance(value, str) and _DIGITS.fullmatch(value)):
+            raise forms.ValidationError("invalid", code="invalid")
+        return super().to_python(value)
+
+
+class DayField(forms.Field):
+    """A day as YYYY-MM-DD within the product's window."""
+
+    def __init__(self, label="Date", **kwargs):
+        message = f"{label} invalide : indiquez un jour {_WINDOW}."
+        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            day = datetime.date.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return day
+
+
+class MonthField(forms.Field):
+    """A month as YYYY-MM within the window; cleaned to (year, month)."""
+
+    default_error_messages = {
+        "invalid": f"Mois invalide : choisissez un mois entre janvier {FIRST_DATE.year} et décembre {LAST_DATE.year}."
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not (isinstance(value, str) and _MONTH.fullmatch(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        year, month = int(value[:4]), int(value[5:])
+        if not (FIRST_DATE.year <= year <= LAST_DATE.year and 1 <= month <= 12):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return year, month
+
+
+class HourField(forms.Field):
+    """A time as HH:MM, no seconds, no UTC offset; whether it is on the
+    activity's grid is the booking rules' decision (rules.check_times)."""
+
+    def __init__(self, label, **kwargs):
+        kwargs.setdefault("required", False)
+        message = f"{label} invalide : indiquez une heure au format HH:MM, par exemple 08:30."
+        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        match = _TIME.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return datetime.time(int(match[1]), int(match[2]))
+
+
+class PlacesField(forms.IntegerField):
+    """A number of places, 0..10,000; empty means the activity's default (None)."""
+
+    def __init__(self, label, **kwargs):
+        message = f"{label} : indiquez un nombre entier entre 0 et {MAX_PLACES:,}.".replace(",", "\u202f")
+        kwargs.setdefault("required", False)
+        super().__init__(
+            min_value=0,
+            max_value=MAX_PLACES,
+            error_messages={"invalid": message, "min_value": message, "max_value": message},
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        if value not in self.empty_values and not (isinstance(value, str) and _DIGITS.fullmatch(value.strip())):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class ReasonField(forms.CharField):
+    """The reason ("motif") a staff action records: one line, 200 characters at most."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(
+            max_length=REASON_MAX_LENGTH,
+            validators=[validate_single_line],
+            error_messages={
+                "max_length": f"Motif trop long : {REASON_MAX_LENGTH} caractères au plus.",
+                # Codes of the validators: Field.run_validators uses these messages.
+                "null_characters_not_allowed": "Motif invalide : écrivez-le sur une ligne, sans caractère invisible.",
+                "control_characters": "Motif invalide : écrivez-le sur une ligne, sans caractère invisible.",
+            },
+            **kwargs,
+        )
+
+
+class PageField(forms.IntegerField):
+    """A page of a paginated list (the Paginator shows the last one when beyond)."""
+
+    def __init__(self, **kwargs):
+        message = "Numéro de page invalide."
+        super().__init__(
+            required=False,
+            min_value=1,
+            max_value=MAX_ID,
+            error_messages={"invalid": message, "min_value": message, "max_value": message},
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        if value not in self.empty_values and not (isinstance(value, str) and _DIGITS.fullmatch(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def read(form_class, data, **kwargs):
+    """The cleaned values of `data` through `form_class`, or an exception:
+    Http404 for a bad id, BadValue (a French message) for any other bad value."""
+    form = form_class(data, **kwargs)
+    if form.is_valid():
+        return form.cleaned_data
+    if any(getattr(form.fields[name], "is_id", False) for name in form.errors if name in form.fields):
+        raise Http404
+    raise BadValue(next(iter(form.errors.values()))[0])
+
+
+# --------------------------------------------------------------- one form per endpoint
+
+
+class _ViewMixin(forms.Form):
+    # The planning the action was sent from (all activities, or the one shown):
+    # only used to come back to it, so a bad value is dropped, never refused.
+    vue = forms.CharField(required=False, max_length=40)
+
+    def clean_vue(self):
+        value = self.cleaned_data["vue"]
+        return int(value) if _DIGITS.fullmatch(value or "") and 0 < int(value) <= MAX_ID else None
+
+
+class DayActivityForm(forms.Form):
+    """The planning, the attendance sheet and the roll call: a day, an optional activity."""
+
+    date = DayField(required=False)
+    activite = IdField("Activité", required=False)
+
+
+class SheetForm(DayActivityForm):
+    format = forms.ChoiceField(
+        choices=[("", "page"), ("pdf", "PDF")], required=False, error_messages={"invalid_choice": "Format inconnu."}
+    )
+
+
+class WeekForm(forms.Form):
+    semaine = DayField("Semaine", required=False)
+
+
+class FillRatesForm(forms.Form):
+    activite = IdField("Activité", required=False)
+    mois = MonthField(required=False)
+    format = forms.ChoiceField(
+        choices=[("", "page"), ("csv", "CSV")], required=False, error_messages={"invalid_choice": "Format inconnu."}
+    )
+
+
+class PageForm(forms.Form):
+    page = PageField()
+
+
+class BookForm(_ViewMixin):
+    activite = IdField()
+    date = DayField()
+    enfant = IdField()
+    arrivee = HourField("Heure d'arrivée")
+    depart = HourField("Heure de départ")
+    motif = ReasonField()
+
+
+class BookingActionForm(_ViewMixin):
+    """Cancel a booking, or give a waitlisted child a place."""
+
+    reservation = IdField()
+    motif = ReasonField()
+
+
+class OpeningActionForm(_ViewMixin):
+    activite = IdField()
+    date = DayField()
+    motif = ReasonField()
+
+
+class CapacityForm(OpeningActionForm):
+    places = PlacesField("Places")
+    places_attente = PlacesField("Places en liste d'attente")
+
+
+class CloseForm(OpeningActionForm):
+    confirmation = forms.CharField(required=False, max_length=10)
+
+
+class MarkForm(forms.Form):
+    activite = IdField()
+    date = DayField()
+    enfant = IdField()
+    presence = forms.ChoiceField(
+        choices=[("present", "Présent"), ("absent", "Absent")],
+        error_messages={
+            "required": "Indiquez « Présent » ou « Absent ».",
+            "invalid_choice": "Indiquez « Présent » ou « Absent ».",
+        },
+    )
+    arrivee = HourField("Heure d'arrivée")
+    depart = HourField("Heure de départ")
+
+
+class RunsForm(forms.Form):
+    structure = IdField("Structure", required=False)
+    page = PageField()
+
+
+class StartRunForm(forms.Form):
+    structure = IdField()
+
+
+class ResendForm(forms.Form):
+    """The outbox's filter to come back to after "Renvoyer"."""
+
+    etat = forms.ChoiceField(
+        choices=[("", "tous"), *EmailStatus.choices],
+        required=False,
+        error_messages={"invalid_choice": "État d'e-mail inconnu."},
+    )
