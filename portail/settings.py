@@ -205,3 +205,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# Seconds an SMTP connection may wait for the server (Django waits forever by default).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 60)
+# The outbox (N4): at most this many e-mails a minute per worker (0: no limit), and after how
+# many seconds an e-mail left "sending" by a crashed worker is sent again (same Message-ID).
+OUTBOX_MAX_PER_MINUTE = env_int("OUTBOX_MAX_PER_MINUTE", 6000)
+OUTBOX_CLAIM_TIMEOUT = env_int("OUTBOX_CLAIM_TIMEOUT", 600)

@@ -11,12 +11,12 @@ from portail.structures.admin_base import ScopedModelAdmin, StructureListFilter
 class OutboxEmailAdmin(ScopedModelAdmin):
     """The outbox (N4): what was sent, what waits, what failed; resend."""
 
-    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "sent_at"]
+    list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "resends", "sent_at"]
     list_filter = ["status", "kind", StructureListFilter]
     search_fields = ["to", "subject"]
     readonly_fields = [
         "kind", "to", "subject", "body_text", "structure", "status", "attempts", "next_attempt_at",
-        "last_error", "created_at", "sent_at",
+        "last_error", "created_at", "sent_at", "resends", "message_id", "claimed_at", "claimed_by",
     ]  # fmt: skip
     fields = readonly_fields
     actions = ["resend_selected"]

@@ -1,5 +1,9 @@
 """The e-mail outbox (N4): every e-mail is a row first, written in the same
-transaction as what caused it, then sent by the worker with retries."""
+transaction as what caused it, then sent by the worker with retries.
+
+A row is claimed ("sending") in a short transaction before the SMTP call and
+marked sent right after, so two workers never send it both; a row a crash left
+"sending" is sent again later with the same Message-ID, and counted."""
 
 from django.db import models
 from django.utils import timezone
@@ -8,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 class EmailStatus(models.TextChoices):
     PENDING = "pending", _("À envoyer")
+    SENDING = "sending", _("En cours d'envoi")
     SENT = "sent", _("Envoyé")
     FAILED = "failed", _("En échec")
 
@@ -39,6 +44,16 @@ class OutboxEmail(models.Model):
     last_error = models.TextField(_("dernière erreur"), blank=True)
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    # The claim: which worker pass is sending the row, since when. A row still
+    # "sending" long after its claim was abandoned by a crash (see outbox.py).
+    claimed_at = models.DateTimeField(_("pris en charge le"), null=True, blank=True)
+    claimed_by = models.CharField(_("pris en charge par"), max_length=100, blank=True)
+    # Set at the first claim and kept: a resend after a crash is the same message
+    # for mail servers and clients (they drop or thread the duplicate).
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    # Sends again after a crash between the SMTP server's acceptance and the
+    # "sent" mark: the recipient may have received the e-mail twice.
+    resends = models.PositiveSmallIntegerField(_("renvois après incident"), default=0)
 
     class Meta:
         verbose_name = _("e-mail")

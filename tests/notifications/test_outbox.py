@@ -3,58 +3,12 @@ temporary failure, marked failed on a permanent one, resendable by staff."""
 
 import datetime
 import email
-import socket
 
-import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.utils import timezone
 
 from portail.notifications import outbox
 from portail.notifications.models import EmailStatus, OutboxEmail
-
-
-class FlakyHandler:
-    """Refuses the first `refusals` messages with `code`, then accepts."""
-
-    def __init__(self, refusals=1, code="451 4.3.0 Réessayez plus tard"):
-        self.refusals = refusals
-        self.code = code
-        self.received = []
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refusals > 0:
-            self.refusals -= 1
-            return self.code
-        self.received.append(envelope)
-        return "250 OK"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    handlers = []
-
-    def start(**kwargs):
-        handler = FlakyHandler(**kwargs)
-        port = free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        handlers.append(controller)
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        settings.EMAIL_USE_TLS = False
-        return handler
-
-    yield start
-    for controller in handlers:
-        controller.stop()
 
 
 def queue(**kwargs):

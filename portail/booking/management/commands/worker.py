@@ -20,14 +20,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, interval=60, **options):
         while True:
+            started = time.monotonic()
             now = timezone.now()
             for structure in Structure.objects.order_by("pk"):
                 if is_due(structure, now):
                     run = process_requests(structure, now=now)
                     self.stdout.write(f"{structure.name} : {run.movements_count} mouvements traités.")
-            sent, retried, failed = send_due()
+            # Until the outbox is empty or OUTBOX_MAX_PER_MINUTE e-mails were sent (N4).
+            result = send_due()
+            sent, retried, failed = result
             if sent or retried or failed:
-                self.stdout.write(f"E-mails : {sent} envoyés, {retried} à réessayer, {failed} en échec.")
+                line = f"E-mails : {sent} envoyés, {retried} à réessayer, {failed} en échec"
+                if result.resent:
+                    line += f", dont {result.resent} renvoyés après incident"
+                self.stdout.write(line + ".")
             if once:
                 return
-            time.sleep(interval)
+            # Passes start `interval` seconds apart; after a pass stopped by the rate
+            # limit, the next one waits for the minute to be over.
+            pause = max(interval, 60 if result.rate_limited else 0) - (time.monotonic() - started)
+            time.sleep(max(pause, 0))
