@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from portail.lib.env import env_bool, env_int, env_list, env_str
 
@@ -41,6 +42,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so it sees every response: no-store on what the site
+    # draws (not on static files), Permissions-Policy on all (issue 12 point 7).
+    "portail.web.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -116,6 +120,16 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And 20 failures from one address across identifiants lock that address for
+# 15 minutes (password spraying; portail/accounts/lockout.py). Four parents
+# behind one address (a town hall's or a school's network, a mobile operator's
+# shared address) could each lock their own identifiant before it locks them
+# all; a sprayer gets 20 guesses per 15 minutes instead of 5 per identifiant.
+# 0 turns it off (e.g. if addresses cannot be told apart: see BEHIND_PROXY).
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 20)
+if 0 < AXES_IP_FAILURE_LIMIT <= AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured("AXES_IP_FAILURE_LIMIT must be 0 (off) or higher than AXES_FAILURE_LIMIT.")
+AXES_HANDLER = "portail.accounts.lockout.AddressLimitHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_VERBOSE = False

@@ -4,10 +4,13 @@ and the back office closed to family accounts.
 (Argon2 in the production settings is checked in tests/test_production_settings.py.)
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from portail.accounts import recovery
 from portail.accounts.models import RecoveryAttempt
@@ -62,6 +65,95 @@ def test_a_lockout_does_not_block_other_accounts_nor_other_addresses(world, sett
     # the same parent from home
     parent = Client(REMOTE_ADDR="198.51.100.30")
     assert log_in(parent, "dupont", f.PASSWORD).status_code == 302 and logged_in(parent)
+
+
+# --- Password spraying: the per-address limit across identifiants (issue 12 point 7) ----
+
+
+SPRAYED = "Trop de tentatives de connexion ont échoué depuis votre connexion internet"
+
+
+@pytest.fixture
+def six_identifiants(world):
+    extra = [f.UserFactory(username=f"parent{number}") for number in range(3)]
+    return [world.dupont.username, world.dupont2.username, world.martin.username] + [u.username for u in extra]
+
+
+def spray(client, usernames, rounds):
+    """Wrong passwords over the identifiants, round after round; the 1-based
+    number of the first try answered with the lockout page, or None."""
+    tries = 0
+    for _ in range(rounds):
+        for username in usernames:
+            tries += 1
+            response = log_in(client, username, "Printemps2026!")
+            if response.status_code == 429:
+                assert LOCKED in page_text(response) and SPRAYED in page_text(response)
+                return tries
+            assert response.status_code == 200 and LOCKED not in page_text(response), tries
+    return None
+
+
+def test_spraying_identifiants_from_one_address_is_locked_at_the_address_limit(world, settings, six_identifiants):
+    """The issue's 24 tries over 6 identifiants (4 each, under the per-identifiant
+    limit) from one address: the address is locked at its own limit."""
+    limit = settings.AXES_IP_FAILURE_LIMIT
+    assert limit == 20 and limit > settings.AXES_FAILURE_LIMIT
+    attacker = Client(REMOTE_ADDR="203.0.113.50")
+    assert spray(attacker, six_identifiants, rounds=4) == limit
+    # now even the right password of an identifiant never tried fails from there
+    response = log_in(attacker, world.martin.username, f.PASSWORD)
+    assert response.status_code == 429 and SPRAYED in page_text(response) and not logged_in(attacker)
+    # another address is not concerned, for the same identifiants
+    parent = Client(REMOTE_ADDR="198.51.100.50")
+    assert log_in(parent, world.martin.username, f.PASSWORD).status_code == 302 and logged_in(parent)
+
+
+def test_failures_under_the_address_limit_do_not_lock_the_address(world, settings, six_identifiants):
+    others = [username for username in six_identifiants if username != world.martin.username]
+    attacker = Client(REMOTE_ADDR="203.0.113.51")
+    # one failure short of the limit, at most 4 per identifiant
+    for number in range(settings.AXES_IP_FAILURE_LIMIT - 1):
+        assert log_in(attacker, others[number % len(others)], "Printemps2026!").status_code == 200, number
+    neighbour = Client(REMOTE_ADDR="203.0.113.51")
+    assert log_in(neighbour, world.martin.username, f.PASSWORD).status_code == 302 and logged_in(neighbour)
+
+
+def test_the_address_limit_ends_with_the_cool_off(world, settings, six_identifiants):
+    from axes.models import AccessAttempt
+
+    attacker = Client(REMOTE_ADDR="203.0.113.52")
+    assert spray(attacker, six_identifiants, rounds=4) == settings.AXES_IP_FAILURE_LIMIT
+    # Sixteen minutes later (AXES_COOLOFF_TIME is 15): the address may log in again.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(minutes=1))
+    assert log_in(attacker, world.martin.username, f.PASSWORD).status_code == 302 and logged_in(attacker)
+
+
+def test_the_per_identifiant_limit_still_locks_first(world, settings):
+    """Five failures on one identifiant lock it from that address long before the
+    address limit; the address can still log in to other accounts."""
+    attacker = Client(REMOTE_ADDR="203.0.113.53")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert log_in(attacker, "dupont", "mauvais-mot-de-passe").status_code == 200
+    response = log_in(attacker, "dupont", "mauvais-mot-de-passe")
+    assert response.status_code == 429 and LOCKED in page_text(response) and SPRAYED not in page_text(response)
+    assert log_in(attacker, "dupont", f.PASSWORD).status_code == 429
+    neighbour = Client(REMOTE_ADDR="203.0.113.53")
+    assert log_in(neighbour, "martin", f.PASSWORD).status_code == 302 and logged_in(neighbour)
+
+
+def test_the_address_limit_can_be_turned_off(world, settings, six_identifiants):
+    settings.AXES_IP_FAILURE_LIMIT = 0
+    attacker = Client(REMOTE_ADDR="203.0.113.54")
+    assert spray(attacker, six_identifiants, rounds=4) is None
+
+
+def test_an_address_limit_not_above_the_identifiant_limit_stops_the_start_up():
+    from tests.test_production_settings import run_manage
+
+    result = run_manage("check", DJANGO_DEBUG="1", AXES_FAILURE_LIMIT="5", AXES_IP_FAILURE_LIMIT="5")
+    assert result.returncode != 0
+    assert "AXES_IP_FAILURE_LIMIT must be 0 (off) or higher than AXES_FAILURE_LIMIT" in result.stderr
 
 
 # --- Recovery throttling ----------------------------------------------------------------
