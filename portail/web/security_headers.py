@@ -18,28 +18,42 @@ from django.conf import settings
 from django.utils.cache import add_never_cache_headers
 
 # Only features the browsers recognise (an unknown one is reported as an error
-# in the console); "()" allows a feature to no origin at all.
+# in the console; the Chromium of tests/browser accepts all of these silently).
+# "()" allows a feature to no origin at all. Left alone: client hints (ch-*),
+# sync-xhr and unload, which old scripts of the admin might still rely on.
 REFUSED_FEATURES = (
     "accelerometer",
     "autoplay",
     "browsing-topics",
     "camera",
+    "clipboard-read",
+    "clipboard-write",
+    "compute-pressure",
     "display-capture",
     "encrypted-media",
     "fullscreen",
+    "gamepad",
     "geolocation",
     "gyroscope",
     "hid",
+    "identity-credentials-get",
     "idle-detection",
+    "interest-cohort",
+    "keyboard-map",
+    "local-fonts",
     "magnetometer",
     "microphone",
     "midi",
+    "otp-credentials",
     "payment",
     "picture-in-picture",
+    "publickey-credentials-create",
     "publickey-credentials-get",
     "screen-wake-lock",
     "serial",
+    "storage-access",
     "usb",
+    "window-management",
     "xr-spatial-tracking",
 )
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in REFUSED_FEATURES)
