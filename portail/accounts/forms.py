@@ -196,7 +196,48 @@ class FamilyInvitationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["family"].required = True
+        if "family" in self.fields:  # the change view shows every field read-only
+            self.fields["family"].required = True
 
     def clean_email(self):
         return User.objects.normalize_email(self.cleaned_data["email"].strip())
+
+
+class FamilyAccountsForm(forms.ModelForm):
+    """The family admin's form (B4, issue 12): its accounts field may keep the
+    family's accounts and add accounts that already open a family of the
+    staff member's structures (for the site administrator, of the family's
+    own structure), never a staff account. A parent of another structure
+    joins through "Inviter un parent", which they accept themselves.
+
+    `own_structure_ids` is set by the admin per request (None: the superuser)."""
+
+    own_structure_ids = None
+
+    def clean(self):
+        cleaned = super().clean()
+        accounts = cleaned.get("accounts")
+        structure = cleaned.get("structure") or (self.instance.structure if self.instance.structure_id else None)
+        if accounts is None or structure is None:
+            return cleaned
+        kept = set(self.instance.accounts.values_list("pk", flat=True)) if self.instance.pk else set()
+        added = [account for account in accounts if account.pk not in kept]
+        if not added:
+            return cleaned
+        own = self.own_structure_ids if self.own_structure_ids is not None else {structure.pk}
+        allowed = set(
+            User.objects.filter(pk__in=[a.pk for a in added], families__structure__in=own, is_staff=False)
+            .filter(is_superuser=False)
+            .values_list("pk", flat=True)
+        )
+        refused = [account.username for account in added if account.pk not in allowed]
+        if refused:
+            self.add_error(
+                "accounts",
+                _(
+                    "Compte non disponible pour cette famille : %(accounts)s. Pour un parent qui a déjà un compte "
+                    "dans une autre structure, utilisez « Inviter un parent » : il accepte avec son mot de passe."
+                )
+                % {"accounts": ", ".join(refused)},
+            )
+        return cleaned

@@ -3,6 +3,7 @@ from django.db.models import Count
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from portail.accounts.forms import FamilyAccountsForm
 from portail.structures import admin_views, import_views
 from portail.structures.admin_base import ScopedModelAdmin, ScopedTabularInline, StructureListFilter
 from portail.structures.models import (
@@ -15,6 +16,7 @@ from portail.structures.models import (
     Opening,
     Structure,
 )
+from portail.structures.scoping import staff_structure_ids
 
 admin.site.site_header = _("Portail Famille — administration")
 admin.site.site_title = _("Portail Famille")
@@ -83,6 +85,12 @@ class FamilyAdmin(StructureFieldMixin, ScopedModelAdmin):
     fields = ["structure", "reference", "civility", "last_name", "first_name", "accounts"]
     inlines = [ChildInline]
     change_list_template = "admin/structures/family/change_list.html"
+    form = FamilyAccountsForm  # issue 12: which accounts may be added (portail/accounts/forms.py)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.own_structure_ids = staff_structure_ids(request.user)
+        return form
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("structure").annotate(children_count=Count("children"))
