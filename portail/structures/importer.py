@@ -721,17 +721,12 @@ class _Validator:
             user = account.existing
             if user is None:
                 counts.accounts_created += 1
-            elif _account_updates(account):
-                counts.accounts_updated += 1
-            elif account.shared_beyond and _fillable(user, account):
-                self.plan.notices.append(
-                    RowError(
-                        account.line,
-                        "identifiant",
-                        f"Le compte « {account.username} » sert aussi dans une autre structure : son nom et son "
-                        "e-mail ne sont pas modifiés par l'import (le parent les change dans son profil)",
-                    )
-                )
+            else:
+                if _account_updates(account):
+                    counts.accounts_updated += 1
+                kept = _kept_as_is(account)
+                if kept:
+                    self.plan.notices.append(RowError(account.line, "identifiant", kept))
         for family in self.plan.families.values():
             existing = family.existing
             if existing is None:
@@ -770,12 +765,33 @@ def _fillable(user, account):
 
 
 def _account_updates(account):
-    """Fields of an existing account the file may fill: only the empty ones,
-    and none of an account that also opens a family of another structure (a
-    new e-mail there would receive that parent's recovery link)."""
+    """Fields of an existing account the file may fill: only the empty ones;
+    none of an account that also opens a family of another structure, and not
+    the e-mail of an account whose parent has chosen a password. That address
+    is where the recovery link goes: set by staff, it would let them choose
+    the parent's password (the parent sets it in the profile, P2)."""
     if account.existing is None or account.shared_beyond:
         return {}
-    return _fillable(account.existing, account)
+    updates = _fillable(account.existing, account)
+    if account.existing.has_usable_password():
+        updates.pop("email", None)
+    return updates
+
+
+def _kept_as_is(account):
+    """Why empty fields the file fills are left alone, or None."""
+    skipped = set(_fillable(account.existing, account)) - set(_account_updates(account))
+    if not skipped:
+        return None
+    if account.shared_beyond:
+        return (
+            f"Le compte « {account.username} » sert aussi dans une autre structure : son nom et son e-mail ne sont "
+            "pas modifiés par l'import (le parent les change dans son profil)"
+        )
+    return (
+        f"Le compte « {account.username} » a déjà un mot de passe : son e-mail n'est pas modifié par l'import "
+        "(le parent le renseigne dans son profil)"
+    )
 
 
 # --- Writing it ----------------------------------------------------------------

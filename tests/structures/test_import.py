@@ -245,7 +245,8 @@ def test_existing_account_of_another_structure_is_refused_and_untouched(world, p
 
 def test_account_of_own_structure_is_linked_and_its_empty_fields_filled(world):
     world.martin.email = ""
-    world.martin.save(update_fields=["email"])
+    world.martin.set_unusable_password()  # not invited yet
+    world.martin.save(update_fields=["email", "password"])
     plan = plan_for(world.a, csv_bytes([row("F900", identifiant="martin", email="luc@example.org")]))
     assert plan.errors == [] and plan.notices == []
     assert (plan.counts.accounts_created, plan.counts.accounts_linked, plan.counts.accounts_updated) == (0, 1, 1)
@@ -253,6 +254,19 @@ def test_account_of_own_structure_is_linked_and_its_empty_fields_filled(world):
     world.martin.refresh_from_db()
     assert world.martin.email == "luc@example.org"
     assert set(world.martin.families.values_list("reference", flat=True)) == {"MAR", "F900"}
+
+
+def test_import_never_sets_the_email_of_a_parent_who_has_a_password(world):
+    """Staff would then send themselves the reset link: the import leaves it
+    to the parent (profile, P2), and says so in the preview."""
+    world.martin.email = world.martin.last_name = ""
+    world.martin.save(update_fields=["email", "last_name"])
+    plan = plan_for(world.a, csv_bytes([row("F900", last="MARTIN", identifiant="martin", email="luc@example.org")]))
+    assert plan.errors == [] and plan.counts.accounts_updated == 1
+    assert [(n.line, "mot de passe" in n.reason) for n in plan.notices] == [(2, True)]
+    importer.apply(plan)
+    world.martin.refresh_from_db()
+    assert (world.martin.email, world.martin.last_name) == ("", "MARTIN")
 
 
 def test_shared_account_is_linked_but_never_changed(world):
