@@ -118,7 +118,11 @@ def _join(request, found, account, *, new):
     messages.success(
         request,
         _("La famille %(family)s (%(structure)s) est ajoutée à votre compte « %(username)s ».")
-        % {"family": family, "structure": family.structure.name, "username": account.username},
+        % {
+            "family": f"{family.last_name.upper()} {family.first_name}".strip(),
+            "structure": family.structure.name,
+            "username": account.username,
+        },
     )
     return redirect("family:home")
 
