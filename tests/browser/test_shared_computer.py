@@ -1,0 +1,53 @@
+"""A shared computer (issue 12 point 7): once a parent has logged out, the
+browser's Back button and its storage show nothing of the family. The pages
+are `Cache-Control: no-store`, and htmx keeps no copy of the pages it pushed."""
+
+import datetime
+
+import pytest
+import time_machine
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=True):
+        yield
+
+
+def test_back_after_logout_shows_no_family_data(page, live_server, world, password):
+    page.goto(f"{live_server.url}/connexion/")
+    page.get_by_label("Identifiant").fill("dupont")
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
+    page.get_by_role("button", name="Changer").click()
+    expect(page.get_by_test_id("info-message").first).to_contain_text("CarteVille")
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Réserver").click()
+    page.get_by_role("link", name="Paolo DUPONT").click()
+    title = page.locator("#month-title")
+    shown = title.inner_text()
+    # The month arrows are htmx swaps that push the address.
+    page.get_by_role("link", name="Mois suivant").click()
+    expect(title).not_to_have_text(shown)
+    assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
+    assert page.evaluate("localStorage.length") == 0
+
+    # Back inside the calendar still works: the page is asked again from the server.
+    page.go_back()
+    expect(title).to_have_text(shown)
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_label("Identifiant")).to_be_visible()
+    # The next user of the computer presses Back: the server is asked again
+    # (nothing is kept), and it answers with the login page.
+    page.go_back()
+    expect(page.get_by_label("Identifiant")).to_be_visible()
+    assert "Paolo" not in page.content()
+    page.go_back()
+    expect(page.get_by_label("Identifiant")).to_be_visible()
+    assert "Paolo" not in page.content()
