@@ -20,8 +20,14 @@ Python start-up included), for --quick the time extrapolated to 20,000, the
 target (20,000 in ≤ 5 minutes) and `status: ok|over-target`. Checks that the
 server got each e-mail exactly once, each with its row's Message-ID (exit 1
 otherwise). The SMTP server shares the machine's CPUs with the worker; the
-load average is printed beside the figures. A DATABASE_URL in the
+load average and the CPU time of each side are printed beside the figures (on
+a busy machine the wall-clock time is mostly waiting for a CPU: each e-mail
+is four round trips between the two processes). A DATABASE_URL in the
 environment is ignored.
+
+Measured on the 2-CPU development machine, load average 6–9 (other jobs):
+20,000 in 265 s, 76 e-mails/s; CPU 3.2 ms per e-mail in the worker, 1.3 ms in
+the SMTP server.
 """
 
 import argparse
@@ -212,9 +218,11 @@ def run(db_path, n):
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)  # loopback only
     controller.start()
+    server_cpu = time.process_time()  # this process does nothing else meanwhile: the SMTP server's CPU time
     try:
         elapsed, worker_cpu, output = run_worker(db_path, port)
     finally:
+        server_cpu = time.process_time() - server_cpu
         controller.stop()
 
     for line in output.splitlines():
@@ -233,7 +241,10 @@ def run(db_path, n):
         f"# {handler.bytes / 1e6:.1f} MB accepted; first to last acceptance {serving:.1f} s; "
         f"worker start-up and end about {elapsed - serving:.1f} s; {load_average()}"
     )
-    print(f"# the worker's CPU time: {worker_cpu:.1f} s, {worker_cpu * 1000 / n:.2f} ms per e-mail")
+    print(
+        f"# CPU time: worker {worker_cpu:.1f} s ({worker_cpu * 1000 / n:.2f} ms per e-mail), "
+        f"SMTP server {server_cpu:.1f} s ({server_cpu * 1000 / n:.2f} ms per e-mail)"
+    )
     print(f"emails_per_s: {per_second:.0f} /s")
     print(f"total_{n}: {elapsed:.1f} s")
     projected = elapsed if n == FULL else elapsed * FULL / n
