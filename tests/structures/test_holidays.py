@@ -186,6 +186,33 @@ def test_cancellation_deadline_counts_saint_stephen_in_alsace(world, working_day
     assert "24/12" in line().cancel_refusal
 
 
+def test_promotion_notice_gives_the_cancellation_deadline_of_the_region(world, working_day_activity):
+    """The e-mail of a place given from the waiting list tells until when it can
+    be cancelled: one working day before Tuesday 30/03/2027, over Good Friday in Moselle."""
+    from portail.booking.models import Movement, MovementKind
+    from portail.notifications.models import OutboxEmail
+    from portail.notifications.reports import queue_promotion_notice
+
+    set_region(world.b, HolidaySubdivision.MOSELLE)
+    booking = Booking.objects.create(
+        child=world.paolo_b,
+        activity=working_day_activity,
+        date=TUESDAY_AFTER_EASTER,
+        status=BookingStatus.ACCEPTED,
+        queued_at=paris(2027, 3, 1, 12, 0),
+    )
+    movement = Movement.objects.create(
+        kind=MovementKind.PROMOTION,
+        booking=booking,
+        family=world.family_b,
+        structure=world.b,
+        outcome=BookingStatus.ACCEPTED,
+    )
+    assert queue_promotion_notice(movement) == 1
+    [email] = OutboxEmail.objects.all()
+    assert "annulez-la avant le jeu. 25/03 à 10:00" in email.body_text
+
+
 # ---------------------------------------------------------------- the structure's admin
 
 
