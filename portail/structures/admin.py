@@ -74,6 +74,7 @@ class ChildInline(ScopedTabularInline):
     model = Child
     fields = ["first_name", "last_name", "birth_date", "school_class"]
     show_change_link = True
+    max_num = absolute_max = 50
 
 
 @admin.register(Family)
@@ -107,6 +108,7 @@ class FamilyAdmin(StructureFieldMixin, ScopedModelAdmin):
 class EnrolmentInline(ScopedTabularInline):
     model = Enrolment
     fields = ["activity", "start_date", "end_date"]
+    max_num = absolute_max = 500  # years of enrolments stay editable
 
 
 @admin.register(Child)

@@ -96,6 +96,14 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 class ScopedTabularInline(ScopedAdminMixin, admin.TabularInline):
     extra = 0
+    # The most rows a posted formset may hold (Django's default is 2,000: a
+    # tampered TOTAL_FORMS then builds and re-displays 2,000 forms).
+    absolute_max = None
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if self.absolute_max is not None:
+            kwargs.setdefault("absolute_max", self.absolute_max)
+        return super().get_formset(request, obj, **kwargs)
 
     def _allowed(self, request, obj=None):
         # An inline's `obj` is its parent object, not one of its rows: look the

@@ -1,0 +1,362 @@
+"""Fuzz suite of the staff screens, /gestion/ (issue 12, points 2-3).
+
+ROUTES lists every URL name of the `staff:` namespace (tests/fuzz/test_guard.py
+fails when one is missing). For each, hypothesis sends random and hostile values
+(tests/fuzz/values.py: out-of-range dates, months and numbers, unicode, control
+characters, 100 KB strings, missing and repeated fields, the other structure's
+ids), as CarteVille's staff, as Les Pinsons' staff, as the site administrator
+and as a parent, with and without htmx. Never a 500, never the request's markup
+echoed raw, and a refused request (4xx) changes nothing in the database.
+
+Then the exact cases of issue 12 that gave a 500 (or a broken header) on
+3472ea3, one test each.
+"""
+
+import datetime
+import os
+
+import pytest
+import time_machine
+from django.contrib.admin.models import LogEntry
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portail.booking.models import Booking, BookingStatus
+from portail.notifications.models import EmailStatus, OutboxEmail
+from portail.structures.models import Activity, Child, Family, Opening
+from tests import factories as f
+from tests.fuzz.values import (
+    NASTY_STRINGS,
+    Route,
+    assert_no_server_error,
+    assert_refusal_changed_nothing,
+    fingerprint,
+    params,
+)
+
+NOW = timezone.make_aware(datetime.datetime(2026, 11, 26, 12, 0))
+DAY = "2026-12-07"  # APS MATIN (A) is open; ALSH MERCREDI (B) is open on 2026-12-09
+HTMX = {"HTTP_HX_REQUEST": "true"}
+STAFF_USERS = ("staff_a", "staff_b", "admin", "dupont")
+# Small in the normal run (the whole file well under a minute); FUZZ_EXAMPLES=500 for a long hunt.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+
+
+def _activities(w):
+    return [str(x.pk) for x in (w.aps_a, w.cantine_a, w.alsh_b)]
+
+
+def _children(w):
+    return [str(x.pk) for x in (w.paolo, w.leo, w.paolo_b)]
+
+
+def _bookings(w):
+    return [str(pk) for pk in Booking.objects.values_list("pk", flat=True)] or ["1"]
+
+
+def _target(w):
+    """Values that get past validation: both structures' ids, so that scoping is fuzzed too."""
+    return {
+        "activite": _activities(w),
+        "enfant": _children(w),
+        "reservation": _bookings(w),
+        "structure": [str(w.a.pk), str(w.b.pk)],
+        "date": [DAY, "2026-12-09"],
+        "semaine": [DAY],
+        "mois": ["2026-12"],
+        "arrivee": ["07:30"],
+        "depart": ["08:30"],
+        "motif": ["Demande de la famille par téléphone"],
+        "places": ["0", "2", "10000", "10001"],
+        "places_attente": ["0", "3"],
+        "confirmation": ["oui"],
+        "presence": ["present", "absent"],
+        "format": ["pdf", "csv"],
+        "etat": [value for value, _ in EmailStatus.choices],
+        "vue": _activities(w),
+        "page": ["1", "2"],
+    }
+
+
+ACTION = {"activite": "id", "date": "date", "motif": "text", "vue": "id"}
+
+ROUTES = {
+    "staff:index": Route("get", {"x": "text"}, users=STAFF_USERS),
+    "staff:planning": Route("get", {"date": "date", "activite": "id"}, valid=_target, users=STAFF_USERS),
+    "staff:book": Route(
+        "post",
+        {**ACTION, "enfant": "id", "arrivee": "time", "depart": "time"},
+        valid=_target,
+        users=STAFF_USERS,
+    ),
+    "staff:cancel": Route(
+        "post", {"reservation": "id", "motif": "text", "vue": "id"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:promote": Route(
+        "post", {"reservation": "id", "motif": "text", "vue": "id"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:capacity": Route(
+        "post", {**ACTION, "places": "int", "places_attente": "int"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:close": Route("post", {**ACTION, "confirmation": "choice"}, valid=_target, users=STAFF_USERS),
+    "staff:sheet": Route(
+        "get", {"date": "date", "activite": "id", "format": "choice"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:meals": Route("get", {"semaine": "date"}, valid=_target, users=STAFF_USERS),
+    "staff:roll_call": Route("get", {"date": "date", "activite": "id"}, valid=_target, users=STAFF_USERS),
+    "staff:mark": Route(
+        "post",
+        {"activite": "id", "date": "date", "enfant": "id", "presence": "choice", "arrivee": "time", "depart": "time"},
+        valid=_target,
+        users=STAFF_USERS,
+        htmx=True,
+    ),
+    "staff:runs": Route("get", {"structure": "id", "page": "int"}, valid=_target, users=STAFF_USERS),
+    "staff:start_run": Route("post", {"structure": "id"}, valid=_target, users=STAFF_USERS),
+    "staff:emails": Route("get", {"etat": "choice", "page": "int"}, valid=_target, users=STAFF_USERS),
+    "staff:resend_email": Route(
+        "post",
+        {"etat": "choice"},
+        url_kwargs=lambda w: {"pk": w.email_a.pk},
+        valid=_target,
+        users=STAFF_USERS,
+    ),
+    "staff:fill_rates": Route(
+        "get", {"activite": "id", "mois": "month", "format": "choice"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:family_audit": Route(
+        "get", {"page": "int"}, url_kwargs=lambda w: {"pk": w.family_a.pk}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:booking_audit": Route(
+        "get", {"page": "int"}, url_kwargs=lambda w: {"pk": w.booking_a.pk}, valid=_target, users=STAFF_USERS
+    ),
+}
+
+# Markup a hostile value carries: never found raw in an answer's body.
+MARKUP = [value for value in NASTY_STRINGS if "<" in value]
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def staff_world(world):
+    """The shared world plus what the staff screens act on: a booking and a
+    waitlisted one on APS MATIN (A), a booking on ALSH (B), a failed e-mail each."""
+    w = world
+    w.booking_a = Booking.objects.create(
+        child=w.paolo, activity=w.aps_a, date=w.opening_a.date, status=BookingStatus.ACCEPTED
+    )
+    w.waiting_a = Booking.objects.create(
+        child=w.leo, activity=w.aps_a, date=w.opening_a.date, status=BookingStatus.WAITLISTED
+    )
+    f.EnrolmentFactory(child=w.leo, activity=w.aps_a)
+    w.booking_b = Booking.objects.create(
+        child=w.paolo_b, activity=w.alsh_b, date=w.opening_b.date, status=BookingStatus.ACCEPTED
+    )
+    for side, structure in (("a", w.a), ("b", w.b)):
+        setattr(w, f"email_{side}", OutboxEmail.objects.create(
+            kind="test", to=f"parent-{side}@example.org", subject="Compte-rendu", body_text="…",
+            structure=structure, status=EmailStatus.FAILED,
+        ))  # fmt: skip
+    return w
+
+
+def _client(world, user, htmx):
+    client = Client(**(HTMX if htmx else {}))
+    client.force_login(getattr(world, user))
+    return client
+
+
+def _send(client, route, url, data):
+    if route.method == "get":
+        return client.get(url, data)
+    return client.post(url, data)
+
+
+def _check(response, data, what, before):
+    assert_no_server_error(response, what)
+    body = response.content.decode("utf-8", "replace")
+    sent = [v for value in data.values() for v in (value if isinstance(value, list) else [value])]
+    for markup in MARKUP:
+        if any(markup in value for value in sent):
+            assert markup not in body, f"{what}: markup echoed raw"
+    assert_refusal_changed_nothing(response, before)
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(draw=st.data())
+def test_hostile_parameters_never_crash_nor_change_anything_when_refused(staff_world, name, draw):
+    route = ROUTES[name]
+    data = draw.draw(params(route.fields, route.valid(staff_world) if route.valid else None), label="data")
+    user = draw.draw(st.sampled_from(route.users), label="user")
+    htmx = draw.draw(st.booleans(), label="htmx")
+    client = _client(staff_world, user, htmx)
+    url = reverse(name, kwargs=route.url_kwargs(staff_world) if route.url_kwargs else None)
+    before = fingerprint()
+    _check(_send(client, route, url, data), data, f"{name} as {user} htmx={htmx} with {data!r:.300}", before)
+
+
+# URL arguments: <int:pk> takes any digits, up to ids no column holds.
+PATH_ARGUMENTS = {name: st.integers(min_value=0, max_value=2**70) for name, r in ROUTES.items() if r.url_kwargs}
+OWN_OBJECTS = {
+    "staff:resend_email": ("email_a", "email_b"),
+    "staff:family_audit": ("family_a", "family_b"),
+    "staff:booking_audit": ("booking_a", "booking_b"),
+}
+
+
+def test_every_route_with_url_arguments_has_their_strategies():
+    assert set(PATH_ARGUMENTS) == set(OWN_OBJECTS)
+
+
+@pytest.mark.parametrize("name", sorted(PATH_ARGUMENTS))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(draw=st.data())
+def test_hostile_url_arguments_never_crash(staff_world, name, draw):
+    pk = draw.draw(PATH_ARGUMENTS[name], label="pk")
+    user = draw.draw(st.sampled_from(("staff_a", "staff_b")), label="user")
+    client = _client(staff_world, user, htmx=False)
+    before = fingerprint()
+    response = _send(client, ROUTES[name], reverse(name, kwargs={"pk": pk}), {})
+    _check(response, {}, f"{name} pk={pk} as {user}", before)
+
+
+@pytest.mark.parametrize("name", sorted(OWN_OBJECTS))
+def test_the_other_structures_object_is_not_found(staff_world, name):
+    """Scoping holds whatever the values: B's object is a 404 for A's staff, as a missing one."""
+    own, other = (getattr(staff_world, attr) for attr in OWN_OBJECTS[name])
+    client = _client(staff_world, "staff_a", htmx=False)
+    send = client.post if ROUTES[name].method == "post" else client.get
+    before = fingerprint()
+    assert send(reverse(name, kwargs={"pk": other.pk})).status_code == 404
+    assert send(reverse(name, kwargs={"pk": 2**63})).status_code == 404
+    assert fingerprint() == before
+    assert send(reverse(name, kwargs={"pk": own.pk})).status_code in (200, 302)
+
+
+# ------------------------------------------------------------------ exact cases of issue 12
+
+
+@pytest.fixture
+def agent_a(staff_world):
+    return _client(staff_world, "staff_a", htmx=False)
+
+
+def _capacity(world, **values):
+    return {"activite": world.aps_a.pk, "date": DAY, "motif": "Sortie annulée", "vue": "", **values}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param({"places": "99999999999999999999"}, id="places-99999999999999999999"),
+        pytest.param({"places": "2147483648"}, id="places-2147483648-beyond-postgresql-integer"),
+        pytest.param({"places": "10001"}, id="places-10001"),
+        pytest.param({"places": "-1"}, id="places-negative"),
+        pytest.param({"places": "1e3"}, id="places-1e3"),
+        pytest.param({"places": "2", "places_attente": "99999999999999999999"}, id="waiting-list-huge"),
+    ],
+)
+def test_capacity_out_of_range_is_a_french_400_and_changes_nothing(agent_a, staff_world, values):
+    before = fingerprint()
+    response = agent_a.post(reverse("staff:capacity"), _capacity(staff_world, **values))
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "indiquez un nombre entier entre 0 et 10" in text
+    assert fingerprint() == before
+
+
+def test_capacity_out_of_range_in_htmx_is_plain_text(staff_world):
+    client = _client(staff_world, "staff_a", htmx=True)
+    before = fingerprint()
+    response = client.post(reverse("staff:capacity"), _capacity(staff_world, places="99999999999999999999"))
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/plain")
+    assert "Places : indiquez un nombre entier" in response.content.decode()
+    assert fingerprint() == before
+
+
+def test_capacity_in_range_still_changes_the_day(agent_a, staff_world):
+    response = agent_a.post(reverse("staff:capacity"), _capacity(staff_world, places="10000"))
+    assert response.status_code == 302
+    assert Opening.objects.get(pk=staff_world.opening_a.pk).capacity == 10_000
+    assert LogEntry.objects.filter(object_id=str(staff_world.opening_a.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param({"motif": "A" * 100_000}, id="motif-100KB"),
+        pytest.param({"motif": "Malade\r\nSet-Cookie: x=1"}, id="motif-crlf"),
+        pytest.param({"motif": "Malade\x00"}, id="motif-nul"),
+    ],
+)
+def test_a_reason_that_no_column_holds_is_refused(agent_a, staff_world, values):
+    before = fingerprint()
+    data = {"reservation": staff_world.booking_a.pk, "vue": "", **values}
+    response = agent_a.post(reverse("staff:cancel"), data)
+    assert response.status_code == 400 and "Motif" in response.content.decode()
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01"])
+@pytest.mark.parametrize("name", ["staff:planning", "staff:sheet", "staff:roll_call", "staff:meals"])
+def test_dates_outside_the_window_are_a_400(agent_a, name, date):
+    response = agent_a.get(reverse(name), {"semaine" if name == "staff:meals" else "date": date})
+    assert response.status_code == 400
+    assert "indiquez un jour entre le 01/01/2000 et le 31/12/2100" in response.content.decode()
+
+
+@pytest.mark.parametrize("month", ["0001-01", "2026-13", "2026-00", "10000-01"])
+def test_months_outside_the_window_are_a_400(agent_a, month):
+    response = agent_a.get(reverse("staff:fill_rates"), {"mois": month})
+    assert response.status_code == 400 and "Mois invalide" in response.content.decode()
+
+
+def _stored_code(activity, code):
+    """A code as rows stored before the validators could hold it (update() skips them)."""
+    Activity.objects.filter(pk=activity.pk).update(code=code)
+
+
+HOSTILE_CODES = ['A"B', "AP\r\nSM", "ÉTÉ 🙂", "\x00\x1b[31m", "../../x"]
+
+
+@pytest.mark.parametrize("code", HOSTILE_CODES)
+def test_export_file_names_are_plain_ascii(agent_a, staff_world, code):
+    _stored_code(staff_world.aps_a, code)
+    Family.objects.filter(pk=staff_world.family_a.pk).update(last_name="DUPONT\r\nJean")
+    Child.objects.filter(pk=staff_world.paolo.pk).update(last_name='DU"PONT\r\n\x00', school_class="CE2\x1b")
+    pdf = agent_a.get(reverse("staff:sheet"), {"date": DAY, "activite": staff_world.aps_a.pk, "format": "pdf"})
+    csv = agent_a.get(
+        reverse("staff:fill_rates"), {"activite": staff_world.aps_a.pk, "mois": "2026-12", "format": "csv"}
+    )
+    for response, disposition, extension in ((pdf, "inline", "pdf"), (csv, "attachment", "csv")):
+        assert response.status_code == 200
+        header = response["Content-Disposition"]
+        prefix, _, name = header.partition('; filename="')
+        assert prefix == disposition and name.endswith(f'.{extension}"')
+        stem = name[: -len(f'.{extension}"')]
+        assert stem and all(c.isascii() and (c.isalnum() or c == "-") for c in stem), header
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_staff_error_page_escapes_what_it_shows(agent_a):
+    response = agent_a.get(reverse("staff:planning"), {"date": '<meta http-equiv="refresh" content="0">'})
+    assert response.status_code == 400
+    assert b"<meta http-equiv" not in response.content
+
+
+def test_the_other_structures_activity_stays_a_404_in_actions(agent_a, staff_world):
+    before = fingerprint()
+    data = _capacity(staff_world, places="3")
+    data["activite"] = staff_world.alsh_b.pk
+    data["date"] = "2026-12-09"
+    assert agent_a.post(reverse("staff:capacity"), data).status_code == 404
+    assert fingerprint() == before
