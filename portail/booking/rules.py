@@ -119,6 +119,22 @@ class ActivityRules:
 
 # ---------------------------------------------------------------- délais
 
+# How far back a délai is ever counted. Real délais are a few days; the
+# longest a structure can set (365 days, in working days) reaches about 17
+# months back over weekends and public holidays. A walk never goes further than
+# two years, whatever is stored (a closure from 01/01/0001 once made every day
+# "closed", and the walk ran to year 1: issue 12), so a day's délai costs at
+# most this many steps, and the loaders read closed days only this far back
+# (snapshot.DEADLINE_HORIZON).
+DEADLINE_HORIZON = datetime.timedelta(days=732)
+
+
+def horizon_start(day: datetime.date) -> datetime.date:
+    """The earliest day a délai of `day` may reach (never before datetime.date.min)."""
+    if day - datetime.date.min <= DEADLINE_HORIZON:
+        return datetime.date.min
+    return day - DEADLINE_HORIZON
+
 
 def is_working_day(day: datetime.date, closed_days: Container[datetime.date]) -> bool:
     """Not a Saturday, Sunday, national public holiday nor one of the structure's closed days.
@@ -140,14 +156,22 @@ def last_moment(
     calendar day, or working days only — and returns `deadline.at`, local time,
     on the day reached. The moment itself is still in time: allowed while
     `now <= last_moment(...)`, i.e. at 10:00:00 exactly yes, at 10:00:01 no.
+
+    Bounded: the count stops at `horizon_start(day)` (DEADLINE_HORIZON back),
+    so a délai that cannot be met within two years (every day closed) ends
+    there, long past for any day a family can book; and a calendar-day délai
+    never goes before the first representable day.
     """
+    floor = horizon_start(day)
     reached = day
     if deadline.working_days:
         left = deadline.days
-        while left:
+        while left and reached > floor:
             reached -= datetime.timedelta(days=1)
             if is_working_day(reached, closed_days):
                 left -= 1
+    elif (day - datetime.date.min).days <= deadline.days:
+        reached = datetime.date.min
     else:
         reached -= datetime.timedelta(days=deadline.days)
     # zoneinfo resolves the wall time with the offset in force that day, so

@@ -20,7 +20,7 @@ from portail.structures.calendar import structure_closed_days
 from portail.structures.models import Activity, Enrolment, Opening
 
 # A délai counts back at most this many days; closed days before that never matter.
-DEADLINE_HORIZON = datetime.timedelta(days=400)
+DEADLINE_HORIZON = rules.DEADLINE_HORIZON
 
 
 def with_waiting_position(queryset):
@@ -164,4 +164,4 @@ def load_snapshot(
 
 def _closed_days(structure_id, start, end):
     # The structure's closed periods and its region's public holidays (one query).
-    return structure_closed_days(structure_id, start - DEADLINE_HORIZON, end)
+    return structure_closed_days(structure_id, rules.horizon_start(start), end)

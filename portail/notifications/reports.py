@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from portail.booking import rules
 from portail.booking.models import BookingStatus, FamilyReport, Movement, MovementKind
-from portail.booking.snapshot import DEADLINE_HORIZON
 from portail.lib.dates import short_day
 from portail.notifications.models import OutboxEmail
 from portail.notifications.outbox import render_email
@@ -158,7 +157,7 @@ def queue_promotion_notice(movement):
     if not emails:
         return 0
     # The structure's closed periods and its region's public holidays (one query).
-    closed = structure_closed_days(family.structure_id, booking.date - DEADLINE_HORIZON, booking.date)
+    closed = structure_closed_days(family.structure_id, rules.horizon_start(booking.date), booking.date)
     activity_rules = rules.ActivityRules.from_activity(booking.activity)
     deadline = rules.last_moment(booking.date, activity_rules.cancellation, closed)
     deadline_text = f"{short_day(deadline.date())} à {deadline:%H:%M}"
