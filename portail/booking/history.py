@@ -3,7 +3,10 @@ previous one only, and its exports (CSV for Excel, XLSX)."""
 
 import csv
 import io
+import re
+import unicodedata
 
+from django.utils.text import slugify
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -34,8 +37,23 @@ def family_consumptions(family, year, month):
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Control characters (line breaks, NUL, escapes...) have no place in a cell:
+# openpyxl refuses most of them (a 500 before issue 12) and a line break in a
+# CSV cell splits a row for some readers. A name never needs them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _cell(value):
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    prefix = "'" if value.startswith(FORMULA_STARTS) else ""
+    return prefix + _CONTROL.sub(" ", value)
+
+
+def export_filename(name, year, month, extension):
+    """A file name for a family's export: ASCII letters, digits and dashes only,
+    so that no quote, line break or accent of a name reaches the
+    Content-Disposition header ("historique-dupont-2026-11.csv")."""
+    slug = slugify(unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode())[:40].strip("-")
+    return f"historique-{slug or 'famille'}-{year:04d}-{month:02d}.{extension}"
 
 
 def rows(consumptions):

@@ -5,7 +5,7 @@ is decided by portail.booking."""
 import datetime
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,9 +20,23 @@ from portail.booking.models import Confirmation, DraftAction
 from portail.booking.states import enrolled_activities, month_bounds, month_snapshot, month_states
 from portail.family import calendar
 from portail.family.access import current_family
-from portail.family.params import BadValue, own_activity, own_child, parse_date, parse_month, parse_time
+from portail.family.forms import (
+    FIRST_DAY,
+    LAST_DAY,
+    BadValue,
+    CopySourceForm,
+    CopyTargetForm,
+    DayPanelForm,
+    DiscardForm,
+    ReserveForm,
+    ToggleDayForm,
+    ToggleSetForm,
+    read,
+)
+from portail.family.params import own_activity, own_child
 from portail.family.views import family_required
 from portail.lib.dates import MONTH_NAMES
+from portail.web.errors import bad_request
 
 
 def _child_activities(child):
@@ -30,7 +44,16 @@ def _child_activities(child):
 
 
 def _period(activities):
-    return min(a.booking_period_start for a in activities), max(a.booking_period_end for a in activities)
+    """The booking period of these activities, within the window the product
+    supports: a period stored beyond it (old rows) never leads the calendar to
+    a month that cannot be drawn. No activity (a child without enrolment):
+    this month only."""
+    if not activities:
+        today = timezone.localdate()
+        return today, today
+    first = min(a.booking_period_start for a in activities)
+    last = max(a.booking_period_end for a in activities)
+    return min(max(first, FIRST_DAY), LAST_DAY), max(min(last, LAST_DAY), FIRST_DAY)
 
 
 def _month_in_period(year_month, activities, today):
@@ -133,18 +156,16 @@ def reserve(request):
         if len(children) == 1:
             return redirect(reserve_url(children[0]))
         return render(request, "family/reserve_choose_child.html", {"children": children})
-    child = own_child(family, request.GET["enfant"], among=children)
+    try:
+        values = read(ReserveForm, request.GET)
+    except BadValue as error:
+        return bad_request(request, str(error))
+    child = own_child(family, values["enfant"], among=children)
     activities = _child_activities(child)
     if not activities:
         return render(request, "family/reserve_no_child.html", {"child": child})
-    activity = (
-        own_activity(family, child, request.GET["activite"], among=activities) if request.GET.get("activite") else None
-    )
-    try:
-        year_month = parse_month(request.GET["mois"]) if request.GET.get("mois") else None
-        day = parse_date(request.GET["jour"]) if request.GET.get("jour") else None
-    except BadValue as error:
-        return HttpResponseBadRequest(str(error))
+    activity = own_activity(family, child, values["activite"], among=activities) if values["activite"] else None
+    year_month, day = values["mois"], values["jour"]
     context = calendar_context(
         request, family, child, activity, year_month, day=day, children=children, activities=activities
     )
@@ -164,11 +185,11 @@ def _answer(request, family, child, activity, year_month, *, error=None, day=Non
     return redirect(url + (f"&jour={day.isoformat()}" if day else ""))
 
 
-def _posted_target(request, family):
-    child = own_child(family, request.POST.get("enfant"))
-    activity = own_activity(family, child, request.POST.get("activite")) if request.POST.get("activite") else None
-    year_month = parse_month(request.POST["mois"]) if request.POST.get("mois") else None
-    return child, activity, year_month
+def _posted_target(family, values):
+    """The child, the activity shown (or None) and the month of a cleaned form."""
+    child = own_child(family, values["enfant"])
+    activity = own_activity(family, child, values["activite"]) if values["activite"] else None
+    return child, activity, values["mois"]
 
 
 @require_POST
@@ -177,17 +198,16 @@ def toggle_day(request):
     """R5d / R7b / R7c: mark a day "à réserver" / "à annuler", or undo it."""
     family = current_family(request)
     try:
-        child, shown_activity, year_month = _posted_target(request, family)
-        day_activity = request.POST.get("activite_jour")
-        activity = own_activity(family, child, day_activity) if day_activity else shown_activity
-        if activity is None:
-            raise Http404
-        day = parse_date(request.POST.get("date"))
-        arrival = parse_time(request.POST.get("arrivee"), "Heure d'arrivée")
-        departure = parse_time(request.POST.get("depart"), "Heure de départ")
+        values = read(ToggleDayForm, request.POST)
     except BadValue as error:
-        return HttpResponseBadRequest(str(error))
-    panel_day = day if request.POST.get("panneau") else None
+        return bad_request(request, str(error))
+    child, shown_activity, year_month = _posted_target(family, values)
+    day_activity = values["activite_jour"]
+    activity = own_activity(family, child, day_activity) if day_activity else shown_activity
+    if activity is None:
+        raise Http404
+    day, arrival, departure = values["date"], values["arrivee"], values["depart"]
+    panel_day = day if values["panneau"] else None
     draft = drafts.get_draft(family, request.user)
     try:
         state = drafts.toggle_day(draft, child, activity, day, now=timezone.now(), arrival=arrival, departure=departure)
@@ -200,7 +220,7 @@ def toggle_day(request):
             response["HX-Retarget"] = "#calendar"
             response["HX-Reswap"] = "outerHTML"
         return response
-    if request.htmx and request.POST.get("cellule") and shown_activity is not None and panel_day is None:
+    if request.htmx and values["cellule"] and shown_activity is not None and panel_day is None:
         return _cell_answer(request, draft, child, activity, day, state, year_month or (day.year, day.month))
     return _answer(request, family, child, shown_activity, year_month or (day.year, day.month), day=panel_day)
 
@@ -228,29 +248,23 @@ def toggle_set(request):
     """R5c: the week arrow, the weekday arrow and the month icon."""
     family = current_family(request)
     try:
-        child, activity, year_month = _posted_target(request, family)
-        if activity is None or year_month is None:
-            raise BadValue("Choisissez une activité et un mois.")
-        first, last = month_bounds(*year_month)
-        kind = request.POST.get("outil")
-        if kind == "semaine":
-            monday = parse_date(request.POST.get("debut"), "Semaine")
-            days = [monday + datetime.timedelta(days=n) for n in range(7)]
-        elif kind == "jour-semaine":
-            weekday = int(request.POST.get("jour_semaine", "x"))
-            if not 0 <= weekday <= 6:
-                raise ValueError
-            days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-            days = [d for d in days if d.weekday() == weekday]
-        elif kind == "mois":
-            days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-        else:
-            raise BadValue("Outil inconnu.")
-        days = [d for d in days if first <= d <= last]
-        arrival = parse_time(request.POST.get("arrivee"), "Heure d'arrivée")
-        departure = parse_time(request.POST.get("depart"), "Heure de départ")
-    except (BadValue, ValueError) as error:
-        return HttpResponseBadRequest(str(error) if isinstance(error, BadValue) else "Jour de la semaine invalide.")
+        values = read(ToggleSetForm, request.POST)
+    except BadValue as error:
+        return bad_request(request, str(error))
+    child, activity, year_month = _posted_target(family, values)
+    first, last = month_bounds(*year_month)
+    month_days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+    kind = values["outil"]
+    if kind == "semaine":
+        # The form bounds the Monday to 2000–2100: its week never leaves the calendar.
+        monday = values["debut"]
+        week = {monday + datetime.timedelta(days=n) for n in range(7)}
+        days = [d for d in month_days if d in week]
+    elif kind == "jour-semaine":
+        days = [d for d in month_days if d.weekday() == values["jour_semaine"]]
+    else:
+        days = month_days
+    arrival, departure = values["arrivee"], values["depart"]
     draft = drafts.get_draft(family, request.user)
     now = timezone.now()
     # Judged and redrawn from one read of the month: marking days changes only the draft.
@@ -273,11 +287,11 @@ def toggle_set(request):
 def day_panel(request):
     """R7b: the list of one day's activities with their S-state (all-activities mode)."""
     family = current_family(request)
-    child = own_child(family, request.GET.get("enfant"))
     try:
-        day = parse_date(request.GET.get("date"))
+        values = read(DayPanelForm, request.GET)
     except BadValue as error:
-        return HttpResponseBadRequest(str(error))
+        return bad_request(request, str(error))
+    child, day = own_child(family, values["enfant"]), values["date"]
     return _answer(request, family, child, None, (day.year, day.month), day=day)
 
 
@@ -286,11 +300,12 @@ def day_panel(request):
 def discard(request):
     """R5e "Annuler" and R9 "Abandonner": forget the whole draft."""
     family = current_family(request)
+    # Read (and the child found) before anything is discarded: a refused request changes nothing.
+    back = read(DiscardForm, request.POST)["enfant"]
+    child = own_child(family, back) if back else None
     drafts.discard(drafts.get_draft(family, request.user))
     messages.success(request, "Vos demandes non confirmées ont été abandonnées.")
-    back = request.POST.get("enfant")
-    if back:
-        child = own_child(family, back)
+    if child is not None:
         return redirect(reserve_url(child))
     return redirect("family:reserve")
 
@@ -300,28 +315,36 @@ def copy(request):
     """R6: "Recopier des réservations" from a source child/activity/period onto the target."""
     family = current_family(request)
     source = request.POST if request.method == "POST" else request.GET
-    target_child = own_child(family, source.get("enfant"))
-    target_activity = own_activity(family, target_child, source.get("activite"))
+    try:
+        target = read(CopyTargetForm, source)
+    except BadValue as error:
+        return bad_request(request, str(error))
+    target_child = own_child(family, target["enfant"])
+    target_activity = own_activity(family, target_child, target["activite"])
     children = list(family.children.order_by("first_name"))
+    month = target["mois"]
     context = {
         "child": target_child, "activity": target_activity, "children": children,
         "source_activities": list(family.structure.activities.filter(enrolments__child__family=family).distinct().order_by("name")),
-        "values": source, "month_value": source.get("mois", ""),
+        "values": source, "month_value": f"{month[0]:04d}-{month[1]:02d}" if month else "",
     }  # fmt: skip
-    if request.method == "POST":
-        try:
-            source_child = own_child(family, source.get("source_enfant"))
-            source_activity = own_activity(family, source_child, source.get("source_activite"))
-            start = parse_date(source.get("du"), "Date de début")
-            end = parse_date(source.get("au"), "Date de fin")
-            copied, not_copied = drafts.copy_bookings(
-                drafts.get_draft(family, request.user), source_child, source_activity, start, end,
-                target_child, target_activity, now=timezone.now(),
-            )  # fmt: skip
-        except (BadValue, BookingError, Http404) as error:
-            context["error"] = str(error) if not isinstance(error, Http404) else "Enfant ou activité source invalide."
-        else:
-            context.update(done=True, copied=copied, not_copied=not_copied)
+    if request.method != "POST":
+        return render(request, "family/copy.html", context)
+    try:
+        # The page is shown again with the message: the parent corrects the period there.
+        values = read(CopySourceForm, source)
+        source_child = own_child(family, values["source_enfant"])
+        source_activity = own_activity(family, source_child, values["source_activite"])
+        copied, not_copied = drafts.copy_bookings(
+            drafts.get_draft(family, request.user), source_child, source_activity, values["du"], values["au"],
+            target_child, target_activity, now=timezone.now(),
+        )  # fmt: skip
+    except (BadValue, BookingError, Http404) as error:
+        context["error"] = str(error) if not isinstance(error, Http404) else "Enfant ou activité source invalide."
+        # A malformed value is a 400 (nothing changed); a source that is not the
+        # family's, or a booking rule's refusal, is an answer on the page.
+        return render(request, "family/copy.html", context, status=400 if isinstance(error, BadValue) else 200)
+    context.update(done=True, copied=copied, not_copied=not_copied)
     return render(request, "family/copy.html", context)
 
 

@@ -8,21 +8,16 @@ from django.views.decorators.http import require_GET
 
 from portail.booking import history
 from portail.family.access import current_family
-from portail.family.params import BadValue, parse_month
+from portail.family.forms import HistoryForm
 from portail.family.views import family_required
 from portail.lib.dates import MONTH_NAMES
+from portail.web.errors import bad_request
 
 
-def _month(request):
+def _month(chosen):
     previous, current = history.allowed_months(timezone.localdate())
-    value = request.GET.get("mois")
-    if not value:
-        return current, previous, current
-    try:
-        chosen = parse_month(value)
-    except BadValue:
-        chosen = current
-    # Only the current and the previous month are shown (H1).
+    # Only the current and the previous month are shown (H1): any other month,
+    # or a malformed one, shows the current month.
     return (chosen if chosen in (previous, current) else current), previous, current
 
 
@@ -34,20 +29,25 @@ def _label(year_month):
 @family_required
 def history_page(request):
     family = current_family(request)
-    (year, month), previous, current = _month(request)
+    form = HistoryForm(request.GET)
+    form.is_valid()
+    if "format" in form.errors:
+        return bad_request(request, form.errors["format"][0])
+    (year, month), previous, current = _month(form.cleaned_data.get("mois"))
     consumptions = history.family_consumptions(family, year, month)
-    export = request.GET.get("format")
-    filename = f"historique-{family.last_name.lower()}-{year:04d}-{month:02d}"
+    export = form.cleaned_data["format"]
     if export == "csv":
         response = HttpResponse(history.to_csv(consumptions), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        filename = history.export_filename(family.last_name, year, month, "csv")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     if export == "xlsx":
         response = HttpResponse(
             history.to_xlsx(consumptions, _label((year, month))),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        filename = history.export_filename(family.last_name, year, month, "xlsx")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     return render(
         request,

@@ -1,13 +1,21 @@
-"""Parsing of the family screens' query and form values: a malformed value is
-a clear French error, never a 500 and never trusted beyond its type."""
+"""Scoping of the family screens' ids, and the parsing helpers other screens
+still call: a malformed value is a clear French error, never a 500 and never
+trusted beyond its type. The family views read their parameters through the
+forms of portail.family.forms; these helpers use the same fields (same ranges)."""
 
-import datetime
-
+from django import forms
 from django.http import Http404
 
+from portail.family.forms import MAX_ID, BadValue, DayField, HourField, MonthField
 
-class BadValue(ValueError):
-    pass
+__all__ = ["BadValue", "own_activity", "own_child", "parse_date", "parse_int", "parse_month", "parse_time"]
+
+
+def _clean(field, value):
+    try:
+        return field.clean(value)
+    except forms.ValidationError as error:
+        raise BadValue(error.messages[0]) from None
 
 
 def parse_int(value, label):
@@ -18,38 +26,37 @@ def parse_int(value, label):
 
 
 def parse_date(value, label="Date"):
-    try:
-        return datetime.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise BadValue(f"{label} invalide : « {value or ''} ».") from None
+    """YYYY-MM-DD between 2000-01-01 and 2100-12-31 (see forms.DayField)."""
+    return _clean(DayField(label), value)
 
 
 def parse_month(value):
-    """'2026-12' -> (2026, 12)."""
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        datetime.date(year, month, 1)
-    except (AttributeError, TypeError, ValueError):
-        raise BadValue(f"Mois invalide : « {value or ''} ».") from None
-    return year, month
+    """'2026-12' -> (2026, 12), between 2000 and 2100 (see forms.MonthField)."""
+    return _clean(MonthField(), value)
 
 
 def parse_time(value, label):
-    if value in (None, ""):
-        return None
-    try:
-        return datetime.time.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise BadValue(f"{label} invalide : « {value} ».") from None
+    """HH:MM or None when empty; no seconds, no UTC offset (see forms.HourField)."""
+    return _clean(HourField(label), value)
+
+
+def _pk(value):
+    """A primary key from a cleaned form (int) or a raw value; 404 if it cannot be one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        pk = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        pk = int(value)
+    else:
+        raise Http404
+    if not 1 <= pk <= MAX_ID:
+        raise Http404
+    return pk
 
 
 def own_child(family, value, *, among=None):
     """One of the family's children, or 404 (another family's id is not found).
     `among`: the family's children (from family.children) when the caller has them already."""
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = _pk(value)
     if among is not None:
         child = next((c for c in among if c.pk == pk), None)
     else:
@@ -62,10 +69,7 @@ def own_child(family, value, *, among=None):
 def own_activity(family, child, value, *, among=None):
     """An activity of the family's structure the child is enrolled in, or 404.
     `among`: the child's enrolled activities when the caller has them already."""
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = _pk(value)
     if among is not None:
         activity = next((a for a in among if a.pk == pk), None)
     else:

@@ -15,17 +15,9 @@ from portail.booking.models import Booking, BookingStatus
 from portail.booking.reservations import NOT_TRANSMITTED_REMARK, family_reservations
 from portail.booking.states import month_bounds
 from portail.family.access import current_family
-from portail.family.params import BadValue, parse_month
+from portail.family.forms import CancelForm, ReservationsForm, read
 from portail.family.views import family_required
 from portail.lib.dates import MONTH_NAMES
-
-
-def _filter_id(value, allowed):
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if pk in allowed else None
 
 
 @require_GET
@@ -34,16 +26,20 @@ def reservations(request):
     family = current_family(request)
     children = list(family.children.order_by("first_name"))
     activities = list(family.structure.activities.filter(enrolments__child__family=family).distinct().order_by("name"))
-    child_id = _filter_id(request.GET.get("enfant"), {c.pk for c in children})
-    activity_id = _filter_id(request.GET.get("activite"), {a.pk for a in activities})
+    # Filters, not a target: a value that is not one of the family's (or not a
+    # value at all) shows everything, with a message for a malformed month.
+    form = ReservationsForm(request.GET)
+    form.is_valid()
+    values = form.cleaned_data
+    child_id = values.get("enfant") if values.get("enfant") in {c.pk for c in children} else None
+    activity_id = values.get("activite") if values.get("activite") in {a.pk for a in activities} else None
     start = end = None
-    month_value = request.GET.get("mois", "")
-    if month_value:
-        try:
-            start, end = month_bounds(*parse_month(month_value))
-        except BadValue as error:
-            messages.error(request, str(error))
-            month_value = ""
+    month_value = ""
+    if "mois" in form.errors:
+        messages.error(request, form.errors["mois"][0])
+    elif values.get("mois"):
+        start, end = month_bounds(*values["mois"])
+        month_value = "{:04d}-{:02d}".format(*values["mois"])
     lines = family_reservations(
         family, now=timezone.now(), child_id=child_id, activity_id=activity_id, start=start, end=end
     )
@@ -67,7 +63,7 @@ def reservations(request):
             "child_id": child_id,
             "activity_id": activity_id,
             "month_value": month_value,
-            "print": request.GET.get("imprimer") == "1",
+            "print": bool(values.get("imprimer")),
             "remark": NOT_TRANSMITTED_REMARK,
             "any_pending": any(not li.transmitted for li in lines),
         },
@@ -80,10 +76,7 @@ def cancel(request):
     """Ask to cancel a booking or a waiting-list place: it goes into the draft,
     then through the same recap and confirmation as every demande."""
     family = current_family(request)
-    try:
-        pk = int(request.POST.get("reservation", ""))
-    except ValueError:
-        raise Http404 from None
+    pk = read(CancelForm, request.POST)["reservation"]  # a malformed id is a 404, like another family's
     booking = (
         Booking.objects.filter(
             pk=pk, child__family=family, status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED]

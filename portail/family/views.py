@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portail.family.access import current_family, switch_family
+from portail.family.forms import SwitchStructureForm
 from portail.structures.scoping import is_structure_staff
 
 
@@ -37,10 +38,8 @@ def home(request):
 @family_required
 def switch_structure(request):
     """A4: the drop-down of the header; only the account's own families are accepted."""
-    try:
-        family_id = int(request.POST.get("family", ""))
-    except ValueError:
-        family_id = None
+    form = SwitchStructureForm(request.POST)
+    family_id = form.cleaned_data["family"] if form.is_valid() else None
     if family_id is None or not switch_family(request, family_id):
         messages.error(request, _("Cette structure n'est pas accessible avec votre compte."))
     return redirect("family:home")
