@@ -172,8 +172,10 @@ class DraftAction(models.TextChoices):
 
 class Draft(models.Model):
     """A family's pending changes, kept on the server until confirmed or
-    discarded (R5–R9). One per account and family; its token changes whenever
-    it is confirmed or discarded, so an old recap page cannot confirm again."""
+    discarded (R5–R9). One per account and family. Its token is its version:
+    every change of its items gives it a new one (booking/drafts.py), so a
+    recap's "Confirmer" records exactly what that recap showed (R9), and an old
+    recap page cannot confirm again."""
 
     family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="drafts")
     account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")

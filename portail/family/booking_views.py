@@ -353,6 +353,9 @@ def copy(request):
 def recap(request):
     """R9: the two tables of the draft, with Confirmer / Modifier / Abandonner."""
     family = current_family(request)
+    # The draft (its token: the version Confirmer posts back) is read before its
+    # items: a change committed in between comes with a newer token, so Confirmer
+    # says "Vos demandes ont changé" rather than record a day this page did not show.
     draft = drafts.get_draft(family, request.user)
     items = list(
         draft.items.select_related("child", "activity").order_by("date", "child__first_name", "activity__name")
