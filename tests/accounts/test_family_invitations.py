@@ -225,3 +225,28 @@ def test_an_account_invitation_still_only_sets_a_first_password(client, world):
     invitation, token = Invitation.issue(world.martin, created_by=world.staff_a)
     assert client.get(reverse("accounts:invitation", args=[token])).status_code == 404
     assert invitation.family is None
+
+
+HOSTILE = [
+    {"way": "login", "login-username": "x" * 100_000, "login-password": "y" * 100_000},
+    {"way": "login", "login-username": "mar\x00tin", "login-password": "\x00"},
+    {"way": "create", "signup-username": "a\x00b", "signup-password1": "\x00", "signup-password2": "\x00"},
+    {"way": "create", "signup-username": "<script>x</script>", "signup-last_name": "\u202e" * 200},
+    {"way": ["attach", "create"], "signup-username": ["a", "b"]},
+    {"way": "attach\x00"},
+]
+
+
+@pytest.mark.parametrize("data", HOSTILE)
+@pytest.mark.parametrize("who", [None, "martin"])
+def test_hostile_posts_on_a_live_invitation_change_nothing(client, world, invited, data, who):
+    link, invitation = invited
+    if who:
+        client.force_login(getattr(world, who))
+    before = User.objects.count()
+    response = client.post(link, data)
+    assert response.status_code in (200, 400)
+    assert "<script>x</script>" not in response.content.decode()
+    assert User.objects.count() == before
+    assert families_of(world.martin) == {world.martin_a.pk}
+    assert Invitation.objects.usable().filter(pk=invitation.pk).exists()
