@@ -54,6 +54,18 @@ class FamilyImportForm(forms.Form):
         return upload
 
 
+class ExampleFileForm(forms.Form):
+    """?modele=csv|xlsx: the template file to download."""
+
+    modele = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "XLSX")], required=False)
+
+
+class ConfirmImportForm(forms.Form):
+    """The confirming form carries only the fingerprint of the previewed file."""
+
+    sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", max_length=64)
+
+
 def count_lines(counts):
     """The preview's table: what the import will do, in words."""
     return [
@@ -143,7 +155,8 @@ class FamilyImportView(View):
         return TemplateResponse(request, self.template_name, context, status=status)
 
     def get(self, request):
-        model = request.GET.get("modele")
+        query = ExampleFileForm(request.GET)
+        model = query.cleaned_data["modele"] if query.is_valid() else ""
         if model == "csv":
             return _download(importer.example_csv(), "text/csv; charset=utf-8", "modele-import-familles.csv")
         if model == "xlsx":
@@ -189,7 +202,8 @@ class FamilyImportView(View):
 
     def confirm(self, request):
         pending = request.session.pop(SESSION_KEY, None)
-        if not pending or request.POST.get("sha256") != pending.get("sha256"):
+        confirming = ConfirmImportForm(request.POST)
+        if not pending or not confirming.is_valid() or confirming.cleaned_data["sha256"] != pending.get("sha256"):
             messages.error(request, _("Aucun aperçu en attente pour ce fichier : envoyez-le à nouveau."))
             return redirect("admin:structures_family_import")
         data = base64.b64decode(pending["data"])
