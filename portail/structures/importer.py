@@ -110,6 +110,15 @@ class ImportFileError(Exception):
 
 
 @dataclass(frozen=True)
+class _Elsewhere:
+    """An existing account outside the importer's structures: its id and
+    identifiant only, never shown; the line just says "Identifiant déjà pris"."""
+
+    pk: int
+    username: str
+
+
+@dataclass(frozen=True)
 class Row:
     """One line of the file: its number as a spreadsheet shows it, and its cells by column."""
 
@@ -556,16 +565,20 @@ class _Validator:
             through.objects.filter(family__structure=self.structure).values_list("family_id", "user_id")
         )
         wanted = {data["account"].username.casefold() for _, data in cleaned if data and data["account"]}
-        self.existing_users = {}
         user_model = get_user_model()
         wanted = sorted(wanted)
+        names = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            for user in user_model.objects.annotate(folded=Lower("username")).filter(folded__in=chunk):
-                self.existing_users.setdefault(user.username.casefold(), []).append(user)
-        # Where each of those accounts is used: the one thing the import may
-        # know about an account before deciding whether it is the staff's.
-        found_ids = [u.pk for users in self.existing_users.values() for u in users]
+            names.update(
+                user_model.objects.annotate(folded=Lower("username"))
+                .filter(folded__in=chunk)
+                .values_list("pk", "username")
+            )
+        # Where each of those accounts is used: the one thing the import reads
+        # of an account before knowing it is the staff's. Only accounts of
+        # their structures are then loaded.
+        found_ids = sorted(names)
         self.own_accounts, self.shared_accounts = set(), set()
         for start in range(0, len(found_ids), 500):
             for user_id, structure_id in through.objects.filter(user_id__in=found_ids[start : start + 500]).values_list(
@@ -575,6 +588,15 @@ class _Validator:
                     self.own_accounts.add(user_id)
                 else:
                     self.shared_accounts.add(user_id)
+        own_ids = sorted(self.own_accounts)
+        own_users = {}
+        for start in range(0, len(own_ids), 500):
+            own_users.update((u.pk, u) for u in user_model.objects.filter(pk__in=own_ids[start : start + 500]))
+        self.existing_users = {}
+        for pk, username in names.items():
+            self.existing_users.setdefault(username.casefold(), []).append(
+                own_users.get(pk) or _Elsewhere(pk, username)
+            )
 
     # Merging lines that describe the same family, account, child or enrolment.
 
