@@ -208,6 +208,12 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Portail Famille <noreply@localhost>")
+# Seconds an SMTP connection may wait for the server (Django waits forever by default).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 60)
+# The outbox (N4): at most this many e-mails a minute per worker (0: no limit), and after how
+# many seconds an e-mail left "sending" by a crashed worker is sent again (same Message-ID).
+OUTBOX_MAX_PER_MINUTE = env_int("OUTBOX_MAX_PER_MINUTE", 6000)
+OUTBOX_CLAIM_TIMEOUT = env_int("OUTBOX_CLAIM_TIMEOUT", 600)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -219,9 +225,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
-# Seconds an SMTP connection may wait for the server (Django waits forever by default).
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 60)
-# The outbox (N4): at most this many e-mails a minute per worker (0: no limit), and after how
-# many seconds an e-mail left "sending" by a crashed worker is sent again (same Message-ID).
-OUTBOX_MAX_PER_MINUTE = env_int("OUTBOX_MAX_PER_MINUTE", 6000)
-OUTBOX_CLAIM_TIMEOUT = env_int("OUTBOX_CLAIM_TIMEOUT", 600)
