@@ -14,6 +14,8 @@ Then the exact cases of issue 12 that gave a 500 (or a broken header) on
 
 import datetime
 import os
+import re
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -34,6 +36,7 @@ from tests.fuzz.values import (
     assert_no_server_error,
     assert_refusal_changed_nothing,
     fingerprint,
+    hostile,
     params,
 )
 
@@ -69,9 +72,9 @@ def _target(w):
         "mois": ["2026-12"],
         "arrivee": ["07:30"],
         "depart": ["08:30"],
-        "motif": ["Demande de la famille par téléphone"],
-        "places": ["0", "2", "10000", "10001"],
-        "places_attente": ["0", "3"],
+        "motif": ["Demande de la famille par téléphone", "A" * 100_000, "Malade\r\nSet-Cookie: x=1"],
+        "places": ["0", "2", "10000", "10001", "2147483648", "99999999999999999999"],
+        "places_attente": ["0", "3", "99999999999999999999"],
         "confirmation": ["oui"],
         "presence": ["present", "absent"],
         "format": ["pdf", "csv"],
@@ -202,6 +205,111 @@ def test_hostile_parameters_never_crash_nor_change_anything_when_refused(staff_w
     url = reverse(name, kwargs=route.url_kwargs(staff_world) if route.url_kwargs else None)
     before = fingerprint()
     _check(_send(client, route, url, data), data, f"{name} as {user} htmx={htmx} with {data!r:.300}", before)
+
+
+# A request CarteVille's staff would send, that gets past every check: the
+# fuzz below spoils one or two of its fields at a time, so that hostile values
+# also reach the code after validation (a huge number of places reached the
+# database on 3472ea3, where a fully random request never gets that far).
+def _base(w):
+    action = {"activite": str(w.aps_a.pk), "date": DAY, "motif": "Demande de la famille", "vue": str(w.aps_a.pk)}
+    booking = {"reservation": str(w.booking_a.pk), "motif": "Demande de la famille", "vue": ""}
+    return {
+        "staff:index": {},
+        "staff:planning": {"date": DAY, "activite": str(w.aps_a.pk)},
+        "staff:book": {**action, "enfant": str(w.leo.pk), "arrivee": "", "depart": ""},
+        "staff:cancel": booking,
+        "staff:promote": {**booking, "reservation": str(w.waiting_a.pk)},
+        "staff:capacity": {**action, "places": "2", "places_attente": "1"},
+        "staff:close": {**action, "confirmation": "oui"},
+        "staff:sheet": {"date": DAY, "activite": str(w.aps_a.pk), "format": "pdf"},
+        "staff:meals": {"semaine": DAY},
+        "staff:roll_call": {"date": DAY, "activite": str(w.aps_a.pk)},
+        "staff:mark": {"activite": str(w.aps_a.pk), "date": DAY, "enfant": str(w.paolo.pk), "presence": "present"},
+        "staff:runs": {"structure": str(w.a.pk), "page": "1"},
+        "staff:start_run": {"structure": str(w.a.pk)},
+        "staff:emails": {"etat": "failed", "page": "1"},
+        "staff:resend_email": {"etat": "failed"},
+        "staff:fill_rates": {"activite": str(w.aps_a.pk), "mois": "2026-12", "format": "csv"},
+        "staff:family_audit": {"page": "1"},
+        "staff:booking_audit": {"page": "1"},
+    }
+
+
+@st.composite
+def spoiled(draw, route, base):
+    """`base` with one or two of its fields missing, repeated or hostile."""
+    data = dict(base)
+    names = draw(st.lists(st.sampled_from(sorted(route.fields)), min_size=1, max_size=2, unique=True), label="spoilt")
+    for name in names:
+        how = draw(st.sampled_from(["hostile", "hostile", "missing", "repeated"]), label=f"{name} is")
+        value = hostile(route.fields[name])
+        if how == "missing":
+            data.pop(name, None)
+        elif how == "repeated":
+            data[name] = [data.get(name, ""), draw(value, label=name)]
+        else:
+            data[name] = draw(value, label=name)
+    return data
+
+
+def test_every_route_has_a_valid_request():
+    assert set(_base(SimpleNamespace(**dict.fromkeys(_BASE_ATTRS, SimpleNamespace(pk=1))))) == set(ROUTES)
+
+
+_BASE_ATTRS = ("aps_a", "booking_a", "waiting_a", "leo", "paolo", "a")
+
+
+@pytest.mark.parametrize("name", sorted(name for name, route in ROUTES.items() if route.fields))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(draw=st.data())
+def test_one_spoilt_field_in_a_valid_request_never_crashes_nor_changes_anything_when_refused(staff_world, name, draw):
+    route = ROUTES[name]
+    base = _base(staff_world)[name]
+    data = draw.draw(spoiled(route, base), label="data")
+    htmx = draw.draw(st.booleans(), label="htmx")
+    client = _client(staff_world, "staff_a", htmx)
+    url = reverse(name, kwargs=route.url_kwargs(staff_world) if route.url_kwargs else None)
+    before = fingerprint()
+    _check(_send(client, route, url, data), data, f"{name} htmx={htmx} with {data!r:.300}", before)
+
+
+def _nasty_for(kind):
+    """The known-bad values that fit a parameter's kind (numbers for ids and
+    counts, calendar values for dates and times, the rest for text)."""
+    calendar = [v for v in NASTY_STRINGS if re.fullmatch(r"-?[\d:+-]+", v) and (":" in v or "-" in v[1:])]
+    numbers = [v for v in NASTY_STRINGS if re.fullmatch(r"[\w.+-]{0,20}", v.strip(), re.ASCII) and v not in calendar]
+    text = [v for v in NASTY_STRINGS if v not in calendar and v not in numbers]
+    return {"int": numbers, "id": numbers, "date": calendar, "month": calendar, "time": calendar}.get(kind, text)
+
+
+@pytest.mark.parametrize("name", sorted(name for name, route in ROUTES.items() if route.fields))
+def test_each_known_bad_value_in_each_field_of_a_valid_request(staff_world, name):
+    """Systematic where hypothesis samples: every value of issue 12's list, in
+    every field of a request that is otherwise valid, as CarteVille's staff."""
+    route = ROUTES[name]
+    client = _client(staff_world, "staff_a", htmx=False)
+    url = reverse(name, kwargs=route.url_kwargs(staff_world) if route.url_kwargs else None)
+    for field_name, kind in route.fields.items():
+        for value in _nasty_for(kind):
+            data = {**_base(staff_world)[name], field_name: value}
+            before = fingerprint()
+            _check(_send(client, route, url, data), data, f"{name} with {field_name}={value!r:.80}", before)
+
+
+def test_the_known_bad_values_are_split_by_kind():
+    assert {"99999999999999999999", "2147483648", "NaN", ""} <= set(_nasty_for("int"))
+    assert {"0001-01-01", "9999-12-31", "0001-01", "2026-00", "24:00", "12:00:00+05:00"} <= set(_nasty_for("date"))
+    assert {"A" * 100_000, "DUPONT\r\nJean", "\x00", "<script>alert(1)</script>"} <= set(_nasty_for("text"))
+
+
+def test_the_valid_requests_are_valid(staff_world):
+    """The fuzz above starts from requests that work (else it would only fuzz refusals)."""
+    client = _client(staff_world, "staff_a", htmx=False)
+    for name, data in _base(staff_world).items():
+        route = ROUTES[name]
+        url = reverse(name, kwargs=route.url_kwargs(staff_world) if route.url_kwargs else None)
+        assert _send(client, route, url, data).status_code in (200, 302), name
 
 
 # URL arguments: <int:pk> takes any digits, up to ids no column holds.
