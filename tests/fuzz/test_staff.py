@@ -468,3 +468,18 @@ def test_the_other_structures_activity_stays_a_404_in_actions(agent_a, staff_wor
     data["date"] = "2026-12-09"
     assert agent_a.post(reverse("staff:capacity"), data).status_code == 404
     assert fingerprint() == before
+
+
+def test_a_refused_roll_call_tap_answers_htmx_with_the_french_message(staff_world):
+    client = _client(staff_world, "staff_a", htmx=True)
+    data = {
+        "activite": staff_world.aps_a.pk,
+        "date": DAY,
+        "enfant": staff_world.paolo.pk,
+        "presence": "<b>peut-être</b>",
+    }
+    before = fingerprint()
+    response = client.post(reverse("staff:mark"), data)
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/plain")
+    assert response.content.decode() == "Indiquez « Présent » ou « Absent »."
+    assert fingerprint() == before
