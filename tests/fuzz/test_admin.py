@@ -476,3 +476,20 @@ def test_the_models_refuse_values_out_of_range(admin_world, model, field, value)
     with pytest.raises(ValidationError) as error:
         obj.full_clean()
     assert field in error.value.message_dict
+
+
+@pytest.mark.parametrize("pk", ["9223372036854775808", "99999999999999999999"])
+def test_ids_no_column_holds_in_a_multiple_choice_are_a_form_error(admin_world, pk):
+    """Found by this suite: SQLite's driver raised OverflowError (a 500) on an `in` query."""
+    superuser, staff = _client(admin_world, "admin"), _client(admin_world, "staff_a")
+    before = fingerprint()
+    group = superuser.post(reverse("admin:auth_group_add"), {"name": "Équipe", "permissions": [pk]})
+    family = staff.post(
+        _url("structures.family", admin_world.family_a),
+        {"structure": admin_world.a.pk, "reference": "DUP", "civility": "M.", "last_name": "DUPONT",
+         "first_name": "Jean-Paul", "accounts": [str(admin_world.dupont.pk), pk],
+         "children-TOTAL_FORMS": "0", "children-INITIAL_FORMS": "0"},
+    )  # fmt: skip
+    assert group.status_code == family.status_code == 200
+    assert "errorlist" in group.content.decode() and "errorlist" in family.content.decode()
+    assert fingerprint() == before
