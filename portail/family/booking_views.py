@@ -21,8 +21,6 @@ from portail.booking.states import enrolled_activities, month_bounds, month_snap
 from portail.family import calendar
 from portail.family.access import current_family
 from portail.family.forms import (
-    FIRST_DAY,
-    LAST_DAY,
     BadValue,
     CopySourceForm,
     CopyTargetForm,
@@ -36,6 +34,7 @@ from portail.family.forms import (
 from portail.family.params import own_activity, own_child
 from portail.family.views import family_required
 from portail.lib.dates import MONTH_NAMES
+from portail.lib.validators import FIRST_DATE, LAST_DATE
 from portail.web.errors import bad_request
 
 
@@ -53,7 +52,7 @@ def _period(activities):
         return today, today
     first = min(a.booking_period_start for a in activities)
     last = max(a.booking_period_end for a in activities)
-    return min(max(first, FIRST_DAY), LAST_DAY), max(min(last, LAST_DAY), FIRST_DAY)
+    return min(max(first, FIRST_DATE), LAST_DATE), max(min(last, LAST_DATE), FIRST_DATE)
 
 
 def _month_in_period(year_month, activities, today):

@@ -16,127 +16,27 @@ What the booking rules decide (the activity's period, its time grid, délais)
 is still decided by portail.booking, which answers in French as well.
 """
 
-import datetime
-import re
-
 from django import forms
-from django.http import Http404
 
-FIRST_DAY = datetime.date(2000, 1, 1)
-LAST_DAY = datetime.date(2100, 12, 31)
-# Primary keys are BigAutoField (settings.DEFAULT_AUTO_FIELD): a signed 64-bit column.
-MAX_ID = 2**63 - 1
+from portail.web.forms import BadValue, DayField, HourField, IdField, MonthField, read
 
-_WINDOW = f"entre le {FIRST_DAY:%d/%m/%Y} et le {LAST_DAY:%d/%m/%Y}"
-_MONTH = re.compile(r"\d{4}-\d{2}", re.ASCII)
-_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-
-
-class BadValue(ValueError):
-    """A parameter a view refuses, with the French message to show."""
-
-
-class IdField(forms.IntegerField):
-    """A primary key: a positive integer that fits the column (else 404 in `read`)."""
-
-    is_id = True
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
-
-    def to_python(self, value):
-        # Digits only: IntegerField would also take "1e3", "1.0" or " ١٢ ".
-        if value not in self.empty_values and not (isinstance(value, str) and value.isascii() and value.isdigit()):
-            raise forms.ValidationError("invalid", code="invalid")
-        return super().to_python(value)
-
-
-class DayField(forms.Field):
-    """A day as YYYY-MM-DD, between 2000-01-01 and 2100-12-31."""
-
-    def __init__(self, label="Date", **kwargs):
-        message = f"{label} invalide : indiquez un jour {_WINDOW}."
-        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if not (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            day = datetime.date.fromisoformat(value)
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return day
-
-
-class MonthField(forms.Field):
-    """A month as YYYY-MM, between 2000-01 and 2100-12; cleaned to (year, month)."""
-
-    default_error_messages = {
-        "invalid": f"Mois invalide : choisissez un mois entre janvier {FIRST_DAY.year} et décembre {LAST_DAY.year}."
-    }
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if not (isinstance(value, str) and _MONTH.fullmatch(value)):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        year, month = int(value[:4]), int(value[5:])
-        if not (FIRST_DAY.year <= year <= LAST_DAY.year and 1 <= month <= 12):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return year, month
-
-
-class HourField(forms.Field):
-    """A time as HH:MM (00:00–23:59), no seconds, no UTC offset: "2026-00" is no time.
-
-    Whether it falls on the activity's grid is the booking rules' decision
-    (rules.check_times), which explains it in French."""
-
-    def __init__(self, label, **kwargs):
-        kwargs.setdefault("required", False)
-        message = f"{label} invalide : indiquez une heure au format HH:MM, par exemple 08:30."
-        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        match = _TIME.fullmatch(value) if isinstance(value, str) else None
-        if match is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return datetime.time(int(match[1]), int(match[2]))
-
-
-def read(form_class, data, **kwargs):
-    """The cleaned values of `data` through `form_class`, or an exception:
-    Http404 for a bad id, BadValue (French message) for any other bad value."""
-    form = form_class(data, **kwargs)
-    if form.is_valid():
-        return form.cleaned_data
-    if any(getattr(form.fields[name], "is_id", False) for name in form.errors if name in form.fields):
-        raise Http404
-    raise BadValue(next(iter(form.errors.values()))[0])
+__all__ = ["BadValue", "read"]  # the views import them from here with their forms
 
 
 # --------------------------------------------------------------- one form per endpoint
 
 
 class ReserveForm(forms.Form):
-    enfant = IdField()
-    activite = IdField()
+    enfant = IdField(required=False)
+    activite = IdField(required=False)
     mois = MonthField(required=False)
     jour = DayField(required=False)
 
 
 class ToggleDayForm(forms.Form):
-    enfant = IdField(required=True)
-    activite = IdField()
-    activite_jour = IdField()
+    enfant = IdField()
+    activite = IdField(required=False)
+    activite_jour = IdField(required=False)
     mois = MonthField(required=False)
     date = DayField()
     arrivee = HourField("Heure d'arrivée")
@@ -149,8 +49,8 @@ TOOLS = ("semaine", "jour-semaine", "mois")
 
 
 class ToggleSetForm(forms.Form):
-    enfant = IdField(required=True)
-    activite = IdField()
+    enfant = IdField()
+    activite = IdField(required=False)
     mois = MonthField(required=False)
     outil = forms.ChoiceField(
         choices=[(t, t) for t in TOOLS],
@@ -181,27 +81,27 @@ class ToggleSetForm(forms.Form):
 
 
 class DayPanelForm(forms.Form):
-    enfant = IdField(required=True)
+    enfant = IdField()
     date = DayField()
 
 
 class DiscardForm(forms.Form):
-    enfant = IdField()
+    enfant = IdField(required=False)
 
 
 class CopyTargetForm(forms.Form):
     """The calendar the copy tool was opened from (GET and POST)."""
 
-    enfant = IdField(required=True)
-    activite = IdField(required=True)
+    enfant = IdField()
+    activite = IdField()
     mois = MonthField(required=False)
 
 
 class CopySourceForm(forms.Form):
     """R6: what to copy; the period is bounded by the product's window."""
 
-    source_enfant = IdField(required=True)
-    source_activite = IdField(required=True)
+    source_enfant = IdField()
+    source_activite = IdField()
     du = DayField("Date de début")
     au = DayField("Date de fin")
 
@@ -209,14 +109,14 @@ class CopySourceForm(forms.Form):
 class ReservationsForm(forms.Form):
     """R12's filters: an id that is not one of the family's shows everything."""
 
-    enfant = IdField()
-    activite = IdField()
+    enfant = IdField(required=False)
+    activite = IdField(required=False)
     mois = MonthField(required=False)
     imprimer = forms.BooleanField(required=False)
 
 
 class CancelForm(forms.Form):
-    reservation = IdField(required=True)
+    reservation = IdField()
 
 
 EXPORTS = ("csv", "xlsx")
@@ -232,4 +132,4 @@ class HistoryForm(forms.Form):
 
 
 class SwitchStructureForm(forms.Form):
-    family = IdField(required=True)
+    family = IdField()

@@ -6,7 +6,8 @@ forms of portail.family.forms; these helpers use the same fields (same ranges)."
 from django import forms
 from django.http import Http404
 
-from portail.family.forms import MAX_ID, BadValue, DayField, HourField, MonthField
+from portail.lib.validators import MAX_ID
+from portail.web.forms import BadValue, DayField, HourField, MonthField
 
 __all__ = ["BadValue", "own_activity", "own_child", "parse_date", "parse_int", "parse_month", "parse_time"]
 

@@ -14,11 +14,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.family.params import BadValue
 from portail.lib.validators import MAX_ID
 from portail.structures.models import Activity, Structure
 from portail.structures.scoping import is_structure_staff, scope_queryset
 from portail.web.errors import bad_request
+from portail.web.forms import BadValue
 
 
 def is_staff_member(user):

@@ -14,104 +14,16 @@ column. A view calls `read(FormClass, data)`:
   and nothing is changed.
 """
 
-import datetime
-import re
-
 from django import forms
-from django.http import Http404
 
-from portail.family.params import BadValue
-from portail.lib.validators import FIRST_DATE, LAST_DATE, MAX_ID, MAX_PLACES, validate_single_line
+from portail.lib.validators import MAX_ID, MAX_PLACES, validate_single_line
 from portail.notifications.models import EmailStatus
+from portail.web.forms import DIGITS, BadValue, DayField, HourField, IdField, MonthField, read
 
-_WINDOW = f"entre le {FIRST_DATE:%d/%m/%Y} et le {LAST_DATE:%d/%m/%Y}"
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
-_MONTH = re.compile(r"\d{4}-\d{2}", re.ASCII)
-_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
-_DIGITS = re.compile(r"\d{1,20}", re.ASCII)
+__all__ = ["BadValue", "read"]  # the views import them from here with their forms
 
 # Booking.reason, Movement.reason and BookingAudit.note hold 200 characters.
 REASON_MAX_LENGTH = 200
-
-
-class IdField(forms.IntegerField):
-    """A primary key: ASCII digits, 1..MAX_ID. A bad one is a 404 in `read`, as
-    an id of another structure; a filter of a screen (`label` given) is a 400
-    that names it instead ("Activité invalide."), as the staff screens always said."""
-
-    def __init__(self, label=None, **kwargs):
-        kwargs.setdefault("required", True)
-        self.is_id = label is None
-        message = f"{label} invalide." if label else "invalid"
-        super().__init__(
-            min_value=1,
-            max_value=MAX_ID,
-            error_messages={"invalid": message, "min_value": message, "max_value": message, "required": message},
-            **kwargs,
-        )
-
-    def to_python(self, value):
-        # IntegerField alone would also take "1e3", "1.0" or Arabic-Indic digits.
-        if value not in self.empty_values and not (isinstance(value, str) and _DIGITS.fullmatch(value)):
-            raise forms.ValidationError("invalid", code="invalid")
-        return super().to_python(value)
-
-
-class DayField(forms.Field):
-    """A day as YYYY-MM-DD within the product's window."""
-
-    def __init__(self, label="Date", **kwargs):
-        message = f"{label} invalide : indiquez un jour {_WINDOW}."
-        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if not (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            day = datetime.date.fromisoformat(value)
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if not FIRST_DATE <= day <= LAST_DATE:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return day
-
-
-class MonthField(forms.Field):
-    """A month as YYYY-MM within the window; cleaned to (year, month)."""
-
-    default_error_messages = {
-        "invalid": f"Mois invalide : choisissez un mois entre janvier {FIRST_DATE.year} et décembre {LAST_DATE.year}."
-    }
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if not (isinstance(value, str) and _MONTH.fullmatch(value)):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        year, month = int(value[:4]), int(value[5:])
-        if not (FIRST_DATE.year <= year <= LAST_DATE.year and 1 <= month <= 12):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return year, month
-
-
-class HourField(forms.Field):
-    """A time as HH:MM, no seconds, no UTC offset; whether it is on the
-    activity's grid is the booking rules' decision (rules.check_times)."""
-
-    def __init__(self, label, **kwargs):
-        kwargs.setdefault("required", False)
-        message = f"{label} invalide : indiquez une heure au format HH:MM, par exemple 08:30."
-        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        match = _TIME.fullmatch(value) if isinstance(value, str) else None
-        if match is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return datetime.time(int(match[1]), int(match[2]))
 
 
 class PlacesField(forms.IntegerField):
@@ -128,7 +40,7 @@ class PlacesField(forms.IntegerField):
         )
 
     def to_python(self, value):
-        if value not in self.empty_values and not (isinstance(value, str) and _DIGITS.fullmatch(value.strip())):
+        if value not in self.empty_values and not (isinstance(value, str) and DIGITS.fullmatch(value.strip())):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
@@ -165,20 +77,9 @@ class PageField(forms.IntegerField):
         )
 
     def to_python(self, value):
-        if value not in self.empty_values and not (isinstance(value, str) and _DIGITS.fullmatch(value)):
+        if value not in self.empty_values and not (isinstance(value, str) and DIGITS.fullmatch(value)):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
-
-
-def read(form_class, data, **kwargs):
-    """The cleaned values of `data` through `form_class`, or an exception:
-    Http404 for a bad id, BadValue (a French message) for any other bad value."""
-    form = form_class(data, **kwargs)
-    if form.is_valid():
-        return form.cleaned_data
-    if any(getattr(form.fields[name], "is_id", False) for name in form.errors if name in form.fields):
-        raise Http404
-    raise BadValue(next(iter(form.errors.values()))[0])
 
 
 # --------------------------------------------------------------- one form per endpoint
@@ -191,7 +92,7 @@ class _ViewMixin(forms.Form):
 
     def clean_vue(self):
         value = self.cleaned_data["vue"]
-        return int(value) if _DIGITS.fullmatch(value or "") and 0 < int(value) <= MAX_ID else None
+        return int(value) if DIGITS.fullmatch(value or "") and 0 < int(value) <= MAX_ID else None
 
 
 class DayActivityForm(forms.Form):

@@ -11,12 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portail.booking import rules
 from portail.booking.models import Booking, BookingStatus, Consumption
-from portail.family.params import BadValue
 from portail.lib.dates import long_date, short_day
 from portail.staff import queries
 from portail.staff.access import activity_param, day_or_today, page, scoped, scoped_activities, staff_required
 from portail.staff.forms import DayActivityForm, MarkForm, read
 from portail.structures.models import Child, Enrolment
+from portail.web.forms import BadValue
 
 PRESENCE = {"present": True, "absent": False}
 

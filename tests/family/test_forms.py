@@ -7,7 +7,8 @@ import pytest
 from django.http import Http404
 from django.http.request import QueryDict
 
-from portail.family.forms import MAX_ID, BadValue, ReserveForm, ToggleDayForm, ToggleSetForm, read
+from portail.family.forms import BadValue, ReserveForm, ToggleDayForm, ToggleSetForm, read
+from portail.lib.validators import MAX_ID
 
 
 def _read(form, **data):
