@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portail.lib.validators import validate_single_line
+
 
 class User(AbstractUser):
     """A person's login (the "identifiant").
@@ -14,6 +16,11 @@ class User(AbstractUser):
     A parent's account may belong to families in several structures; a staff
     account is linked to the structures it manages (Structure.staff).
     """
+
+    # No line break or invisible character in a name (issue 12): it ends up in
+    # e-mail headers, exports and file names.
+    first_name = models.CharField(_("prénom"), max_length=150, blank=True, validators=[validate_single_line])
+    last_name = models.CharField(_("nom"), max_length=150, blank=True, validators=[validate_single_line])
 
     objects = UserManager()
 

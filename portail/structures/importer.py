@@ -46,6 +46,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from portail.lib.validators import validate_date_window, validate_single_line
 from portail.structures.models import Activity, Child, Civility, Enrolment, Family
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -444,6 +445,11 @@ class _Validator:
             return ""
         if len(value) > max_length:
             self.error(row, column, f"Trop long : {max_length} caractères au plus")
+        # The models' validators (issue 12): no line break or invisible character in a name.
+        try:
+            validate_single_line(value)
+        except ValidationError as error:
+            self.error(row, column, error.messages[0].rstrip("."))
         return value
 
     def civility(self, row):
@@ -468,10 +474,16 @@ class _Validator:
             if not match:
                 raise ValueError
             day, month, year = (int(g) for g in match.groups())
-            return datetime.date(year, month, day)
+            parsed = datetime.date(year, month, day)
         except ValueError:
             self.error(row, column, f"Date invalide : « {value} » (attendu JJ/MM/AAAA)")
             return None
+        try:
+            validate_date_window(parsed)
+        except ValidationError as error:
+            self.error(row, column, error.messages[0].rstrip("."))
+            return None
+        return parsed
 
     def account(self, row, data):
         user_model = get_user_model()

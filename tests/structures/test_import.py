@@ -567,3 +567,26 @@ def test_administrator_chooses_the_structure(world, client):
     assert world.a.name in html and world.b.name in html
     choices = html.split('name="structure"')[1].split("</select>")[0]
     assert '<option value="" selected>' in choices and choices.count("selected") == 1
+
+
+def test_names_with_invisible_characters_and_dates_out_of_the_window_are_line_errors(world):
+    """Issue 12 point 2: the import refuses what the models refuse (the admin too),
+    so no name with a right-to-left override or a line break, and no birth date in
+    year 1, reaches the exports, the e-mails or the calendar's walks."""
+    rows = [
+        row("F1", last="DURAND\u202eTXT.EXE"),
+        row("F2", enfant_prenom="Zoé", enfant_nom="X", enfant_naissance="02/05/0001"),
+        row("F3", enfant_prenom="Tom\u2066", enfant_nom="Y", enfant_naissance="01/01/2019"),
+    ]
+    before = db_counts()
+
+    plan = plan_for(world.a, csv_bytes(rows))
+
+    found = [(e.line, e.column) for e in plan.errors]
+    assert found == [(2, "nom"), (3, "enfant_naissance"), (4, "enfant_prenom")]
+    reasons = [e.reason for e in plan.errors]
+    assert "caractère invisible" in reasons[0]
+    assert "entre le 01/01/2000 et le 31/12/2100" in reasons[1]
+    with pytest.raises(ValueError):
+        importer.apply(plan)
+    assert db_counts() == before
