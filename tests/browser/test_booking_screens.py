@@ -370,7 +370,9 @@ def test_recap_modifier_keeps_the_draft_and_abandonner_empties_it(page, live_ser
 
     page.get_by_role("link", name="Valider").click()
     page.get_by_role("button", name="Abandonner").click()
-    expect(page.get_by_role("status").filter(has_text="Vos demandes non confirmées ont été abandonnées.")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Vos demandes non confirmées ont été abandonnées.")
+    ).to_be_visible()
     expect(draft_count(page)).to_have_text("0")
     assert not DraftItem.objects.exists()
     assert not Booking.objects.exists()
