@@ -49,7 +49,7 @@ def world(db):
     aps_a = f.ActivityFactory(
         structure=a, name="APS MATIN", code="APSM", is_limited=True, capacity=10, waiting_list_capacity=3
     )
-    cantine_a = f.ActivityFactory(structure=a, name="RESTAURATION", code="REST")
+    cantine_a = f.ActivityFactory(structure=a, name="RESTAURATION", code="REST", serves_meal=True)
     alsh_b = f.ActivityFactory(structure=b, name="ALSH MERCREDI", code="ALSH", is_limited=True, capacity=20)
 
     opening_a = f.OpeningFactory(activity=aps_a, date=datetime.date(2026, 12, 7))

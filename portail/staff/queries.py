@@ -24,17 +24,10 @@ from portail.booking.snapshot import with_waiting_position
 from portail.lib.dates import short_day
 from portail.structures.models import Enrolment, Opening
 
-MEAL_WORDS = ("RESTAURATION", "REPAS")
-
 
 def age_on(birth_date, day):
     """Age in whole years on `day`."""
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def is_meal(activity):
-    name = activity.name.upper()
-    return any(word in name for word in MEAL_WORDS)
 
 
 # ---------------------------------------------------------------- planning (B6)
@@ -210,7 +203,7 @@ class WeekRow:
 
 def week_counts(activities, monday):
     """Accepted bookings per activity and day of the week starting `monday`;
-    meals (RESTAURATION, REPAS) first. Two queries."""
+    meals (activities that serve one) first. Two queries."""
     days = [monday + datetime.timedelta(days=n) for n in range(7)]
     ids = [a.pk for a in activities]
     open_days = set(
@@ -234,7 +227,7 @@ def week_counts(activities, monday):
             key = (activity.pk, day)
             cells.append(counts.get(key, 0) if key in open_days else (counts.get(key) or None))
         if any(cell is not None for cell in cells):
-            rows.append(WeekRow(activity=activity, meal=is_meal(activity), cells=cells))
+            rows.append(WeekRow(activity=activity, meal=activity.serves_meal, cells=cells))
     rows.sort(key=lambda r: (not r.meal, r.activity.structure.name, r.activity.name))
     meal_totals = [sum(r.cells[i] or 0 for r in rows if r.meal) for i in range(len(days))]
     return days, rows, meal_totals

@@ -130,11 +130,11 @@ class ChildAdmin(ScopedModelAdmin):
 @admin.register(Activity)
 class ActivityAdmin(StructureFieldMixin, ScopedModelAdmin):
     list_display = ["name", "code", "structure", "is_limited", "capacity", "waiting_list_capacity", "has_times"]
-    list_filter = [StructureListFilter, "is_limited", "has_times"]
+    list_filter = [StructureListFilter, "is_limited", "has_times", "serves_meal"]
     search_fields = ["name", "code"]
     change_form_template = "admin/structures/activity/change_form.html"
     fieldsets = [
-        (None, {"fields": ["structure", "name", "code", "colour"]}),
+        (None, {"fields": ["structure", "name", "code", "colour", "serves_meal"]}),
         (_("Places"), {"fields": ["is_limited", "capacity", "waiting_list_capacity"]}),
         (_("Horaires"), {"fields": ["has_times", "earliest_time", "latest_time", "time_step_minutes"]}),
         (

@@ -163,7 +163,7 @@ def load_demo(today=None):
         latest_time=datetime.time(8, 30), time_step_minutes=15, **deadlines,
     )  # fmt: skip
     restauration = _activity(
-        carteville, "REST", start, end, name="RESTAURATION", colour="#2E7D32", is_limited=False,
+        carteville, "REST", start, end, name="RESTAURATION", colour="#2E7D32", is_limited=False, serves_meal=True,
         booking_deadline_count=DayCount.WORKING, **{**deadlines, "booking_deadline_days": 3},
     )  # fmt: skip
     alsh_mercredi = _activity(
@@ -180,8 +180,9 @@ def load_demo(today=None):
         waiting_list_capacity=4, **{**deadlines, "booking_deadline_days": 7},
     )  # fmt: skip
     pinsons_repas = _activity(
-        pinsons, "REPAS", start, end, name="RESTAURATION", colour="#00838F", is_limited=False, **deadlines
-    )
+        pinsons, "REPAS", start, end, name="RESTAURATION", colour="#00838F", is_limited=False, serves_meal=True,
+        **deadlines,
+    )  # fmt: skip
 
     for activity, weekdays in [
         (aps_matin, SCHOOL_DAYS),

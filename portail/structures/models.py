@@ -155,6 +155,11 @@ class Activity(models.Model):
         _("code"), max_length=20, help_text=_("Code court, utilisé pour l'import."), validators=[validate_single_line]
     )
     colour = models.CharField(_("couleur"), max_length=7, default="#1E88E5", validators=[colour_validator])
+    # A domain fact, not a guess from the name: the kitchen's weekly count (staff "Repas")
+    # lists these activities first and totals them.
+    serves_meal = models.BooleanField(
+        _("repas servi"), default=False, help_text=_("Cochez si l'activité comprend un repas (cantine, restauration).")
+    )
 
     is_limited = models.BooleanField(_("places limitées"), default=False)
     capacity = models.PositiveIntegerField(_("places par jour"), default=0, validators=places_validators)
