@@ -15,19 +15,23 @@ same transaction, from the booking rows themselves.
 `LOCKS_ENABLED` exists only so that a test can show the race the lock prevents.
 """
 
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
 from portail.structures.models import Opening
 
 LOCKS_ENABLED = True
 
 
-def lock_openings(opening_ids):
+def lock_openings(opening_ids: Iterable[int]) -> list[int]:
     """Lock these openings (sorted by pk) for the rest of the transaction."""
     if not LOCKS_ENABLED or not opening_ids:
         return []
     return [opening.pk for opening in locked(Opening.objects.filter(pk__in=opening_ids))]
 
 
-def locked(openings):
+def locked(openings: QuerySet[Opening]) -> list[Opening]:
     """The rows of this Opening queryset, read and locked FOR UPDATE in pk order."""
     if not LOCKS_ENABLED:
         return list(openings)

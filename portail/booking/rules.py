@@ -11,10 +11,14 @@ import datetime
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Self
 from zoneinfo import ZoneInfo
 
 from portail.lib.dates import short_day
 from portail.structures.calendar import is_public_holiday
+
+if TYPE_CHECKING:  # for the annotations only: at run time this module never imports the models
+    from portail.structures.models import Activity, Opening
 
 PARIS = ZoneInfo("Europe/Paris")
 ACCEPTED = "accepted"
@@ -90,7 +94,7 @@ class ActivityRules:
     step: int | None = None
 
     @classmethod
-    def from_activity(cls, activity):
+    def from_activity(cls, activity: "Activity") -> Self:
         # "working" is DayCount.WORKING; compared as a string so that this module
         # never imports the models and stays usable without Django.
         return cls(
@@ -179,7 +183,7 @@ def last_moment(
     return datetime.datetime.combine(reached, deadline.at, tzinfo=tz)
 
 
-def _too_late(label, moment):
+def _too_late(label: str, moment: datetime.datetime) -> str:
     return f"Hors délai {label} (jusqu'au {short_day(moment.date())} à {moment:%H:%M})"
 
 
@@ -236,7 +240,7 @@ class Occupancy:
     limited: bool
 
     @classmethod
-    def from_opening(cls, opening, *, accepted, waitlisted):
+    def from_opening(cls, opening: "Opening", *, accepted: int, waitlisted: int) -> Self:
         """Occupancy of an Opening, with its per-day capacity overrides."""
         return cls(
             accepted=accepted,
@@ -247,7 +251,7 @@ class Occupancy:
         )
 
     @property
-    def places_left(self):
+    def places_left(self) -> int | None:
         """Places still free, or None for an unlimited activity (R3)."""
         if not self.limited:
             return None
@@ -255,7 +259,7 @@ class Occupancy:
         return max(self.capacity - self.accepted, 0)
 
     @property
-    def waiting_list_room(self):
+    def waiting_list_room(self) -> int:
         return max(self.waiting_list_capacity - self.waitlisted, 0)
 
 
@@ -286,24 +290,24 @@ class DayState:
     mark: Mark | None = None
 
     @property
-    def bookable(self):
+    def bookable(self) -> bool:
         return self.state in (S.FREE, S.WAITLIST_OPEN)
 
     @property
-    def cancellable(self):
+    def cancellable(self) -> bool:
         return self.state in (S.BOOKED, S.WAITLISTED)
 
     @property
-    def actionable(self):
+    def actionable(self) -> bool:
         return self.state in ACTIONABLE
 
     @property
-    def booked(self):
+    def booked(self) -> bool:
         """Booked (place or waiting list) as recorded, draft aside."""
         return self.state in BOOKED_STATES
 
     @property
-    def effective(self):
+    def effective(self) -> str | None:
         """The booking once the draft applies: "accepted", "waitlisted" or None."""
         if self.mark is Mark.BOOK:
             return WAITLISTED if self.state is S.WAITLIST_OPEN else ACCEPTED
@@ -312,7 +316,7 @@ class DayState:
         return WAITLISTED if self.state in (S.WAITLISTED, S.WAITLISTED_LOCKED) else ACCEPTED
 
     @property
-    def effective_booked(self):
+    def effective_booked(self) -> bool:
         return self.effective is not None
 
 
@@ -424,7 +428,7 @@ def set_toggle(states: Sequence[tuple[datetime.date, DayState]]) -> dict[datetim
 # ---------------------------------------------------------------- times
 
 
-def _minutes(value):
+def _minutes(value: datetime.time) -> int:
     return value.hour * 60 + value.minute
 
 
@@ -436,6 +440,8 @@ def check_times(rules: ActivityRules, arrival: datetime.time | None, departure: 
         return None
     if arrival is None or departure is None:
         return "Horaires d'arrivée et de départ à indiquer"
+    # has_times: from_activity filled the range and the step.
+    assert rules.earliest is not None and rules.latest is not None and rules.step is not None
     if arrival < rules.earliest or departure > rules.latest:
         return f"Horaires hors de la plage {rules.earliest:%H:%M}–{rules.latest:%H:%M}"
     start = _minutes(rules.earliest)

@@ -4,38 +4,43 @@ number of queries."""
 
 import calendar
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from portail.booking import rules
-from portail.booking.models import DraftItem
-from portail.booking.snapshot import load_snapshot
-from portail.structures.models import Activity
+from portail.booking.models import Draft, DraftItem
+from portail.booking.snapshot import Snapshot, load_snapshot
+from portail.structures.models import Activity, Child
 
 
 @dataclass(frozen=True)
 class ActivityMonth:
     activity: Activity
-    days: dict  # date -> DayState
+    days: dict[datetime.date, rules.DayState]
 
 
 @dataclass(frozen=True)
 class MonthStates:
-    child: object
+    child: Child
     first: datetime.date
     last: datetime.date
-    activities: list  # [ActivityMonth], by name
-    t_states: dict  # date -> T
+    activities: list[ActivityMonth]  # by name
+    t_states: dict[datetime.date, rules.T]
 
     @property
-    def days(self):
+    def days(self) -> list[datetime.date]:
         return [self.first + datetime.timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
 
-def month_bounds(year, month):
+def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
     return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def draft_marks(draft, child_ids, start, end):
+def draft_marks(
+    draft: Draft | None, child_ids: Iterable[int], start: datetime.date, end: datetime.date
+) -> dict[tuple[int, int, datetime.date], DraftItem]:
     """(child id, activity id, date) -> DraftItem of the draft, for these children and dates."""
     if draft is None or draft.pk is None:
         return {}
@@ -43,7 +48,7 @@ def draft_marks(draft, child_ids, start, end):
     return {(i.child_id, i.activity_id, i.date): i for i in items}
 
 
-def enrolled_activities(child, start, end):
+def enrolled_activities(child: Child, start: datetime.date, end: datetime.date) -> QuerySet[Activity]:
     return (
         Activity.objects.filter(
             structure_id=child.family.structure_id,
@@ -56,7 +61,7 @@ def enrolled_activities(child, start, end):
     )
 
 
-def month_snapshot(child, activity, year, month, *, now):
+def month_snapshot(child: Child, activity: Activity, year: int, month: int, *, now: datetime.datetime) -> Snapshot:
     """What the rules need for one child and activity over a month: the snapshot
     month_states(activity_id=activity.pk) reads, for a caller that first judges
     days of that month with it (the quick tools), so that it is read once."""
@@ -64,7 +69,16 @@ def month_snapshot(child, activity, year, month, *, now):
     return load_snapshot(child.family.structure_id, [child.pk], [activity.pk], first, last, now, activities=[activity])
 
 
-def month_states(child, year, month, *, now, draft=None, activity_id=None, snapshot=None):
+def month_states(
+    child: Child,
+    year: int,
+    month: int,
+    *,
+    now: datetime.datetime,
+    draft: Draft | None = None,
+    activity_id: int | None = None,
+    snapshot: Snapshot | None = None,
+) -> MonthStates:
     """S-states of every activity the child is enrolled in (or just `activity_id`)
     and the T-state of every day of the month. `child` must come from the
     logged-in family (family.children), never from a raw id. `snapshot`: the
@@ -81,9 +95,9 @@ def month_states(child, year, month, *, now, draft=None, activity_id=None, snaps
         )
     marks = draft_marks(draft, [child.pk], first, last)
     months = []
-    by_day = {}
+    by_day: dict[datetime.date, list[rules.DayState]] = {}
     for activity in activities:
-        days = {}
+        days: dict[datetime.date, rules.DayState] = {}
         day = first
         while day <= last:
             item = marks.get((child.pk, activity.pk, day))

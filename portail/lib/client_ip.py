@@ -7,9 +7,10 @@ otherwise it is ignored, since a client could forge it.
 """
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def client_ip(request):
+def client_ip(request: HttpRequest) -> str | None:
     if settings.BEHIND_PROXY:
         forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
         if forwarded:

@@ -8,12 +8,18 @@ permissions, a family's accounts). Such a value matches no row, so it is dropped
 and an empty list matches nothing, as Django does for `exact`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import IntegerField
 from django.db.models.lookups import In
 
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
+
 
 class IntegerFieldIn(In):
-    def process_rhs(self, compiler, connection):
+    def process_rhs(self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper") -> tuple[str, Any]:
         if self.rhs_is_direct_value():
             low, high = connection.ops.integer_field_range(self.lhs.output_field.get_internal_type())
             self.rhs = [
@@ -24,5 +30,5 @@ class IntegerFieldIn(In):
         return super().process_rhs(compiler, connection)
 
 
-def register():
+def register() -> None:
     IntegerField.register_lookup(IntegerFieldIn)

@@ -8,6 +8,7 @@ calendar. Every message is plain text: templates escape it.
 
 import datetime
 import unicodedata
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -32,7 +33,7 @@ MAX_ID = 2**63 - 1
 MAX_CLOSURE_DAYS = 366
 
 
-def _in_window(value):
+def _in_window(value: datetime.date) -> bool:
     day = value.date() if isinstance(value, datetime.datetime) else value
     return FIRST_DATE <= day <= LAST_DATE
 
@@ -44,18 +45,18 @@ class DateWindowValidator:
     message = _("Indiquez une date entre le 01/01/2000 et le 31/12/2100.")
     code = "date_out_of_range"
 
-    def __call__(self, value):
+    def __call__(self, value: datetime.date | None) -> None:
         if value is not None and not _in_window(value):
             raise ValidationError(self.message, code=self.code)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, DateWindowValidator)
 
 
 validate_date_window = DateWindowValidator()
 
 
-def _is_control(char, allowed):
+def _is_control(char: str, allowed: str) -> bool:
     # Cc: C0/C1 controls (NUL, ESC, CR, LF…); Cf: invisible format characters that
     # reorder or hide text (right-to-left override…), except the zero-width
     # joiner that composes emoji and some scripts' letters.
@@ -74,10 +75,10 @@ class NoControlCharactersValidator:
 
     code = "control_characters"
 
-    def __init__(self, multiline=False):
+    def __init__(self, multiline: bool = False) -> None:
         self.multiline = multiline
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> None:
         allowed = "\r\n\t" if self.multiline else ""
         if value and any(_is_control(char, allowed) for char in str(value)):
             if self.multiline:
@@ -86,7 +87,7 @@ class NoControlCharactersValidator:
                 message = _("Ce texte contient un retour à la ligne ou un caractère invisible : retirez-le.")
             raise ValidationError(message, code=self.code)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, NoControlCharactersValidator) and other.multiline == self.multiline
 
 
@@ -99,7 +100,7 @@ places_validators = [
 ]
 
 
-def strip_control_characters(text):
+def strip_control_characters(text: object) -> str:
     """The text with its control characters removed (for cells of exports built
     from rows stored before the validators existed)."""
     return "".join(" " if char in "\r\n\t" else char for char in str(text) if not _is_control(char, "\r\n\t"))
