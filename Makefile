@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-postgres lint format screenshots clean
+.PHONY: demo test test-postgres lint format screenshots clean messages
 
 $(VENV)/.installed: requirements.lock requirements.in requirements-dev.in
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,21 +14,26 @@ $(VENV)/.installed: requirements.lock requirements.in requirements-dev.in
 
 venv: $(VENV)/.installed
 
+## make messages: compile the translations (.po -> .mo) in pure Python, no GNU gettext needed.
+messages: $(VENV)/.installed
+	$(PY) scripts/compilemessages.py
+
 ## make demo: install, migrate, load the demo data (idempotent), print the logins, serve on PORT.
-demo: $(VENV)/.installed
+demo: messages
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: install (Chromium from Debian if missing), then the whole suite on SQLite.
-test: $(VENV)/.installed
+test: messages
 	scripts/ensure-chromium.sh
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) manage.py makemigrations --check --dry-run --settings=portail.settings_test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make test-postgres: the same suite on a throwaway PostgreSQL cluster.
-test-postgres: $(VENV)/.installed
+test-postgres: messages
 	scripts/ensure-chromium.sh
 	scripts/with-postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -40,7 +45,7 @@ format: $(VENV)/.installed
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-screenshots: $(VENV)/.installed
+screenshots: messages
 	scripts/ensure-chromium.sh
 	$(PY) scripts/screenshots.py
 

@@ -21,6 +21,9 @@ class User(AbstractUser):
     # e-mail headers, exports and file names.
     first_name = models.CharField(_("prénom"), max_length=150, blank=True, validators=[validate_single_line])
     last_name = models.CharField(_("nom"), max_length=150, blank=True, validators=[validate_single_line])
+    # The language the person reads the portal and its e-mails in (issue 13);
+    # empty until they choose one: the browser's language, French e-mails.
+    language = models.CharField(_("langue"), max_length=8, choices=settings.LANGUAGES, blank=True, default="")
 
     objects = UserManager()
 

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from portail.accounts import views
+from portail.accounts import language, views
 
 app_name = "accounts"
 urlpatterns = [
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path("profil/", views.profile, name="profile"),
+    path("langue/", language.set_language, name="language"),
     path("profil/mot-de-passe/", views.profile_password, name="profile_password"),
     path("profil/adresse-e-mail/", views.profile_email, name="profile_email"),
     path("profil/question-secrete/", views.profile_question, name="profile_question"),

@@ -1,18 +1,61 @@
-"""French date formats used across the portal, independent of the OS locale."""
+"""Dates as the portal writes them, in the active language (Django's localisation).
 
-WEEKDAY_ABBR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTH_NAMES = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
+Django's French catalogue already gives the manual's forms: "D. d/m" is
+« lun. 15/05 » and "l j F Y" is « lundi 15 mai 2023 ». The format strings
+themselves go through gettext (context "format de date") so that English
+gets its own order ("Mon 15/05", "Monday, May 15, 2023") while French keeps
+the manual's exact format (e-mails, compte-rendu, calendars).
+
+The name tuples are lazy: `MONTH_NAMES[4]` is « mai » or "May" depending on
+the language active where it is rendered.
+"""
+
+import datetime
+
+from django.utils import formats
+from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils.functional import lazy
+from django.utils.translation import pgettext
+
+# A Monday: the weekday abbreviations are formatted from it.
+_MONDAY = datetime.date(2024, 1, 1)
+
+
+def _short_day_format():
+    # Translators: Django date format of a short day, « lun. 15/05 ».
+    return pgettext("format de date", "D. d/m")
+
+
+def _long_date_format():
+    # Translators: Django date format of a full date, « lundi 15 mai 2023 ».
+    return pgettext("format de date", "l j F Y")
+
+
+def _month_year_format():
+    # Translators: Django date format of a month, « mai 2023 ».
+    return pgettext("format de date", "F Y")
+
+
+def _weekday_abbr(index):
+    # Translators: Django date format of an abbreviated weekday, « lun. ».
+    return formats.date_format(_MONDAY + datetime.timedelta(days=index), pgettext("format de date", "D."))
+
+
+WEEKDAY_ABBR = tuple(lazy(_weekday_abbr, str)(i) for i in range(7))
+WEEKDAY_NAMES = tuple(WEEKDAYS[i] for i in range(7))
+MONTH_NAMES = tuple(MONTHS[i] for i in range(1, 13))
 
 
 def short_day(day):
-    """'lun. 15/05', the form of the manual's e-mails and calendars."""
-    return f"{WEEKDAY_ABBR[day.weekday()]} {day:%d/%m}"
+    """'lun. 15/05', the form of the manual's e-mails and calendars ('Mon 15/05' in English)."""
+    return formats.date_format(day, _short_day_format())
 
 
 def long_date(day):
-    """'lundi 15 mai 2023'."""
-    return f"{WEEKDAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+    """'lundi 15 mai 2023' ('Monday, May 15, 2023' in English)."""
+    return formats.date_format(day, _long_date_format())
+
+
+def month_year(year, month):
+    """'mai 2023' ('May 2023' in English), the title of a month's calendar."""
+    return formats.date_format(datetime.date(year, month, 1), _month_year_format())

@@ -22,22 +22,24 @@ from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 
 logger = logging.getLogger(__name__)
 
 # What an htmx call is told for each status (the pages say the same, at more length).
-NOT_FOUND = (
+# French msgids, translated where they are sent (`_text`): the tests compare with them.
+NOT_FOUND = gettext_noop(
     "Cette page n'existe pas ou plus. Si vous venez de changer de structure consultée "
     "ou d'utiliser le bouton Retour, repartez du menu."
 )
-FORBIDDEN = "Vous n'avez pas accès à cette page avec ce compte."
-BAD_REQUEST = (
+FORBIDDEN = gettext_noop("Vous n'avez pas accès à cette page avec ce compte.")
+BAD_REQUEST = gettext_noop(
     "Votre demande n'a pas pu être traitée : elle contient des valeurs incorrectes ou trop volumineuses. "
     "Revenez à la page précédente et réessayez."
 )
-CSRF_EXPIRED = "La page a expiré : rechargez la page et recommencez."
-METHOD_NOT_ALLOWED = "Cette adresse ne s'ouvre pas de cette façon : repartez du menu et recommencez."
-SERVER_ERROR = "Erreur du serveur : réessayez dans un instant."
+CSRF_EXPIRED = gettext_noop("La page a expiré : rechargez la page et recommencez.")
+METHOD_NOT_ALLOWED = gettext_noop("Cette adresse ne s'ouvre pas de cette façon : repartez du menu et recommencez.")
+SERVER_ERROR = gettext_noop("Erreur du serveur : réessayez dans un instant.")
 
 # Areas drawn in the back office's frame (staff/base.html) for staff members.
 STAFF_PREFIXES = ("/gestion/", "/admin/")
@@ -77,12 +79,12 @@ def method_not_allowed(request, allowed):
 def handler500(request):
     """Bare and self-contained: rendered without the request (see the module docstring)."""
     if _is_htmx(request):
-        return _text(SERVER_ERROR, 500)
+        return _text(gettext(SERVER_ERROR), 500)
     try:
         return HttpResponseServerError(loader.get_template("500.html").render({"stylesheet": _stylesheet()}))
     except Exception:  # the last answer must not fail: a template or storage error falls back to text
         logger.exception("500.html could not be rendered")
-        return HttpResponseServerError(SERVER_ERROR, content_type="text/plain; charset=utf-8")
+        return HttpResponseServerError(gettext(SERVER_ERROR), content_type="text/plain; charset=utf-8")
 
 
 # ---------------------------------------------------------------- helpers
@@ -98,7 +100,7 @@ MESSAGES = {
 
 def _answer(request, template, status, message=""):
     if _is_htmx(request):
-        return _text(message or MESSAGES[template], status)
+        return _text(message or gettext(MESSAGES[template]), status)
     return render(request, template, {"message": message, **_layout(request)}, status=status)
 
 
@@ -126,8 +128,8 @@ def _layout(request):
     user = _user(request)
     if user is None:
         if request.path.startswith(STAFF_PREFIXES):
-            return {"layout": "base.html", "links": [("Connexion à la gestion", reverse("admin:login"))]}
-        return {"layout": "base.html", "links": [("Connexion", reverse("login"))]}
+            return {"layout": "base.html", "links": [(gettext("Connexion à la gestion"), reverse("admin:login"))]}
+        return {"layout": "base.html", "links": [(gettext("Connexion"), reverse("login"))]}
     if user.is_active and user.is_staff:
         from django.contrib import admin
 
@@ -136,7 +138,7 @@ def _layout(request):
             # The back office's frame needs the admin site's context (title, user links).
             return {**admin.site.each_context(request), "layout": "staff/base.html", "links": staff_links}
         return {"layout": "base.html", "links": _family_links(request) or staff_links}
-    return {"layout": "base.html", "links": _family_links(request) or [("Accueil", reverse("family:home"))]}
+    return {"layout": "base.html", "links": _family_links(request) or [(gettext("Accueil"), reverse("family:home"))]}
 
 
 def _family_links(request):
@@ -144,14 +146,14 @@ def _family_links(request):
 
     if current_family(request) is None:
         return []
-    return [("Accueil", reverse("family:home")), ("Réserver", reverse("family:reserve"))]
+    return [(gettext("Accueil"), reverse("family:home")), (gettext("Réserver"), reverse("family:reserve"))]
 
 
 def _staff_links(user):
     from portail.structures.scoping import is_structure_staff
 
-    links = [("Gestion quotidienne", reverse("staff:index"))] if is_structure_staff(user) else []
-    return [*links, ("Administration", reverse("admin:index"))]
+    links = [(gettext("Gestion quotidienne"), reverse("staff:index"))] if is_structure_staff(user) else []
+    return [*links, (gettext("Administration"), reverse("admin:index"))]
 
 
 def _stylesheet():
