@@ -736,27 +736,30 @@ def processing_child():
     """Entry of the fresh process that times process_requests (prints JSON)."""
     configure_environment("none")
     setup_django()
-    from portail.booking import processing
+    from portail.booking import processing, signals
+    from portail.notifications import apps as notifications_apps
+    from portail.notifications import receivers
     from portail.structures.models import Structure
 
-    # Time the hooks called at the end of the run (the notifications app queues
+    # Time the receivers of the end of the run (the notifications app queues
     # the comptes-rendus there) apart from the movements' stamping.
     hooks = {"seconds": 0.0, "names": [], "peak_before_mb": None}
 
-    def timed(hook):
-        def wrapper(run):
+    def timed(receiver):
+        def wrapper(sender, **kwargs):
             hooks["peak_before_mb"] = peak_rss_mb()[0]
             t0 = time.perf_counter()
             try:
-                return hook(run)
+                return receiver(sender, **kwargs)
             finally:
                 hooks["seconds"] += time.perf_counter() - t0
 
-        hooks["names"].append(f"{hook.__module__}.{hook.__qualname__}")
+        hooks["names"].append(f"{receiver.__module__}.{receiver.__qualname__}")
         return wrapper
 
-    if hasattr(processing, "run_finished_hooks"):
-        processing.run_finished_hooks[:] = [timed(hook) for hook in processing.run_finished_hooks]
+    uid = notifications_apps.RUN_FINISHED_UID
+    signals.run_finished.disconnect(dispatch_uid=uid)
+    signals.run_finished.connect(timed(receivers.queue_run_reports), weak=False, dispatch_uid=uid)
 
     structure = Structure.objects.get(pk=int(os.environ["BENCH_STRUCTURE"]))
     now = datetime.datetime.fromisoformat(os.environ["BENCH_NOW"])

@@ -15,19 +15,13 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from portail.booking import signals
 from portail.booking.models import FamilyReport, Movement, MovementKind, ProcessingRun
+from portail.structures.models import Structure
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
-
-# Test-only: called after each committed batch (a test raises here to simulate a crash).
-after_batch_hook = None
-
-# Called with the run once its final transaction has committed (the
-# notifications app queues the comptes-rendus of every report not e-mailed
-# yet, in chunks, so a crash there is caught up by the next pass).
-run_finished_hooks = []
 
 
 def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_SIZE):
@@ -39,18 +33,8 @@ def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_S
     else:
         log.warning("Reprise du traitement interrompu %s de %s", run.pk, structure)
 
-    while True:
-        ids = list(
-            Movement.objects.filter(structure=structure, run__isnull=True)
-            .order_by("id")
-            .values_list("id", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
-        with transaction.atomic():
-            Movement.objects.filter(id__in=ids, run__isnull=True).update(run=run)
-        if after_batch_hook is not None:
-            after_batch_hook(run)
+    while _stamp_batch(structure, run, batch_size):
+        pass
 
     with transaction.atomic():
         per_family = (
@@ -75,12 +59,29 @@ def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_S
         run.families_count = FamilyReport.objects.filter(run=run).count()
         run.finished_at = timezone.now()
         run.save(update_fields=["movements_count", "families_count", "finished_at"])
-    for hook in run_finished_hooks:
-        hook(run)
+    # After the final commit, as documented on the signal: the notifications app
+    # queues the comptes-rendus of every report not e-mailed yet, in chunks, so a
+    # crash there is caught up by the next run.
+    signals.run_finished.send(sender=ProcessingRun, run=run)
     log.info(
         "Traitement %s de %s : %s mouvements, %s familles", run.pk, structure, run.movements_count, run.families_count
     )
     return run
+
+
+def _stamp_batch(structure: Structure, run: ProcessingRun, batch_size: int) -> int:
+    """Stamp the next `batch_size` pending movements of `structure` with `run`,
+    in a transaction of their own; returns how many there were (0: none left).
+    The conditional UPDATE skips a movement another worker stamped meanwhile."""
+    ids = list(
+        Movement.objects.filter(structure=structure, run__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch_size]
+    )
+    if ids:
+        with transaction.atomic():
+            Movement.objects.filter(id__in=ids, run__isnull=True).update(run=run)
+    return len(ids)
 
 
 class RunInProgress(Exception):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from portail.booking import rules
+from portail.booking import rules, signals
 from portail.booking.errors import BookingError
 from portail.booking.locks import lock_openings
 from portail.booking.models import (
@@ -24,10 +24,6 @@ from portail.booking.waiting_list import promote_waiting_list
 from portail.structures.models import Opening
 
 REASON_REQUIRED = "Indiquez un motif."
-
-# Called with (booking, reason) for each booking cancelled by a day's closure
-# (the notifications app e-mails the family).
-closure_hooks = []
 
 
 @dataclass(frozen=True)
@@ -171,10 +167,8 @@ def staff_promote(booking, *, actor, reason, now=None):
             booking=booking, at=now, actor=actor, source=AuditSource.STAFF, from_status=BookingStatus.WAITLISTED,
             to_status=BookingStatus.ACCEPTED, note=reason,
         )  # fmt: skip
-        from portail.booking.waiting_list import promotion_hooks
-
-        for hook in promotion_hooks:
-            hook(movement)
+        # In this transaction: the family's notice is queued with the place.
+        signals.place_given.send(sender=Movement, movement=movement)
     return booking
 
 
@@ -201,7 +195,7 @@ def close_day(opening, *, actor, reason, now=None):
         )  # fmt: skip
         for booking in bookings:
             _cancel_row(booking, actor=actor, reason=reason, now=now)
-            for hook in closure_hooks:
-                hook(booking, reason)
+        # In this transaction: the families' notices are queued with the cancellations.
+        signals.day_closed.send(sender=Opening, opening=opening, cancelled=bookings, reason=reason)
         Opening.objects.filter(pk=opening.pk).delete()
     return ClosureResult(cancelled=bookings, opening_deleted=True)

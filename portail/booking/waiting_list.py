@@ -4,7 +4,7 @@ family can still cancel that day; otherwise the next one is tried."""
 
 from django.db.models import Count
 
-from portail.booking import rules
+from portail.booking import rules, signals
 from portail.booking.models import (
     AuditSource,
     Booking,
@@ -13,10 +13,6 @@ from portail.booking.models import (
     Movement,
     MovementKind,
 )
-
-# Called after every promotion with the promoted Movement (the notifications
-# app connects the waiting-list e-mail here).
-promotion_hooks = []
 
 
 def promote_waiting_list(snap, opening_ids, *, now, actor=None):
@@ -58,8 +54,8 @@ def _promote(booking, *, now, actor):
         from_status=BookingStatus.WAITLISTED, to_status=BookingStatus.ACCEPTED,
         note="Place libérée : accepté depuis la liste d'attente",
     )  # fmt: skip
-    for hook in promotion_hooks:
-        hook(movement)
+    # In the caller's transaction: the family's notice is queued with the promotion.
+    signals.place_given.send(sender=Movement, movement=movement)
     return booking
 
 

@@ -1,19 +1,23 @@
 from django.apps import AppConfig
 
+# The receivers' dispatch_uid: connecting twice (a second ready()) is a no-op,
+# and a test can disconnect one by its uid.
+PLACE_GIVEN_UID = "notifications.notify_place_given"
+DAY_CLOSED_UID = "notifications.notify_day_closed"
+RUN_FINISHED_UID = "notifications.queue_run_reports"
+
 
 class NotificationsConfig(AppConfig):
     name = "portail.notifications"
     verbose_name = "E-mails"
 
     def ready(self):
-        # The booking engine announces promotions and finished runs; the
-        # e-mails are written here, in the same transaction (N3, N2, N4).
-        from portail.booking import processing, staff_actions, waiting_list
-        from portail.notifications import reports
+        # The booking engine announces promotions, closures and finished runs
+        # (portail/booking/signals.py); the e-mails are written here, in the
+        # sender's transaction (N3, N2, N4).
+        from portail.booking import signals
+        from portail.notifications import receivers
 
-        if reports.queue_promotion_notice not in waiting_list.promotion_hooks:
-            waiting_list.promotion_hooks.append(reports.queue_promotion_notice)
-        if reports.queue_run_reports not in processing.run_finished_hooks:
-            processing.run_finished_hooks.append(reports.queue_run_reports)
-        if reports.queue_closure_notice not in staff_actions.closure_hooks:
-            staff_actions.closure_hooks.append(reports.queue_closure_notice)
+        signals.place_given.connect(receivers.notify_place_given, dispatch_uid=PLACE_GIVEN_UID)
+        signals.day_closed.connect(receivers.notify_day_closed, dispatch_uid=DAY_CLOSED_UID)
+        signals.run_finished.connect(receivers.queue_run_reports, dispatch_uid=RUN_FINISHED_UID)

@@ -97,13 +97,17 @@ class Crash(Exception):
 @pytest.mark.parametrize("crash_after", [1, 3])
 def test_crash_midway_resumes_the_same_run(world, movements, monkeypatch, crash_after):
     batches = []
+    stamp_batch = processing._stamp_batch
 
-    def hook(run):
-        batches.append(run.pk)
+    def crashing_stamp_batch(structure, run, batch_size):
+        stamped = stamp_batch(structure, run, batch_size)  # committed
+        if stamped:
+            batches.append(run.pk)
         if len(batches) == crash_after:
             raise Crash("panne après un lot")
+        return stamped
 
-    monkeypatch.setattr(processing, "after_batch_hook", hook)
+    monkeypatch.setattr(processing, "_stamp_batch", crashing_stamp_batch)
     with pytest.raises(Crash):
         process_requests(world.a, now=NOW, batch_size=3)
     crashed = ProcessingRun.objects.get(structure=world.a)
@@ -120,7 +124,7 @@ def test_crash_midway_resumes_the_same_run(world, movements, monkeypatch, crash_
     expected = dict(movements)
     expected[world.family_a.pk] = (7, 2)
 
-    monkeypatch.setattr(processing, "after_batch_hook", None)
+    monkeypatch.setattr(processing, "_stamp_batch", stamp_batch)  # the worker restarted
     resumed = process_requests(world.a, now=NOW, batch_size=3)
     assert resumed.pk == crashed.pk and resumed.finished_at is not None
     assert ProcessingRun.objects.filter(structure=world.a).count() == 1

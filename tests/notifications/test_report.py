@@ -202,15 +202,20 @@ def test_promotion_notice_and_report(manual_world):
     assert leo.bookings.get().status == BookingStatus.ACCEPTED
 
 
-def test_reports_left_behind_by_a_crash_are_emailed_by_the_next_run(manual_world, monkeypatch):
-    from portail.booking import processing
+def test_reports_left_behind_by_a_crash_are_emailed_by_the_next_run(manual_world):
+    from portail.booking import signals
+    from portail.notifications import receivers
+    from portail.notifications.apps import RUN_FINISHED_UID
 
     w = manual_world
     confirm(w, [(w["paolo"], w["aps"], may(9))], now=at(2))
-    monkeypatch.setattr(processing, "run_finished_hooks", [])  # the process died right after the run committed
-    process_requests(w["structure"], now=at(2, 23))
+    # The process died right after the run committed: the comptes-rendus were never queued.
+    assert signals.run_finished.disconnect(dispatch_uid=RUN_FINISHED_UID)
+    try:
+        process_requests(w["structure"], now=at(2, 23))
+    finally:
+        signals.run_finished.connect(receivers.queue_run_reports, dispatch_uid=RUN_FINISHED_UID)
     assert not OutboxEmail.objects.exists()
-    monkeypatch.undo()
     process_requests(w["structure"], now=at(3, 23))  # nothing new to process, but the report is caught up
     email = OutboxEmail.objects.get()
     assert "DUPONT Paolo : mar. 09/05" in email.body_text

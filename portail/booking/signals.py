@@ -1,0 +1,37 @@
+"""What the booking engine announces to the apps above it (pretix's
+`base/signals.py` does the same): the engine never imports who listens, and
+the listeners (the notifications app, connected in its `ready()` with a
+`dispatch_uid`, so a second `ready()` connects nothing twice) never reach into
+the engine's modules.
+
+Every signal is sent synchronously, INSIDE the transaction that made the
+change (Django signals are plain function calls): a receiver that writes rows
+— the notifications app queues e-mails in its outbox — commits with the
+change or rolls back with it. So a family is never told about a place or a
+closure that did not happen, and never left untold about one that did (N3,
+N4). A receiver that raises rolls the change back: receivers only write rows,
+they never talk to the network (the outbox worker sends the e-mails).
+"""
+
+from django.dispatch import Signal
+
+# A waitlisted booking got a place: freed by a cancellation or more places
+# (waiting_list.promote_waiting_list, N3), or given by staff
+# (staff_actions.staff_promote). Sent with sender=Movement and
+# `movement`: the PROMOTION Movement, whose booking is now accepted.
+# Sent inside the transaction that accepted the booking.
+place_given = Signal()
+
+# The structure closed an activity on a day (staff_actions.close_day): its
+# bookings and waiting-list places were cancelled. Sent with sender=Opening,
+# `opening`, `cancelled` (the bookings just cancelled, with child__family
+# and activity loaded) and `reason` (the staff's reason, told to the
+# families). Sent inside the transaction that cancelled them.
+day_closed = Signal()
+
+# A structure's processing run finished ("transmission", N1): its movements
+# are stamped and its FamilyReport rows written. Sent with
+# sender=ProcessingRun and `run`, right after the run's final transaction
+# committed (the run's reports are rows already; a receiver that crashes
+# leaves them for the next run to catch up, see notifications.reports).
+run_finished = Signal()
