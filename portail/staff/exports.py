@@ -2,7 +2,6 @@
 header row repeated on every page, page numbers) and the fill rates as CSV
 (UTF-8 with a BOM and ';', as Excel in French expects)."""
 
-import csv
 import io
 import re
 import unicodedata
@@ -16,6 +15,7 @@ from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from portail.lib.dates import long_date, short_day
+from portail.lib.spreadsheets import excel_csv
 from portail.lib.validators import strip_control_characters
 
 MARGIN = 12 * mm
@@ -160,19 +160,20 @@ FILL_COLUMNS = ["Date", "Jour", "Réservés", "Places", "Taux de remplissage (%)
 
 
 def fill_rates_csv(rows):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(FILL_COLUMNS)
-    for row in rows:
-        writer.writerow(
+    """The fill rates of a month for Excel in French; an empty cell for an
+    unlimited activity's places and rate."""
+    return excel_csv(
+        FILL_COLUMNS,
+        (
             [
                 row.day.strftime("%d/%m/%Y"),
                 short_day(row.day).split()[0],
                 row.accepted,
-                "" if row.capacity is None else row.capacity,
-                "" if row.rate is None else row.rate,
+                row.capacity,
+                row.rate,
                 row.waitlisted,
-                "" if row.waiting_list_capacity is None else row.waiting_list_capacity,
+                row.waiting_list_capacity,
             ]
-        )
-    return "\ufeff" + buffer.getvalue()
+            for row in rows
+        ),
+    )

@@ -1,0 +1,63 @@
+"""The import file's format: its columns, and the model file offered for
+download (CSV for Excel in French, XLSX)."""
+
+import io
+from dataclasses import dataclass
+
+from portail.lib.spreadsheets import excel_csv
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+    description: str
+    example: str
+
+
+COLUMNS = [
+    Column("reference_famille", True, "Code de la famille dans la structure. Les lignes de même code sont réunies.", "F001"),
+    Column("civilite", True, "Civilité du contact principal : M. ou Mme.", "Mme"),
+    Column("nom", True, "Nom du contact principal de la famille.", "DUPONT"),
+    Column("prenom", True, "Prénom du contact principal de la famille.", "Marie"),
+    Column("identifiant", False, "Identifiant d'un compte qui accède à la famille. Un compte existant d'une famille de vos structures est rattaché ; un identifiant pris ailleurs est refusé.", "marie.dupont"),
+    Column("email", False, "Adresse e-mail de ce compte (pour l'invitation).", "marie.dupont@example.org"),
+    Column("compte_nom", False, "Nom du titulaire du compte ; par défaut, la colonne nom.", "DUPONT"),
+    Column("compte_prenom", False, "Prénom du titulaire du compte ; par défaut, la colonne prenom.", "Marie"),
+    Column("enfant_prenom", False, "Prénom d'un enfant de la famille.", "Paolo"),
+    Column("enfant_nom", False, "Nom de cet enfant.", "DUPONT"),
+    Column("enfant_naissance", False, "Date de naissance de cet enfant, JJ/MM/AAAA.", "02/05/2017"),
+    Column("activite", False, "Code d'une activité de la structure où inscrire cet enfant.", "APSM"),
+    Column("inscription_debut", False, "Début de l'inscription, JJ/MM/AAAA ; par défaut, le début de la période de réservation.", ""),
+    Column("inscription_fin", False, "Fin de l'inscription, JJ/MM/AAAA ; par défaut, la fin de la période de réservation.", ""),
+]  # fmt: skip
+COLUMN_NAMES = [c.name for c in COLUMNS]
+REQUIRED_COLUMNS = [c.name for c in COLUMNS if c.required]
+HEADER_ALIASES = {"e_mail": "email", "courriel": "email", "mail": "email"}
+CHILD_COLUMNS = ("enfant_prenom", "enfant_nom", "enfant_naissance")
+ACCOUNT_DETAIL_COLUMNS = ("email", "compte_nom", "compte_prenom")
+
+EXAMPLE_ROWS = [
+    ["F001", "Mme", "DUPONT", "Marie", "marie.dupont", "marie.dupont@example.org", "", "", "Paolo", "DUPONT", "02/05/2017", "APSM", "", ""],
+    ["F001", "Mme", "DUPONT", "Marie", "jp.dupont", "jp.dupont@example.org", "DUPONT", "Jean-Paul", "Paolo", "DUPONT", "02/05/2017", "REST", "01/09/2026", "03/07/2027"],
+    ["F001", "Mme", "DUPONT", "Marie", "", "", "", "", "Amalia", "DUPONT", "21/08/2019", "", "", ""],
+    ["F002", "M.", "MARTIN", "Luc", "luc.martin", "", "", "", "Léo", "MARTIN", "14/03/2018", "APSM", "", ""],
+]  # fmt: skip
+
+
+def example_csv():
+    """A model CSV as French Excel opens it: UTF-8 with BOM, « ; » separator."""
+    return excel_csv(COLUMN_NAMES, EXAMPLE_ROWS).encode("utf-8")
+
+
+def example_xlsx():
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Import")
+    sheet.append(COLUMN_NAMES)
+    for row in EXAMPLE_ROWS:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
