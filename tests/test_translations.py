@@ -265,14 +265,30 @@ def test_every_msgid_has_an_english_translation(path):
     assert missing == [], f"{rel(path)}: no English translation for {missing}"
 
 
+def _stale(po_paths, mo_path):
+    return not mo_path.exists() or any(mo_path.stat().st_mtime < p.stat().st_mtime for p in po_paths)
+
+
 def test_the_catalogues_are_compiled_and_current():
     """`make` compiles them (scripts/compilemessages.py); Django reads the .mo."""
-    stale = [
-        rel(p)
-        for p in CATALOGUES
-        if not p.with_suffix(".mo").exists() or p.with_suffix(".mo").stat().st_mtime < p.stat().st_mtime
-    ]
+    stale = [rel(p) for p in CATALOGUES if _stale([p], p.with_suffix(".mo"))]
+    if _stale(CATALOGUES, ROOT / "locale/fr/LC_MESSAGES/django.mo"):
+        stale.append("locale/fr/LC_MESSAGES/django.mo")
     assert stale == [], f"run `make messages` (scripts/compilemessages.py): {stale}"
     with translation.override("en"):
         assert translation.gettext("Mes réservations") == "My bookings"
         assert translation.pgettext("format de date", "D. d/m") == "D d/m"
+
+
+def test_french_plurals_follow_the_french_rule():
+    """0 and 1 take the singular in French ("0 demande"): the generated French
+    catalogue gives every plural msgid the French rule, not gettext's n != 1."""
+    plurals = [e for e in ENGLISH.values() if e.msgid_plural]
+    wrong = []
+    with translation.override("fr"):
+        for entry in plurals:
+            forms = [translation.npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, n) if entry.msgctxt
+                     else translation.ngettext(entry.msgid, entry.msgid_plural, n) for n in (0, 1, 2)]  # fmt: skip
+            if forms != [entry.msgid, entry.msgid, entry.msgid_plural]:
+                wrong.append((entry.msgid, forms))
+    assert wrong == []

@@ -29,11 +29,13 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
 from portail.notifications.models import EmailStatus, OutboxEmail
@@ -50,19 +52,44 @@ MAX_RESENDS = 3
 BATCH = 200
 
 
-def render_email(template, context):
+def render_email(template, context, language=None):
     """(subject, text, html) from the three templates `<template>_subject.txt`,
-    `<template>_body.txt` and `<template>_body.html`."""
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    text = render_to_string(f"{template}_body.txt", context)
-    html = render_to_string(f"{template}_body.html", context)
+    `<template>_body.txt` and `<template>_body.html`, written in `language`
+    (the recipient's, see `recipient_languages`; French when None), whatever
+    language the request or command that sends it is in."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        text = render_to_string(f"{template}_body.txt", context)
+        html = render_to_string(f"{template}_body.html", context)
     return subject, text, html
+
+
+def recipient_languages(addresses):
+    """Lower-cased address -> the language its account chose (User.language).
+    An address no active account uses, or whose account never chose, is
+    missing: its e-mails are written in French (settings.LANGUAGE_CODE)."""
+    wanted = {address.lower() for address in addresses}
+    if not wanted:
+        return {}
+    rows = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(language="")
+        .annotate(address=Lower("email"))
+        .filter(address__in=wanted)
+        .order_by("pk")
+        .values_list("address", "language")
+    )
+    languages = {}
+    for address, language in rows:
+        languages.setdefault(address, language)  # two accounts, one address: the oldest decides
+    return languages
 
 
 def queue_email(to, template, context, *, kind, structure=None, dedupe_key=None):
     """Write an e-mail to the outbox (in the caller's transaction); returns it,
     or None when `dedupe_key` was already queued."""
-    subject, text, html = render_email(template, context)
+    subject, text, html = render_email(template, context, recipient_languages([to]).get(to.lower()))
     email = OutboxEmail(
         kind=kind, to=to, subject=subject, body_text=text, body_html=html, structure=structure,
         dedupe_key=dedupe_key,
