@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Self
 from zoneinfo import ZoneInfo
 
 from portail.lib.dates import short_day
+from portail.lib.times import minutes
 from portail.structures.calendar import is_public_holiday
 
 if TYPE_CHECKING:  # for the annotations only: at run time this module never imports the models
@@ -428,10 +429,6 @@ def set_toggle(states: Sequence[tuple[datetime.date, DayState]]) -> dict[datetim
 # ---------------------------------------------------------------- times
 
 
-def _minutes(value: datetime.time) -> int:
-    return value.hour * 60 + value.minute
-
-
 def check_times(rules: ActivityRules, arrival: datetime.time | None, departure: datetime.time | None) -> str | None:
     """Why these arrival and departure times are not allowed, in French, or None."""
     if not rules.has_times:
@@ -444,8 +441,8 @@ def check_times(rules: ActivityRules, arrival: datetime.time | None, departure: 
     assert rules.earliest is not None and rules.latest is not None and rules.step is not None
     if arrival < rules.earliest or departure > rules.latest:
         return f"Horaires hors de la plage {rules.earliest:%H:%M}–{rules.latest:%H:%M}"
-    start = _minutes(rules.earliest)
-    if any(t.second or t.microsecond or (_minutes(t) - start) % rules.step for t in (arrival, departure)):
+    start = minutes(rules.earliest)
+    if any(t.second or t.microsecond or (minutes(t) - start) % rules.step for t in (arrival, departure)):
         return f"Horaires à choisir par pas de {rules.step} minutes"
     if departure <= arrival:
         return "L'heure de départ doit suivre l'heure d'arrivée"

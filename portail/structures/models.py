@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portail.lib.times import from_minutes, minutes
 from portail.lib.validators import (
     MAX_CLOSURE_DAYS,
     places_validators,
@@ -237,7 +238,7 @@ class Activity(models.Model):
             }
             errors.update(missing)
             if not missing:
-                span = _minutes(self.latest_time) - _minutes(self.earliest_time)
+                span = minutes(self.latest_time) - minutes(self.earliest_time)
                 if span <= 0:
                     errors["latest_time"] = _("Le départ au plus tard doit suivre l'arrivée au plus tôt.")
                 elif span % self.time_step_minutes:
@@ -249,12 +250,8 @@ class Activity(models.Model):
         """Every allowed time of an à horaires activity, in its step."""
         if not self.has_times:
             return []
-        start, end = _minutes(self.earliest_time), _minutes(self.latest_time)
-        return [datetime.time(m // 60, m % 60) for m in range(start, end + 1, self.time_step_minutes)]
-
-
-def _minutes(value):
-    return value.hour * 60 + value.minute
+        start, end = minutes(self.earliest_time), minutes(self.latest_time)
+        return [from_minutes(m) for m in range(start, end + 1, self.time_step_minutes)]
 
 
 class Opening(models.Model):
