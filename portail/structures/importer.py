@@ -28,13 +28,15 @@ structure's staff, who can edit the accounts of their families.
 Every lookup is done up front in a handful of queries and every write is a
 bulk query, so the cost does not grow with one query per line.
 
-The work is in portail/structures/imports/: `reading` (the file into rows),
-`validation` (the rows against a structure, into a plan) and `writing` (the
-plan, in one transaction); `columns` is the file's format. This module is
-their one front door, used by the admin's import screen.
+The work is in portail/structures/imports/: `reading` turns the file into
+rows; `validation` checks each row on its own and `matching` the rows together
+and against the structure's records, into a `plan`; `writing` carries the plan
+out in one transaction; `columns` is the file's format. This module is their
+one front door, used by the admin's import screen.
 """
 
 from portail.structures.imports.columns import COLUMN_NAMES, COLUMNS, Column, example_csv, example_xlsx
+from portail.structures.imports.matching import UNAVAILABLE_USERNAME
 from portail.structures.imports.plan import ImportCounts, ImportPlan, RowError
 from portail.structures.imports.reading import (
     MAX_FILE_BYTES,
@@ -44,7 +46,7 @@ from portail.structures.imports.reading import (
     Row,
     parse_file,
 )
-from portail.structures.imports.validation import UNAVAILABLE_USERNAME, validate
+from portail.structures.imports.validation import validate
 from portail.structures.imports.writing import apply
 
 __all__ = [

@@ -137,3 +137,15 @@ def kept_as_is(account):
         f"Le compte « {account.username} » a déjà un mot de passe : son e-mail n'est pas modifié par l'import "
         "(le parent le renseigne dans son profil)"
     )
+
+
+class PlanStep:
+    """A step of the validation: it reads the plan's structure and adds its
+    errors, as RowError(line, column, reason), to the plan."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.structure = plan.structure
+
+    def error(self, row, column, reason):
+        self.plan.errors.append(RowError(row.line, column, reason))
