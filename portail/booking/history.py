@@ -3,11 +3,9 @@ previous one only, and its exports (CSV for Excel, XLSX)."""
 
 import datetime
 import io
-import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -16,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from portail.booking.models import Consumption
 from portail.booking.states import month_bounds
 from portail.lib.dates import WEEKDAY_ABBR
+from portail.lib.downloads import ascii_slug
 from portail.lib.spreadsheets import excel_csv, safe_row
 from portail.structures.models import Family
 
@@ -49,8 +48,7 @@ def export_filename(name: str, year: int, month: int, extension: str) -> str:
     """A file name for a family's export: ASCII letters, digits and dashes only,
     so that no quote, line break or accent of a name reaches the
     Content-Disposition header ("historique-dupont-2026-11.csv")."""
-    slug = slugify(unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode())[:40].strip("-")
-    return f"historique-{slug or 'famille'}-{year:04d}-{month:02d}.{extension}"
+    return f"historique-{ascii_slug(name, 40) or 'famille'}-{year:04d}-{month:02d}.{extension}"
 
 
 def rows(consumptions: Iterable[Consumption]) -> Iterator[list[Any]]:

@@ -3,8 +3,6 @@ header row repeated on every page, page numbers) and the fill rates as CSV
 (UTF-8 with a BOM and ';', as Excel in French expects)."""
 
 import io
-import re
-import unicodedata
 
 from django.utils import timezone
 from reportlab.lib import colors
@@ -15,6 +13,9 @@ from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from portail.lib.dates import long_date, short_day
+
+# staff/views.py names its files through this module.
+from portail.lib.downloads import content_disposition as content_disposition
 from portail.lib.spreadsheets import excel_csv
 from portail.lib.validators import strip_control_characters
 
@@ -137,22 +138,6 @@ def _escape(text):
     """Text for a reportlab Paragraph (its own mini markup), without control
     characters (rows stored before the model validators refused them)."""
     return strip_control_characters(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def ascii_filename(parts, extension):
-    """A file name that is safe in a Content-Disposition header on every
-    browser: ASCII letters, digits and dashes only ("Crèche \"Les P'tits\"" ->
-    "creche-les-p-tits"). A name with a quote broke the header; one with a
-    line break made Django refuse the header (a 500)."""
-    text = "-".join(str(part) for part in parts)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    stem = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100].strip("-")
-    return f"{stem or 'export'}.{extension}"
-
-
-def content_disposition(disposition, parts, extension):
-    """The Content-Disposition header's value for a file named from `parts`."""
-    return f'{disposition}; filename="{ascii_filename(parts, extension)}"'
 
 
 FILL_COLUMNS = ["Date", "Jour", "Réservés", "Places", "Taux de remplissage (%)", "Liste d'attente",
