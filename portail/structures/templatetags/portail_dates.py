@@ -3,6 +3,9 @@ from django.utils import timezone
 
 from portail.lib import dates
 
+# Dates in the active language (portail/lib/dates.py). Plurals are written with
+# {% blocktranslate count %} (issue 13): the French rule comes from the catalogue.
+
 register = template.Library()
 
 
@@ -22,14 +25,3 @@ def long_date(value):
     if hasattr(value, "hour"):
         value = timezone.localtime(value).date()
     return dates.long_date(value)
-
-
-@register.filter
-def fr_plural(value, suffixes="s"):
-    """French plural: 0 and 1 take the singular ("0 demande", "2 demandes").
-    `suffixes` is "plural" or "singular,plural" like Django's pluralize."""
-    singular, plural = suffixes.split(",") if "," in suffixes else ("", suffixes)
-    try:
-        return plural if abs(int(value)) > 1 else singular
-    except (TypeError, ValueError):
-        return singular
