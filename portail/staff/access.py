@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portail.lib.validators import MAX_ID
 from portail.structures.models import Activity, Structure
@@ -38,7 +39,9 @@ def staff_required(view):
         except BadValue as error:
             if getattr(request, "htmx", False):
                 return bad_request(request, str(error))
-            return page(request, "staff/error.html", {"title": "Demande invalide", "message": str(error)}, status=400)
+            return page(
+                request, "staff/error.html", {"title": _("Demande invalide"), "message": str(error)}, status=400
+            )
 
     return wrapper
 

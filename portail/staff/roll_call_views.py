@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from portail.booking import rules
@@ -29,11 +30,15 @@ def roll_call_url(activity, day, child=None):
 def status_text(consumption):
     """'Enregistré : présent à 07:45' (the time of the tap), or 'Non pointé'."""
     if consumption is None:
-        return "Non pointé"
-    presence = "présent" if consumption.present else "absent"
-    text = f"Enregistré : {presence} à {timezone.localtime(consumption.recorded_at):%H:%M}"
+        return _("Non pointé")
+    at = f"{timezone.localtime(consumption.recorded_at):%H:%M}"
+    text = _("Enregistré : présent à %(time)s") if consumption.present else _("Enregistré : absent à %(time)s")
+    text %= {"time": at}
     if consumption.arrival and consumption.departure:
-        text += f" (horaires {consumption.arrival:%H:%M} – {consumption.departure:%H:%M})"
+        text += " " + _("(horaires %(arrival)s – %(departure)s)") % {
+            "arrival": f"{consumption.arrival:%H:%M}",
+            "departure": f"{consumption.departure:%H:%M}",
+        }
     return text
 
 
@@ -44,7 +49,11 @@ def roll_call(request):
     activities = list(scoped_activities(request.user))
     day = day_or_today(params["date"])
     activity = activity_param(params["activite"], activities)
-    context = {"title": f"Pointage du {short_day(day)}", "day": day, "day_label": long_date(day).capitalize()}
+    context = {
+        "title": _("Pointage du %(day)s") % {"day": short_day(day)},
+        "day": day,
+        "day_label": long_date(day).capitalize(),
+    }
     if activity is None:
         context["open_activities"] = queries.open_activities(activities, day)
         return page(request, "staff/roll_call_choose.html", context)
@@ -52,7 +61,7 @@ def roll_call(request):
     for row in rows:
         row.status = status_text(row.consumption)
     context.update(
-        title=f"Pointage — {activity} — {short_day(day)}",
+        title=_("Pointage — %(activity)s — %(day)s") % {"activity": activity, "day": short_day(day)},
         activity=activity,
         rows=rows,
         addable=addable,
@@ -94,7 +103,7 @@ def mark(request):
             child=child, activity=activity, start_date__lte=day, end_date__gte=day
         ).exists()
     ):
-        raise BadValue(f"{child} : {rules.NOT_ENROLLED.lower()}.")
+        raise BadValue(_("%(child)s : %(problem)s.") % {"child": child, "problem": rules.NOT_ENROLLED.lower()})
     arrival, departure, problem = _posted_times(params, activity, booking, present)
     if problem is None:
         Consumption.objects.update_or_create(
@@ -109,8 +118,8 @@ def mark(request):
                    "error": problem}  # fmt: skip
         return render(request, "staff/_roll_call_update.html", context)
     if problem:
-        messages.error(request, f"{child} : {problem}")
+        messages.error(request, _("%(child)s : %(problem)s") % {"child": child, "problem": problem})
     else:
-        presence = "présent" if present else "absent"
-        messages.success(request, f"Enregistré : {child} {presence}.")
+        message = _("Enregistré : %(child)s présent.") if present else _("Enregistré : %(child)s absent.")
+        messages.success(request, message % {"child": child})
     return redirect(roll_call_url(activity, day, child))

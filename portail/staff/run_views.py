@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from portail.booking.processing import RunInProgress, start_run_now
@@ -14,7 +16,6 @@ from portail.notifications.models import EmailStatus, OutboxEmail
 from portail.staff import queries
 from portail.staff.access import page, scoped, scoped_structures, staff_required
 from portail.staff.forms import ResendForm, RunsForm, StartRunForm, read
-from portail.staff.text import count
 from portail.structures.scoping import scope_queryset
 
 PAGE_SIZE = 100
@@ -30,7 +31,7 @@ def runs(request):
     if params["structure"] is not None:
         structure = scoped(scoped_structures(request.user), request.user, params["structure"])
     context = {
-        "title": "Demandes et traitements",
+        "title": _("Demandes et traitements"),
         "structures": [(s, counts.get(s.pk, 0)) for s in structures],
         "structure": structure,
     }
@@ -54,8 +55,13 @@ def start_run(request):
         return redirect(reverse("staff:runs") + f"?structure={structure.pk}")
     messages.success(
         request,
-        f"Traitement de {structure} terminé : {count(run.movements_count, 'mouvement traité', 'mouvements traités')}"
-        f", {count(run.families_count, 'famille', 'familles')}.",
+        _("Traitement de %(structure)s terminé : %(movements)s, %(families)s.")
+        % {
+            "structure": structure,
+            "movements": ngettext("%(n)d mouvement traité", "%(n)d mouvements traités", run.movements_count)
+            % {"n": run.movements_count},
+            "families": ngettext("%(n)d famille", "%(n)d familles", run.families_count) % {"n": run.families_count},
+        },
     )
     return redirect(reverse("staff:runs") + f"?structure={structure.pk}")
 
@@ -79,7 +85,7 @@ def emails(request):
         request,
         "staff/emails.html",
         {
-            "title": "E-mails envoyés par le portail",
+            "title": _("E-mails envoyés par le portail"),
             "page_obj": Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page")),
             "status": status,
             "page_query": f"etat={status}&" if status else "",
@@ -94,7 +100,9 @@ def resend_email(request, pk):
     email = scoped(OutboxEmail.objects.all(), request.user, pk)
     status = read(ResendForm, request.POST)["etat"]
     if outbox.resend(OutboxEmail.objects.filter(pk=email.pk, status=EmailStatus.FAILED)):
-        messages.success(request, f"L'e-mail « {email.subject} » à {email.to} sera renvoyé.")
+        messages.success(
+            request, _("L'e-mail « %(subject)s » à %(to)s sera renvoyé.") % {"subject": email.subject, "to": email.to}
+        )
     else:
-        messages.error(request, "Seul un e-mail en échec peut être renvoyé.")
+        messages.error(request, _("Seul un e-mail en échec peut être renvoyé."))
     return redirect(reverse("staff:emails") + (f"?etat={status}" if status else ""))
