@@ -292,3 +292,19 @@ def test_french_plurals_follow_the_french_rule():
             if forms != [entry.msgid, entry.msgid, entry.msgid_plural]:
                 wrong.append((entry.msgid, forms))
     assert wrong == []
+
+
+def test_one_msgid_one_english_translation():
+    """Django merges the catalogues into one: a msgid translated differently in
+    two of them shows only one translation (the first catalogue's) everywhere.
+    Same French words with two meanings ("nom": a last name, a name) need a
+    context (pgettext, {% translate ... context ... %})."""
+    translations = {}
+    for path in CATALOGUES:
+        for entry in polib.pofile(str(path)):
+            if entry.obsolete or not (entry.msgstr or entry.msgstr_plural):
+                continue
+            english = entry.msgstr or tuple(sorted(entry.msgstr_plural.items()))
+            translations.setdefault((entry.msgctxt or "", entry.msgid), {}).setdefault(english, []).append(rel(path))
+    conflicts = {key: found for key, found in translations.items() if len(found) > 1}
+    assert conflicts == {}
