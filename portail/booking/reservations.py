@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 
 from portail.booking import rules
+from portail.booking.calendar import closed_days
 from portail.booking.models import Booking, BookingStatus, Movement
 from portail.booking.snapshot import with_waiting_position
-from portail.structures.calendar import structure_closed_days
 
 NOT_TRANSMITTED_REMARK = (
     "« Non transmis » ne signifie pas que votre demande n'est pas acceptée : elle n'a pas encore été "
@@ -102,7 +102,5 @@ def family_reservations(family, *, now, child_id=None, activity_id=None, start=N
 def _closed_days(structure_id, bookings):
     if not bookings:
         return frozenset()
-    first = rules.horizon_start(min(b.date for b in bookings))
-    last = max(b.date for b in bookings)
     # The structure's closed periods and its region's public holidays (one query).
-    return structure_closed_days(structure_id, first, last)
+    return closed_days(structure_id, min(b.date for b in bookings), max(b.date for b in bookings))

@@ -14,13 +14,10 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Valu
 from django.db.models.functions import Coalesce
 
 from portail.booking import rules
+from portail.booking.calendar import closed_days
 from portail.booking.locks import locked
 from portail.booking.models import Booking, BookingStatus
-from portail.structures.calendar import structure_closed_days
 from portail.structures.models import Activity, Enrolment, Opening
-
-# A délai counts back at most this many days; closed days before that never matter.
-DEADLINE_HORIZON = rules.DEADLINE_HORIZON
 
 
 def with_waiting_position(queryset):
@@ -118,7 +115,7 @@ def load_snapshot(
     )
     for child_id, activity_id, first, last in enrolments:
         snap.enrolments[(child_id, activity_id)].append((first, last))
-    snap.closed_days = _closed_days(structure_id, start, end)
+    snap.closed_days = closed_days(structure_id, start, end)
 
     openings = Opening.objects.filter(activity_id__in=activity_ids, date__range=(start, end)).order_by()
     if dates is not None:
@@ -160,8 +157,3 @@ def load_snapshot(
     for booking in bookings:
         snap.bookings[(booking.child_id, booking.activity_id, booking.date)] = booking
     return snap
-
-
-def _closed_days(structure_id, start, end):
-    # The structure's closed periods and its region's public holidays (one query).
-    return structure_closed_days(structure_id, rules.horizon_start(start), end)

@@ -11,12 +11,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.booking import rules
+from portail.booking.calendar import cancellation_deadline
 from portail.booking.models import BookingStatus, FamilyReport, Movement, MovementKind
 from portail.lib.dates import short_day
 from portail.notifications.models import OutboxEmail
 from portail.notifications.outbox import render_email
-from portail.structures.calendar import structure_closed_days
 from portail.structures.models import Family
 
 WAITLISTED = "RESERVATIONS MISES EN LISTE D'ATTENTE"
@@ -156,10 +155,7 @@ def queue_promotion_notice(movement):
     emails = family_emails([family.pk]).get(family.pk, [])
     if not emails:
         return 0
-    # The structure's closed periods and its region's public holidays (one query).
-    closed = structure_closed_days(family.structure_id, rules.horizon_start(booking.date), booking.date)
-    activity_rules = rules.ActivityRules.from_activity(booking.activity)
-    deadline = rules.last_moment(booking.date, activity_rules.cancellation, closed)
+    deadline = cancellation_deadline(booking.activity, booking.date)  # the booking rule, one query
     deadline_text = f"{short_day(deadline.date())} à {deadline:%H:%M}"
     return _queue_booking_notice(
         booking, emails, kind="liste-attente", template="notifications/email/promotion",

@@ -1,6 +1,7 @@
 """Which days a structure is closed: French public holidays (computed, for the
 structure's region) and its own closed periods. Pure helpers over plain dates,
-and one loader (`structure_closed_days`) for the booking rules.
+and one loader (`structure_closed_days`) that the booking engine reads through
+`booking.calendar.closed_days` (the only way the apps above reach it).
 
 The region is a `HolidaySubdivision` value ("" for metropolitan France: the
 national holidays only). Every region's holidays include the national ones
@@ -28,15 +29,13 @@ def is_public_holiday(day, subdivision=NATIONAL):
 
 
 def closed_dates(structure, start, end):
-    """Dates between start and end (inclusive) inside one of the structure's closed periods."""
-    closed = set()
+    """Dates between start and end (inclusive) inside one of the structure's
+    closed periods, without the public holidays (the bulk openings count them
+    apart). The booking rules take `structure_closed_days`, through
+    booking.calendar.closed_days."""
     periods = structure.closed_periods.filter(start_date__lte=end, end_date__gte=start)
-    for period in periods:
-        day = max(period.start_date, start)
-        while day <= min(period.end_date, end):
-            closed.add(day)
-            day += datetime.timedelta(days=1)
-    return closed
+    spans = periods.values_list("start_date", "end_date").order_by()
+    return {day for first, last in spans for day in days_between(max(first, start), min(last, end))}
 
 
 def structure_closed_days(structure_id, start, end):
