@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portail.accounts import audit
 from portail.accounts.models import Invitation
@@ -41,9 +42,9 @@ def send_invitation(user, created_by=None):
     used to take over an account that a parent already uses.
     """
     if user.has_usable_password():
-        raise InvitationRefused("Ce compte a déjà un mot de passe.")
+        raise InvitationRefused(gettext("Ce compte a déjà un mot de passe."))
     if not user.email:
-        raise InvitationRefused("Ce compte n'a pas d'adresse e-mail.")
+        raise InvitationRefused(gettext("Ce compte n'a pas d'adresse e-mail."))
     invitation, token = Invitation.issue(user, created_by=created_by)
     families = list(user.families.select_related("structure"))
     context = {"user": user, "link": _link(token), "invitation": invitation, "families": families}
@@ -95,7 +96,7 @@ def accept_family_invitation(invitation, user):
     family. Raises InvitationUnusable if it was spent or expired meanwhile,
     InvitationRefused for a staff account."""
     if not may_join_a_family(user):
-        raise InvitationRefused("Un compte du personnel ne peut pas être rattaché à une famille.")
+        raise InvitationRefused(gettext("Un compte du personnel ne peut pas être rattaché à une famille."))
     with transaction.atomic():
         # The conditional update spends it once, even for two clicks at once.
         spent = (

@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext
 
 from portail.accounts.models import RecoveryAttempt, RecoveryStep, SecurityQuestion
 from portail.notifications.outbox import queue_email
@@ -275,16 +276,19 @@ def send_reset_link(user, *, structure=None):
     links, like a parent's own request, so nobody floods a mailbox."""
     now = timezone.now()
     if not user.is_active:
-        raise ResetLinkRefused("compte désactivé")
+        raise ResetLinkRefused(gettext("compte désactivé"))
     if not user.email:
-        raise ResetLinkRefused("aucune adresse e-mail")
+        raise ResetLinkRefused(gettext("aucune adresse e-mail"))
     if not user.has_usable_password():
-        raise ResetLinkRefused("pas encore de mot de passe : envoyez une invitation")
+        raise ResetLinkRefused(gettext("pas encore de mot de passe : envoyez une invitation"))
     sent_recently = RecoveryAttempt.objects.filter(
         user=user, step=RecoveryStep.EMAIL, success=True, created_at__gt=now - EMAIL_LINKS_WINDOW
     ).count()
     if sent_recently >= EMAIL_LINKS_PER_ACCOUNT:
-        raise ResetLinkRefused(f"déjà {EMAIL_LINKS_PER_ACCOUNT} liens envoyés dans l'heure : réessayez plus tard")
+        raise ResetLinkRefused(
+            gettext("déjà %(count)s liens envoyés dans l'heure : réessayez plus tard")
+            % {"count": EMAIL_LINKS_PER_ACCOUNT}
+        )
     with transaction.atomic():
         RecoveryAttempt.objects.create(user=user, ip=None, step=RecoveryStep.EMAIL, success=True, created_at=now)
         _queue_link(user, now, structure=structure)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
@@ -117,7 +118,7 @@ def calendar_context(
         "prev_month": f"{prev_ym[0]:04d}-{prev_ym[1]:02d}" if has_prev else None,
         "next_month": f"{next_ym[0]:04d}-{next_ym[1]:02d}" if has_next else None,
         "grid": calendar.month_grid(states, activity.pk if activity else None),
-        "weekdays": calendar.WEEKDAY_ABBR,
+        "weekdays": calendar.weekday_heads(),
         "legend": calendar.legend(activity.pk if activity else None),
         "draft_count": draft.items.count(),
         "time_choices": time_choices,
@@ -270,7 +271,7 @@ def toggle_set(request):
     snapshot = month_snapshot(child, activity, *year_month, now=now)
     error = None
     if activity.has_times and (arrival is None or departure is None):
-        error = "Choisissez des horaires par défaut pour utiliser les outils rapides."
+        error = _("Choisissez des horaires par défaut pour utiliser les outils rapides.")
     else:
         try:
             drafts.toggle_set(
@@ -303,7 +304,7 @@ def discard(request):
     back = read(DiscardForm, request.POST)["enfant"]
     child = own_child(family, back) if back else None
     drafts.discard(drafts.get_draft(family, request.user))
-    messages.success(request, "Vos demandes non confirmées ont été abandonnées.")
+    messages.success(request, _("Vos demandes non confirmées ont été abandonnées."))
     if child is not None:
         return redirect(reserve_url(child))
     return redirect("family:reserve")
@@ -339,7 +340,7 @@ def copy(request):
             target_child, target_activity, now=timezone.now(),
         )  # fmt: skip
     except (BadValue, BookingError, Http404) as error:
-        context["error"] = str(error) if not isinstance(error, Http404) else "Enfant ou activité source invalide."
+        context["error"] = str(error) if not isinstance(error, Http404) else _("Enfant ou activité source invalide.")
         # A malformed value is a 400 (nothing changed); a source that is not the
         # family's, or a booking rule's refusal, is an answer on the page.
         return render(request, "family/copy.html", context, status=400 if isinstance(error, BadValue) else 200)

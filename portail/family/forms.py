@@ -17,6 +17,7 @@ is still decided by portail.booking, which answers in French as well.
 """
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from portail.web.forms import BadValue, DayField, HourField, IdField, MonthField, read
 
@@ -39,8 +40,8 @@ class ToggleDayForm(forms.Form):
     activite_jour = IdField(required=False)
     mois = MonthField(required=False)
     date = DayField()
-    arrivee = HourField("Heure d'arrivée")
-    depart = HourField("Heure de départ")
+    arrivee = HourField(_("Heure d'arrivée"))
+    depart = HourField(_("Heure de départ"))
     panneau = forms.BooleanField(required=False)
     cellule = forms.BooleanField(required=False)
 
@@ -54,29 +55,29 @@ class ToggleSetForm(forms.Form):
     mois = MonthField(required=False)
     outil = forms.ChoiceField(
         choices=[(t, t) for t in TOOLS],
-        error_messages={"required": "Outil inconnu.", "invalid_choice": "Outil inconnu."},
+        error_messages={"required": _("Outil inconnu."), "invalid_choice": _("Outil inconnu.")},
     )
-    debut = DayField("Semaine", required=False)
+    debut = DayField(_("Semaine"), required=False)
     jour_semaine = forms.TypedChoiceField(
         choices=[(str(n), str(n)) for n in range(7)],
         coerce=int,
         required=False,
         empty_value=None,
-        error_messages={"invalid_choice": "Jour de la semaine invalide."},
+        error_messages={"invalid_choice": _("Jour de la semaine invalide.")},
     )
-    arrivee = HourField("Heure d'arrivée")
-    depart = HourField("Heure de départ")
+    arrivee = HourField(_("Heure d'arrivée"))
+    depart = HourField(_("Heure de départ"))
 
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
         if data.get("activite") is None or data.get("mois") is None:
-            raise forms.ValidationError("Choisissez une activité et un mois.")
+            raise forms.ValidationError(_("Choisissez une activité et un mois."))
         if data["outil"] == "semaine" and data.get("debut") is None:
             raise forms.ValidationError(self.fields["debut"].error_messages["invalid"])
         if data["outil"] == "jour-semaine" and data.get("jour_semaine") is None:
-            raise forms.ValidationError("Jour de la semaine invalide.")
+            raise forms.ValidationError(_("Jour de la semaine invalide."))
         return data
 
 
@@ -102,8 +103,8 @@ class CopySourceForm(forms.Form):
 
     source_enfant = IdField()
     source_activite = IdField()
-    du = DayField("Date de début")
-    au = DayField("Date de fin")
+    du = DayField(_("Date de début"))
+    au = DayField(_("Date de fin"))
 
 
 class ReservationsForm(forms.Form):
@@ -127,7 +128,7 @@ class HistoryForm(forms.Form):
     format = forms.ChoiceField(
         choices=[("", "")] + [(e, e) for e in EXPORTS],
         required=False,
-        error_messages={"invalid_choice": "Format d'export inconnu : choisissez CSV ou XLSX."},
+        error_messages={"invalid_choice": _("Format d'export inconnu : choisissez CSV ou XLSX.")},
     )
 
 

@@ -16,10 +16,11 @@ import re
 
 from django import forms
 from django.http import Http404
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from portail.lib.validators import FIRST_DATE, LAST_DATE, MAX_ID
 
-_WINDOW = f"entre le {FIRST_DATE:%d/%m/%Y} et le {LAST_DATE:%d/%m/%Y}"
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _MONTH = re.compile(r"\d{4}-\d{2}", re.ASCII)
 _TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
@@ -37,7 +38,8 @@ class IdField(forms.IntegerField):
 
     def __init__(self, label=None, **kwargs):
         self.is_id = label is None
-        message = f"{label} invalide." if label else "invalid"
+        # Lazy: the label and the message are translated when shown, in the language of the request.
+        message = format_lazy(_("{label} invalide."), label=label) if label else "invalid"
         super().__init__(
             min_value=1,
             max_value=MAX_ID,
@@ -55,8 +57,13 @@ class IdField(forms.IntegerField):
 class DayField(forms.Field):
     """A day as YYYY-MM-DD within the product's window (2000–2100)."""
 
-    def __init__(self, label="Date", **kwargs):
-        message = f"{label} invalide : indiquez un jour {_WINDOW}."
+    def __init__(self, label=None, **kwargs):
+        message = format_lazy(
+            _("{label} invalide : indiquez un jour entre le {first} et le {last}."),
+            label=_("Date") if label is None else label,
+            first=f"{FIRST_DATE:%d/%m/%Y}",
+            last=f"{LAST_DATE:%d/%m/%Y}",
+        )
         super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
 
     def to_python(self, value):
@@ -77,7 +84,11 @@ class MonthField(forms.Field):
     """A month as YYYY-MM within the window; cleaned to (year, month)."""
 
     default_error_messages = {
-        "invalid": f"Mois invalide : choisissez un mois entre janvier {FIRST_DATE.year} et décembre {LAST_DATE.year}."
+        "invalid": format_lazy(
+            _("Mois invalide : choisissez un mois entre janvier {first} et décembre {last}."),
+            first=FIRST_DATE.year,
+            last=LAST_DATE.year,
+        )
     }
 
     def to_python(self, value):
@@ -98,7 +109,9 @@ class HourField(forms.Field):
 
     def __init__(self, label, **kwargs):
         kwargs.setdefault("required", False)
-        message = f"{label} invalide : indiquez une heure au format HH:MM, par exemple 08:30."
+        message = format_lazy(
+            _("{label} invalide : indiquez une heure au format HH:MM, par exemple 08:30."), label=label
+        )
         super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
 
     def to_python(self, value):
