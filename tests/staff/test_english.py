@@ -1,0 +1,73 @@
+"""The staff screens in English (issue 13 point 3): a staff member whose
+account chose English reads the planning, the attendance sheet, the roll call,
+the runs and the refusals in English, plurals by English rules; the same pages
+stay French for an account that reads French (French plural rule: 0 takes the
+singular)."""
+
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from tests.staff.conftest import DAY, visible_text
+
+PLANNING = reverse("staff:planning")
+
+
+def read_in(world, language):
+    world.staff_a.language = language
+    world.staff_a.save(update_fields=["language"])
+
+
+def test_planning_in_english_then_in_french(staff, world, full_day):
+    read_in(world, "en")
+    response = staff.get(PLANNING, {"date": DAY.isoformat(), "activite": world.aps_a.pk})
+    assert response.status_code == 200
+    assert '<html lang="en"' in response.content.decode()
+    text = visible_text(response)
+    for english in ("Children attending (1)", "Waiting list (3)", "Give a place", "Book for a family",
+                    "Change the places", "Close the day", "I confirm the closure: the families will be told",
+                    "Attendance sheet:", "Daily management"):  # fmt: skip
+        assert english in text, english
+    for french in ("Enfants accueillis", "Liste d'attente", "Attribuer une place", "Fermer la journée", "Motif"):
+        assert french not in text, french
+
+    read_in(world, "fr")
+    text = visible_text(staff.get(PLANNING, {"date": DAY.isoformat(), "activite": world.aps_a.pk}))
+    assert "Enfants accueillis (1)" in text and "Fermer la journée" in text and "Close the day" not in text
+
+
+def test_attendance_sheet_and_roll_call_in_english(staff, world, full_day):
+    read_in(world, "en")
+    query = {"date": DAY.isoformat(), "activite": world.aps_a.pk}
+    text = visible_text(staff.get(reverse("staff:sheet"), query))
+    assert f"Attendance sheet — {world.aps_a.name}" in text
+    assert "Total: 1 child expected" in text and "Leader's name and signature" in text
+    assert "Feuille de présence" not in text and "enfant attendu" not in text
+
+    text = visible_text(staff.get(reverse("staff:roll_call"), query))
+    assert "Tap “Present” or “Absent”" in text
+    assert "1 child — when the page was loaded: 0 present, 0 absent." in text
+    assert "Not marked" in text and "Non pointé" not in text
+
+
+def test_runs_counts_and_message_follow_each_languages_plural_rule(staff, world):
+    runs = reverse("staff:runs") + f"?structure={world.a.pk}"
+    read_in(world, "en")
+    assert "0 requests “Not sent”." in visible_text(staff.get(runs))
+    response = staff.post(reverse("staff:start_run"), {"structure": world.a.pk})
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert messages == ["Processing of Mairie de CarteVille finished: 0 changes processed, 0 families."]
+
+    read_in(world, "fr")
+    assert "0 demande « Non transmis »." in visible_text(staff.get(runs))  # French: 0 is singular
+    response = staff.post(reverse("staff:start_run"), {"structure": world.a.pk})
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert messages == ["Traitement de Mairie de CarteVille terminé : 0 mouvement traité, 0 famille."]
+
+
+def test_a_refusal_is_explained_in_english(staff, world):
+    read_in(world, "en")
+    response = staff.get(reverse("staff:runs"), {"page": "douze"})
+    assert response.status_code == 400
+    text = visible_text(response)
+    assert "Invalid page number." in text and "Invalid request" in text
+    assert "invalide" not in text
