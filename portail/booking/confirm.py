@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from portail.booking import rules
 from portail.booking.models import (
@@ -23,9 +24,10 @@ from portail.booking.models import (
 from portail.booking.snapshot import load_snapshot
 from portail.booking.waiting_list import promote_waiting_list
 
-STALE = "Ce récapitulatif n'est plus à jour : vos demandes ont déjà été confirmées ou abandonnées."
-CHANGED = "Vos demandes ont changé : vérifiez le récapitulatif avant de confirmer."
-NOT_BOOKED = "Aucune réservation à annuler ce jour"
+# Lazy: written in the language of the request that reads them.
+STALE = gettext_lazy("Ce récapitulatif n'est plus à jour : vos demandes ont déjà été confirmées ou abandonnées.")
+CHANGED = gettext_lazy("Vos demandes ont changé : vérifiez le récapitulatif avant de confirmer.")
+NOT_BOOKED = gettext_lazy("Aucune réservation à annuler ce jour")
 
 
 @dataclass
@@ -77,7 +79,7 @@ def confirm_draft(draft, token, *, user, now=None):
 def _not_current(draft):
     """The answer to a token that is not the draft's and was never confirmed:
     nothing is recorded, and the parent is told what to look at again."""
-    return ConfirmationResult(None, error=CHANGED if DraftItem.objects.filter(draft=draft).exists() else STALE)
+    return ConfirmationResult(None, error=str(CHANGED if DraftItem.objects.filter(draft=draft).exists() else STALE))
 
 
 def _replay(token, family_id):
@@ -219,7 +221,7 @@ def _book(family, items, snap, confirmation, movements, *, user, now):
                 counts[1] += 1
                 position = counts[1]
             else:
-                reason = rules.FULL
+                reason = str(rules.FULL)
         booking = Booking(
             child=item.child, activity=snap.activities[item.activity_id], date=item.date, status=status,
             arrival=item.arrival, departure=item.departure, queued_at=now, reason=reason or "",

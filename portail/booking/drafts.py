@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from portail.booking import rules
 from portail.booking.errors import BookingError
@@ -33,7 +34,7 @@ from portail.booking.models import Booking, BookingStatus, Draft, DraftAction, D
 from portail.booking.snapshot import load_snapshot
 from portail.lib.dates import short_day
 
-ALREADY_BOOKED = "Déjà réservé ce jour"
+ALREADY_BOOKED = gettext_lazy("Déjà réservé ce jour")
 
 
 def get_draft(family, account):
@@ -67,14 +68,14 @@ def _new_version(draft, now=None):
 def family_child(family, child_id):
     child = family.children.filter(pk=child_id).select_related("family").first()
     if child is None:
-        raise BookingError("Enfant inconnu pour cette famille")
+        raise BookingError(gettext("Enfant inconnu pour cette famille"))
     return child
 
 
 def family_activity(family, activity_id):
     activity = family.structure.activities.filter(pk=activity_id).first()
     if activity is None:
-        raise BookingError("Activité inconnue dans cette structure")
+        raise BookingError(gettext("Activité inconnue dans cette structure"))
     return activity
 
 
@@ -119,7 +120,7 @@ def _toggle_day(draft, child, activity, day, *, now, arrival, departure):
     if state.cancellable:
         DraftItem.objects.create(draft=draft, child=child, activity=activity, date=day, action=DraftAction.CANCEL)
         return snap.state(child.pk, activity.pk, day, mark=rules.Mark.CANCEL)
-    raise BookingError(state.reason or "Ce jour ne peut pas être modifié")
+    raise BookingError(state.reason or gettext("Ce jour ne peut pas être modifié"))
 
 
 def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=None, snapshot=None):
@@ -173,7 +174,7 @@ class NotCopied:
     reason: str
 
     def __str__(self):
-        return f"{short_day(self.day)} : {self.reason}"
+        return gettext("%(day)s : %(reason)s") % {"day": short_day(self.day), "reason": self.reason}
 
 
 def copy_bookings(draft, source_child, source_activity, start, end, target_child, target_activity, *, now):
@@ -183,9 +184,9 @@ def copy_bookings(draft, source_child, source_activity, start, end, target_child
     Returns (number of days copied, [NotCopied] with French reasons).
     """
     if start > end:
-        raise BookingError("La période est invalide : la fin précède le début")
+        raise BookingError(gettext("La période est invalide : la fin précède le début"))
     if (source_child.pk, source_activity.pk) == (target_child.pk, target_activity.pk):
-        raise BookingError("Choisissez un autre enfant ou une autre activité que la source")
+        raise BookingError(gettext("Choisissez un autre enfant ou une autre activité que la source"))
     with _new_version(draft, now) as unchanged:
         copied, not_copied = _copy_bookings(
             draft, source_child, source_activity, start, end, target_child, target_activity, now=now
@@ -228,10 +229,10 @@ def _copy_bookings(draft, source_child, source_activity, start, end, target_chil
     for day in days:
         state = snap.state(target_child.pk, target_activity.pk, day)
         if day in marked or state.booked:
-            not_copied.append(NotCopied(day, ALREADY_BOOKED))
+            not_copied.append(NotCopied(day, str(ALREADY_BOOKED)))
             continue
         if not state.bookable:
-            not_copied.append(NotCopied(day, state.reason or rules.FULL))
+            not_copied.append(NotCopied(day, state.reason or str(rules.FULL)))
             continue
         arrival, departure = booked[day] if target_activity.has_times else (None, None)
         if target_activity.has_times:

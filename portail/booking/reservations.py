@@ -6,28 +6,29 @@ En liste d'attente (with position), Refusée or Annulée."""
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext, gettext_lazy
 
 from portail.booking import rules
 from portail.booking.calendar import closed_days
 from portail.booking.models import Booking, BookingStatus, Movement
 from portail.booking.snapshot import with_waiting_position
 
-NOT_TRANSMITTED_REMARK = (
+NOT_TRANSMITTED_REMARK = gettext_lazy(
     "« Non transmis » ne signifie pas que votre demande n'est pas acceptée : elle n'a pas encore été "
     "transmise. Elle le sera lors du traitement de la structure (la nuit prochaine) ; vous pourrez "
     "ensuite consulter son état définitif."
 )
 FINAL_LABELS = {
-    BookingStatus.ACCEPTED: "Acceptée",
-    BookingStatus.WAITLISTED: "En liste d'attente",
-    BookingStatus.REFUSED: "Refusée",
-    BookingStatus.CANCELLED: "Annulée",
+    BookingStatus.ACCEPTED: gettext_lazy("Acceptée"),
+    BookingStatus.WAITLISTED: gettext_lazy("En liste d'attente"),
+    BookingStatus.REFUSED: gettext_lazy("Refusée"),
+    BookingStatus.CANCELLED: gettext_lazy("Annulée"),
 }
 PROVISIONAL = {
-    BookingStatus.ACCEPTED: "place réservée",
-    BookingStatus.WAITLISTED: "liste d'attente",
-    BookingStatus.REFUSED: "refusée",
-    BookingStatus.CANCELLED: "annulée",
+    BookingStatus.ACCEPTED: gettext_lazy("place réservée"),
+    BookingStatus.WAITLISTED: gettext_lazy("liste d'attente"),
+    BookingStatus.REFUSED: gettext_lazy("refusée"),
+    BookingStatus.CANCELLED: gettext_lazy("annulée"),
 }
 
 
@@ -43,20 +44,23 @@ class ReservationLine:
     def label(self):
         status = self.booking.status
         if not self.transmitted:
-            outcome = PROVISIONAL[status]
+            outcome = str(PROVISIONAL[status])
             if self.waiting_position:
-                outcome += f", position {self.waiting_position}"
-            return f"Non transmis ({outcome})"
-        label = FINAL_LABELS[status]
+                outcome = gettext("%(outcome)s, position %(position)s") % {
+                    "outcome": outcome,
+                    "position": self.waiting_position,
+                }
+            return gettext("Non transmis (%(outcome)s)") % {"outcome": outcome}
+        label = str(FINAL_LABELS[status])
         if self.waiting_position:
-            label += f" (position {self.waiting_position})"
+            label = gettext("%(label)s (position %(position)s)") % {"label": label, "position": self.waiting_position}
         return label
 
     @property
     def remark(self):
         if self.booking.status == BookingStatus.REFUSED and self.booking.reason:
             return self.booking.reason
-        return NOT_TRANSMITTED_REMARK if not self.transmitted else ""
+        return str(NOT_TRANSMITTED_REMARK) if not self.transmitted else ""
 
 
 def family_reservations(family, *, now, child_id=None, activity_id=None, start=None, end=None):

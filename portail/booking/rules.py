@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Self
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext, gettext_lazy
+
 from portail.lib.dates import short_day
 from portail.lib.times import minutes
 from portail.structures.calendar import is_public_holiday
@@ -25,10 +27,12 @@ PARIS = ZoneInfo("Europe/Paris")
 ACCEPTED = "accepted"
 WAITLISTED = "waitlisted"
 
-NOT_OPEN = "Activité non ouverte ce jour"
-NOT_ENROLLED = "Enfant non inscrit à cette activité ce jour"
-OUTSIDE_PERIOD = "Hors période de réservation"
-FULL = "Complet, liste d'attente comprise"
+# The reasons a family reads: lazy, so each is written in the language active
+# where it is shown (the functions below return them as plain str).
+NOT_OPEN = gettext_lazy("Activité non ouverte ce jour")
+NOT_ENROLLED = gettext_lazy("Enfant non inscrit à cette activité ce jour")
+OUTSIDE_PERIOD = gettext_lazy("Hors période de réservation")
+FULL = gettext_lazy("Complet, liste d'attente comprise")
 
 
 class S(StrEnum):
@@ -184,8 +188,11 @@ def last_moment(
     return datetime.datetime.combine(reached, deadline.at, tzinfo=tz)
 
 
-def _too_late(label: str, moment: datetime.datetime) -> str:
-    return f"Hors délai {label} (jusqu'au {short_day(moment.date())} à {moment:%H:%M})"
+def _too_late(booking: bool, moment: datetime.datetime) -> str:
+    values = {"day": short_day(moment.date()), "time": f"{moment:%H:%M}"}
+    if booking:
+        return gettext("Hors délai de réservation (jusqu'au %(day)s à %(time)s)") % values
+    return gettext("Hors délai d'annulation (jusqu'au %(day)s à %(time)s)") % values
 
 
 def booking_refusal(
@@ -203,17 +210,20 @@ def booking_refusal(
     the most lasting to the most passing, so the family reads the one that matters.
     """
     if not is_open:
-        return NOT_OPEN
+        return str(NOT_OPEN)
     if not enrolled:
-        return NOT_ENROLLED
+        return str(NOT_ENROLLED)
     if not rules.period_start <= day <= rules.period_end:
-        return OUTSIDE_PERIOD
+        return str(OUTSIDE_PERIOD)
     if rules.opens_at is not None and now < rules.opens_at:
         opens = rules.opens_at.astimezone(PARIS)
-        return f"Réservations pas encore ouvertes (ouverture le {opens:%d/%m/%Y} à {opens:%H:%M})"
+        return gettext("Réservations pas encore ouvertes (ouverture le %(day)s à %(time)s)") % {
+            "day": f"{opens:%d/%m/%Y}",
+            "time": f"{opens:%H:%M}",
+        }
     moment = last_moment(day, rules.booking, closed_days)
     if now > moment:
-        return _too_late("de réservation", moment)
+        return _too_late(True, moment)
     return None
 
 
@@ -223,7 +233,7 @@ def cancellation_refusal(
     """Why a booking of `day` cannot be cancelled now, in French, or None."""
     moment = last_moment(day, rules.cancellation, closed_days)
     if now > moment:
-        return _too_late("d'annulation", moment)
+        return _too_late(False, moment)
     return None
 
 
@@ -366,7 +376,7 @@ def day_state(
         occupancy = Occupancy(0, 0, 0, 0, limited=False)
     got = placement(occupancy)
     if got is None:
-        return DayState(S.FULL, places_left, reason=FULL)
+        return DayState(S.FULL, places_left, reason=str(FULL))
     state = S.FREE if got == ACCEPTED else S.WAITLIST_OPEN
     return DayState(state, places_left, mark=mark if mark is Mark.BOOK else None)
 
@@ -433,17 +443,20 @@ def check_times(rules: ActivityRules, arrival: datetime.time | None, departure: 
     """Why these arrival and departure times are not allowed, in French, or None."""
     if not rules.has_times:
         if arrival is not None or departure is not None:
-            return "Cette activité ne prend pas d'horaires"
+            return gettext("Cette activité ne prend pas d'horaires")
         return None
     if arrival is None or departure is None:
-        return "Horaires d'arrivée et de départ à indiquer"
+        return gettext("Horaires d'arrivée et de départ à indiquer")
     # has_times: from_activity filled the range and the step.
     assert rules.earliest is not None and rules.latest is not None and rules.step is not None
     if arrival < rules.earliest or departure > rules.latest:
-        return f"Horaires hors de la plage {rules.earliest:%H:%M}–{rules.latest:%H:%M}"
+        return gettext("Horaires hors de la plage %(earliest)s–%(latest)s") % {
+            "earliest": f"{rules.earliest:%H:%M}",
+            "latest": f"{rules.latest:%H:%M}",
+        }
     start = minutes(rules.earliest)
     if any(t.second or t.microsecond or (minutes(t) - start) % rules.step for t in (arrival, departure)):
-        return f"Horaires à choisir par pas de {rules.step} minutes"
+        return gettext("Horaires à choisir par pas de %(step)s minutes") % {"step": rules.step}
     if departure <= arrival:
-        return "L'heure de départ doit suivre l'heure d'arrivée"
+        return gettext("L'heure de départ doit suivre l'heure d'arrivée")
     return None
