@@ -37,6 +37,7 @@ from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
 
 from portail.notifications.models import EmailStatus, OutboxEmail
 
@@ -180,7 +181,13 @@ def _claim(email, now, worker):
     if resend and email.resends >= MAX_RESENDS:
         OutboxEmail.objects.filter(pk=email.pk, status=EmailStatus.SENDING, attempts=email.attempts).update(
             status=EmailStatus.FAILED,
-            last_error=f"Envoi interrompu {email.resends + 1} fois (le travailleur s'est arrêté pendant l'envoi).",
+            # Written in the worker's language (the site's, French), like the server's own errors.
+            last_error=ngettext(
+                "Envoi interrompu %(count)d fois (le travailleur s'est arrêté pendant l'envoi).",
+                "Envoi interrompu %(count)d fois (le travailleur s'est arrêté pendant l'envoi).",
+                email.resends + 1,
+            )
+            % {"count": email.resends + 1},
         )
         return False
     due = (
