@@ -59,7 +59,7 @@ def world():
     from django.urls import reverse
 
     from portail.accounts.models import User
-    from portail.structures.demo import load_demo
+    from portail.demo.data import load_demo
     from portail.structures.models import Family
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "portail.family",
     "portail.notifications",
     "portail.staff",
+    "portail.demo",  # `manage.py load_demo`: above every app, it may import them all
 ]
 
 MIDDLEWARE = [

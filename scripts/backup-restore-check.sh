@@ -154,7 +154,7 @@ server_pid=$!
 import http.cookiejar, os, re, sys, time, urllib.error, urllib.parse, urllib.request
 
 # The password is read from the source (importing it would need Django's settings).
-with open("portail/structures/demo.py", encoding="utf-8") as demo:
+with open("portail/demo/data.py", encoding="utf-8") as demo:
     DEMO_PASSWORD = re.search(r'^DEMO_PASSWORD = "([^"]+)"', demo.read(), re.M).group(1)
 
 base, server_pid = sys.argv[1], int(sys.argv[2])

@@ -180,7 +180,7 @@ def main():
         manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
         manage(env, "load_demo", stdout=subprocess.DEVNULL)
         password = manage(
-            env, "shell", "--no-imports", "-c", "from portail.structures.demo import DEMO_PASSWORD; print(DEMO_PASSWORD)",
+            env, "shell", "--no-imports", "-c", "from portail.demo.data import DEMO_PASSWORD; print(DEMO_PASSWORD)",
             capture_output=True, text=True,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
         port = free_port()

@@ -10,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portail.accounts import audit
-from portail.accounts.forms import FamilyInvitationForm
+from portail.accounts.forms import FamilyAccountsForm, FamilyInvitationForm
 from portail.accounts.invitations import send_family_invitation, send_invitation
 from portail.accounts.models import Invitation, User
 from portail.accounts.recovery import ResetLinkRefused, send_reset_link
+from portail.structures.admin import FamilyAdmin
 from portail.structures.admin_base import ScopedAdminMixin, ScopedModelAdmin
 from portail.structures.models import Family, Structure
 from portail.structures.scoping import scope_queryset, staff_structure_ids
@@ -262,3 +263,20 @@ class InvitationAdmin(ScopedModelAdmin):
             % {"email": obj.email, "family": obj.family, "days": (obj.expires_at - obj.created_at).days},
         )
         return self.response_post_save_add(request, obj)
+
+
+class FamilyWithAccountsAdmin(FamilyAdmin):
+    """The structures' family admin, with its accounts field checked here
+    (issue 12: which accounts may be added, FamilyAccountsForm), so that
+    `structures` never imports `accounts`."""
+
+    form = FamilyAccountsForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.own_structure_ids = staff_structure_ids(request.user)
+        return form
+
+
+admin.site.unregister(Family)
+admin.site.register(Family, FamilyWithAccountsAdmin)

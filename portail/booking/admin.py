@@ -1,8 +1,18 @@
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+"""The booking engine's admin: its own models, read-only, and the engine's
+parts of the structures' admin — the processing run action on Structure, and
+Opening saved and deleted through the engine — registered here over the
+structures' ModelAdmins, so that `structures` never imports `booking`."""
 
-from portail.booking.models import Booking, BookingAudit, Consumption, Movement, ProcessingRun
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from portail.booking.models import ACTIVE_STATUSES, Booking, BookingAudit, Consumption, Movement, ProcessingRun
+from portail.booking.processing import RunInProgress, start_run_now
+from portail.booking.staff_actions import save_opening
+from portail.structures.admin import OpeningAdmin, StructureAdmin
 from portail.structures.admin_base import ScopedModelAdmin, ScopedTabularInline, StructureListFilter
+from portail.structures.models import Opening, Structure
 
 related_only = admin.RelatedOnlyFieldListFilter
 
@@ -84,3 +94,67 @@ class ConsumptionAdmin(ScopedModelAdmin):
 class ProcessingRunAdmin(ReadOnlyMixin, ScopedModelAdmin):
     list_display = ["structure", "started_at", "finished_at", "movements_count", "families_count", "started_by"]
     list_filter = [StructureListFilter]
+
+
+# ----------------------------------------------- the engine in the structures' admin
+
+
+class EngineStructureAdmin(StructureAdmin):
+    actions = [*StructureAdmin.actions, "start_processing_run"]
+
+    @admin.action(description=_("Lancer le traitement des demandes maintenant"))
+    def start_processing_run(self, request, queryset):
+        for structure in queryset:
+            try:
+                run = start_run_now(structure, started_by=request.user)
+            except RunInProgress as error:
+                messages.error(request, str(error))
+                continue
+            messages.success(
+                request,
+                _("%(structure)s : %(movements)d mouvements traités, %(families)d familles.")
+                % {"structure": structure, "movements": run.movements_count, "families": run.families_count},
+            )
+
+
+class EngineOpeningAdmin(OpeningAdmin):
+    def save_model(self, request, obj, form, change):
+        """Through the engine: places raised, or a day opened again, go to the waiting list at once (N3)."""
+        promoted = save_opening(obj, actor=request.user)
+        if promoted:
+            count = len(promoted)
+            messages.info(
+                request,
+                ngettext(
+                    "%d réservation acceptée depuis la liste d'attente.",
+                    "%d réservations acceptées depuis la liste d'attente.",
+                    count,
+                )
+                % count,
+            )
+
+    def _has_bookings(self, opening):
+        return Booking.objects.filter(
+            activity_id=opening.activity_id, date=opening.date, status__in=ACTIVE_STATUSES
+        ).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        # A day with bookings is closed from "Gestion" (the families are told), never silently deleted.
+        if obj is not None and self._has_bookings(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        kept = [o for o in queryset if self._has_bookings(o)]
+        if kept:
+            messages.error(
+                request,
+                _("Jours avec des réservations non supprimés (utilisez « Fermer le jour » dans Gestion) : %s")
+                % ", ".join(f"{o.activity} {o.date:%d/%m/%Y}" for o in kept),
+            )
+        queryset.exclude(pk__in=[o.pk for o in kept]).delete()
+
+
+for model, model_admin in [(Structure, EngineStructureAdmin), (Opening, EngineOpeningAdmin)]:
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

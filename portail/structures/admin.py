@@ -1,9 +1,8 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from portail.accounts.forms import FamilyAccountsForm
 from portail.structures import admin_views, import_views
 from portail.structures.admin_base import ScopedModelAdmin, ScopedTabularInline, StructureListFilter
 from portail.structures.models import (
@@ -16,7 +15,6 @@ from portail.structures.models import (
     Opening,
     Structure,
 )
-from portail.structures.scoping import staff_structure_ids
 
 admin.site.site_header = _("Portail Famille — administration")
 admin.site.site_title = _("Portail Famille")
@@ -41,23 +39,7 @@ class StructureAdmin(ScopedModelAdmin):
     list_display = ["name", "email", "phone"]
     search_fields = ["name"]
     filter_horizontal = ["staff"]
-    actions = ["start_processing_run"]
-
-    @admin.action(description=_("Lancer le traitement des demandes maintenant"))
-    def start_processing_run(self, request, queryset):
-        from portail.booking.processing import RunInProgress, start_run_now
-
-        for structure in queryset:
-            try:
-                run = start_run_now(structure, started_by=request.user)
-            except RunInProgress as error:
-                messages.error(request, str(error))
-                continue
-            messages.success(
-                request,
-                _("%(structure)s : %(movements)d mouvements traités, %(families)d familles.")
-                % {"structure": structure, "movements": run.movements_count, "families": run.families_count},
-            )
+    # "Lancer le traitement des demandes maintenant" is added by booking/admin.py.
 
     def get_fields(self, request, obj=None):
         fields = ["name", "email", "phone", "address", "processing_time", "holiday_subdivision"]
@@ -79,6 +61,9 @@ class ChildInline(ScopedTabularInline):
 
 @admin.register(Family)
 class FamilyAdmin(StructureFieldMixin, ScopedModelAdmin):
+    """Its accounts field is checked by accounts/admin.py's FamilyAccountsForm
+    (which accounts may be added), registered there over this one."""
+
     list_display = ["__str__", "reference", "structure", "children_count"]
     list_filter = [StructureListFilter]
     search_fields = ["last_name", "first_name", "reference", "children__first_name", "accounts__username"]
@@ -86,12 +71,6 @@ class FamilyAdmin(StructureFieldMixin, ScopedModelAdmin):
     fields = ["structure", "reference", "civility", "last_name", "first_name", "accounts"]
     inlines = [ChildInline]
     change_list_template = "admin/structures/family/change_list.html"
-    form = FamilyAccountsForm  # issue 12: which accounts may be added (portail/accounts/forms.py)
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.own_structure_ids = staff_structure_ids(request.user)
-        return form
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("structure").annotate(children_count=Count("children"))
@@ -157,6 +136,9 @@ class ActivityAdmin(StructureFieldMixin, ScopedModelAdmin):
 
 @admin.register(Opening)
 class OpeningAdmin(ScopedModelAdmin):
+    """Saving and deleting go through the booking engine: booking/admin.py
+    registers its subclass (waiting list, days with bookings) over this one."""
+
     list_display = ["date", "activity", "capacity", "waiting_list_capacity"]
     list_filter = [("activity", related_only)]
     date_hierarchy = "date"
@@ -165,37 +147,6 @@ class OpeningAdmin(ScopedModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("activity")
-
-    def save_model(self, request, obj, form, change):
-        """Through the engine: places raised, or a day opened again, go to the waiting list at once (N3)."""
-        from portail.booking.staff_actions import save_opening
-
-        promoted = save_opening(obj, actor=request.user)
-        if promoted:
-            messages.info(request, _("%d réservation(s) acceptée(s) depuis la liste d'attente.") % len(promoted))
-
-    def _has_bookings(self, opening):
-        from portail.booking.models import ACTIVE_STATUSES, Booking
-
-        return Booking.objects.filter(
-            activity_id=opening.activity_id, date=opening.date, status__in=ACTIVE_STATUSES
-        ).exists()
-
-    def has_delete_permission(self, request, obj=None):
-        # A day with bookings is closed from "Gestion" (the families are told), never silently deleted.
-        if obj is not None and self._has_bookings(obj):
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        kept = [o for o in queryset if self._has_bookings(o)]
-        if kept:
-            messages.error(
-                request,
-                _("Jours avec des réservations non supprimés (utilisez « Fermer le jour » dans Gestion) : %s")
-                % ", ".join(f"{o.activity} {o.date:%d/%m/%Y}" for o in kept),
-            )
-        queryset.exclude(pk__in=[o.pk for o in kept]).delete()
 
 
 @admin.register(Enrolment)

@@ -17,7 +17,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.booking.management.commands import worker as worker_command
+from portail.notifications.management.commands import worker as worker_command
 from portail.notifications import outbox
 from portail.notifications.models import EmailStatus, OutboxEmail
 from tests.helpers import page_text

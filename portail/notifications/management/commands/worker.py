@@ -1,3 +1,8 @@
+"""`manage.py worker`: the background worker. It lives in notifications, the
+layer above the booking engine: it starts each structure's processing run
+(booking) and sends the outbox (notifications); booking itself never reaches
+up to the outbox."""
+
 import time
 
 from django.core.management.base import BaseCommand

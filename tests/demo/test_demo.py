@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from portail.structures import demo
+from portail.demo import data as demo
 from portail.structures.calendar import is_public_holiday
 from portail.structures.models import Activity, Child, ClosedPeriod, Enrolment, Family, InfoMessage, Opening
 

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    """`manage.py load_demo` and its data. Above every other app (it creates
+    accounts, structures and a finished processing run), so that no app below
+    reaches up to build the demo."""
+
+    name = "portail.demo"
+    verbose_name = "Démonstration"
