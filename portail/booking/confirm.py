@@ -171,12 +171,11 @@ def _cancel(family, items, snap, confirmation, movements, audits, *, user, now):
             continue
         opening = snap.openings.get((item.activity_id, item.date))
         if opening is not None:
-            counts = snap.counts.setdefault(opening.pk, [0, 0])
             if existing.status == BookingStatus.ACCEPTED:
-                counts[0] -= 1
+                snap.count(opening, accepted=-1)
                 freed.add(opening.pk)
             else:
-                counts[1] -= 1
+                snap.count(opening, waitlisted=-1)
         audits.append(
             BookingAudit(booking=existing, at=now, actor=user, source=AuditSource.FAMILY,
                          from_status=existing.status, to_status=BookingStatus.CANCELLED)
@@ -211,15 +210,13 @@ def _book(family, items, snap, confirmation, movements, *, user, now):
             reason = rules.check_times(activity_rules, item.arrival, item.departure)
         status, position = BookingStatus.REFUSED, None
         if reason is None:
-            counts = snap.counts.setdefault(opening.pk, [0, 0])
             placed = rules.placement(snap.occupancy(opening))
             if placed == rules.ACCEPTED:
                 status = BookingStatus.ACCEPTED
-                counts[0] += 1
+                snap.count(opening, accepted=1)
             elif placed == rules.WAITLISTED:
                 status = BookingStatus.WAITLISTED
-                counts[1] += 1
-                position = counts[1]
+                position = snap.count(opening, waitlisted=1).waitlisted
             else:
                 reason = str(rules.FULL)
         booking = Booking(

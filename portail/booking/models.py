@@ -165,6 +165,42 @@ class BookingAudit(models.Model):
         return f"{self.booking_id}: {self.from_status or '—'} → {self.to_status}"
 
 
+class OpeningEvent(models.TextChoices):
+    CAPACITY = "capacity", _("Places modifiées")
+    CLOSURE = "closure", _("Journée fermée")
+
+
+class OpeningAudit(models.Model):
+    """A staff action on an opening itself (B7): a change of its places, its
+    closure. Its bookings' changes are BookingAudit rows; these have no booking,
+    so they are kept here, in the booking app's audit too, and the staff's audit
+    screens (staff.queries.AuditEntries) read both as one trail. The places
+    before and after are the effective ones (the activity's default when the
+    day has none): the opening's capacity history."""
+
+    opening = models.ForeignKey(
+        "structures.Opening", on_delete=models.CASCADE, related_name="audit", verbose_name=_("ouverture")
+    )
+    event = models.CharField(_("action"), max_length=10, choices=OpeningEvent.choices)
+    at = models.DateTimeField(_("le"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("par")
+    )
+    capacity_before = models.PositiveIntegerField(null=True, blank=True)
+    capacity_after = models.PositiveIntegerField(null=True, blank=True)
+    waiting_before = models.PositiveIntegerField(null=True, blank=True)
+    waiting_after = models.PositiveIntegerField(null=True, blank=True)
+    note = models.CharField(_("motif"), max_length=200)
+
+    class Meta:
+        verbose_name = _("historique d'ouverture")
+        verbose_name_plural = _("historique des ouvertures")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.opening_id}: {self.get_event_display()}"
+
+
 class DraftAction(models.TextChoices):
     BOOK = "book", _("à réserver")
     CANCEL = "cancel", _("à annuler")

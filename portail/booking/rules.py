@@ -273,6 +273,13 @@ class Occupancy:
     def waiting_list_room(self) -> int:
         return max(self.waiting_list_capacity - self.waitlisted, 0)
 
+    def moved(self, *, accepted: int = 0, waitlisted: int = 0) -> "Occupancy":
+        """The same day after bookings were taken (+1) or freed (-1)."""
+        return Occupancy(
+            self.accepted + accepted, self.waitlisted + waitlisted, self.capacity, self.waiting_list_capacity,
+            self.limited,
+        )  # fmt: skip
+
 
 def placement(occupancy: Occupancy) -> str | None:
     """What a new booking gets now: "accepted", "waitlisted", or None (refused: `FULL`)."""

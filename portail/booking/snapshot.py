@@ -45,7 +45,9 @@ class Snapshot:
     activities: dict = field(default_factory=dict)  # id -> Activity
     rules: dict = field(default_factory=dict)  # activity id -> ActivityRules
     openings: dict = field(default_factory=dict)  # (activity id, date) -> Opening
-    counts: dict = field(default_factory=dict)  # opening id -> [accepted, waitlisted]
+    # opening id -> rules.Occupancy: its bookings counted, kept up to date by
+    # `count` as a confirmation, a staff action or a promotion takes or frees places.
+    occupancies: dict = field(default_factory=dict)
     enrolments: dict = field(default_factory=lambda: defaultdict(list))  # (child id, activity id) -> [(start, end)]
     bookings: dict = field(default_factory=dict)  # (child id, activity id, date) -> active Booking
     closed_days: frozenset = frozenset()
@@ -54,8 +56,17 @@ class Snapshot:
         return any(start <= day <= end for start, end in self.enrolments.get((child_id, activity_id), ()))
 
     def occupancy(self, opening):
-        accepted, waitlisted = self.counts.get(opening.pk, (0, 0))
-        return rules.Occupancy.from_opening(opening, accepted=accepted, waitlisted=waitlisted)
+        """The opening's places and its bookings counted so far (rules.Occupancy)."""
+        found = self.occupancies.get(opening.pk)
+        if found is None:
+            return rules.Occupancy.from_opening(opening, accepted=0, waitlisted=0)
+        return found
+
+    def count(self, opening, *, accepted=0, waitlisted=0):
+        """Record places taken (+n) or freed (-n) on the opening; returns its new occupancy."""
+        occupancy = self.occupancy(opening).moved(accepted=accepted, waitlisted=waitlisted)
+        self.occupancies[opening.pk] = occupancy
+        return occupancy
 
     def state(self, child_id, activity_id, day, mark=None):
         """The S-state of one child, activity and day (with an optional draft mark)."""
@@ -117,7 +128,8 @@ def load_snapshot(
         snap.enrolments[(child_id, activity_id)].append((first, last))
     snap.closed_days = closed_days(structure_id, start, end)
 
-    openings = Opening.objects.filter(activity_id__in=activity_ids, date__range=(start, end)).order_by()
+    # A day closed by staff keeps its Opening row but is not open (B7).
+    openings = Opening.objects.open().filter(activity_id__in=activity_ids, date__range=(start, end)).order_by()
     if dates is not None:
         openings = openings.filter(date__in=sorted(dates))
     if lock:
@@ -143,8 +155,10 @@ def load_snapshot(
     for row in occupancy:
         opening = snap.openings.get((row["activity_id"], row["date"]))
         if opening is not None:
-            counts = snap.counts.setdefault(opening.pk, [0, 0])
-            counts[0 if row["status"] == BookingStatus.ACCEPTED else 1] += row["n"]
+            if row["status"] == BookingStatus.ACCEPTED:
+                snap.count(opening, accepted=row["n"])
+            else:
+                snap.count(opening, waitlisted=row["n"])
 
     bookings = Booking.objects.filter(
         child_id__in=child_ids,

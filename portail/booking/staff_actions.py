@@ -1,7 +1,11 @@
-"""Staff actions on bookings (B7): they go through the same locks, snapshot,
-waiting-list promotion and audit trail as a family's confirmation. Staff may
-bypass the family délais (with a reason), never the places: a full day gets
-the waiting list, and only a capacity change adds places."""
+"""Staff actions on bookings and openings (B7): booking or cancelling for a
+family, giving a waitlisted child a place, changing a day's places, closing a
+day. They go through the same locks, snapshot, waiting-list promotion and
+audit trail as a family's confirmation. Each requires a reason and records one
+audit entry with who, when and why: a BookingAudit row for a booking, an
+OpeningAudit row for the opening itself (places, closure). Staff may bypass
+the family délais, never the places: a full day gets the waiting list, and
+only a capacity change adds places."""
 
 from dataclasses import dataclass
 
@@ -18,18 +22,22 @@ from portail.booking.models import (
     BookingStatus,
     Movement,
     MovementKind,
+    OpeningAudit,
+    OpeningEvent,
 )
 from portail.booking.snapshot import load_snapshot
-from portail.booking.waiting_list import promote_waiting_list
+from portail.booking.waiting_list import promote, promote_waiting_list
 from portail.structures.models import Opening
 
 REASON_REQUIRED = "Indiquez un motif."
+NO_FREE_PLACE = "Aucune place libre : augmentez d'abord les places de ce jour."
+ALREADY_CLOSED = "Cette journée est déjà fermée."
 
 
 @dataclass(frozen=True)
 class ClosureResult:
     cancelled: list
-    opening_deleted: bool
+    audit: OpeningAudit
 
 
 def _reason(reason):
@@ -40,7 +48,7 @@ def _reason(reason):
 
 
 def _opening(activity, day):
-    opening = Opening.objects.filter(activity=activity, date=day).select_related("activity").first()
+    opening = Opening.objects.open().filter(activity=activity, date=day).select_related("activity").first()
     if opening is None:
         raise BookingError(rules.NOT_OPEN)
     return opening
@@ -96,12 +104,12 @@ def staff_book(child, activity, day, *, actor, reason, arrival=None, departure=N
             problem = rules.check_times(activity_rules, arrival, departure)
             if problem:
                 raise BookingError(problem)
-        counts = snap.counts.setdefault(opening.pk, [0, 0])
-        placed = rules.placement(snap.occupancy(opening))
+        occupancy = snap.occupancy(opening)
+        placed = rules.placement(occupancy)
         if placed is None:
             raise BookingError(rules.FULL)
         status = BookingStatus.ACCEPTED if placed == rules.ACCEPTED else BookingStatus.WAITLISTED
-        position = counts[1] + 1 if status == BookingStatus.WAITLISTED else None
+        position = occupancy.waitlisted + 1 if status == BookingStatus.WAITLISTED else None
         booking = Booking.objects.create(
             child=child, activity=activity, date=day, status=status, arrival=arrival, departure=departure,
             queued_at=now, reason=reason,
@@ -119,7 +127,8 @@ def staff_cancel(booking, *, actor, reason, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         opening = (
-            Opening.objects.filter(activity_id=booking.activity_id, date=booking.date)
+            Opening.objects.open()
+            .filter(activity_id=booking.activity_id, date=booking.date)
             .select_related("activity")
             .first()
         )
@@ -159,34 +168,45 @@ def staff_promote(booking, *, actor, reason, now=None):
             raise BookingError("Cette réservation n'est pas en liste d'attente")
         snap = _snapshot(opening, [], now)
         if snap.occupancy(opening).places_left == 0:
-            raise BookingError("Aucune place libre : augmentez d'abord les places de ce jour.")
-        Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.ACCEPTED, updated_at=now)
-        booking.status = BookingStatus.ACCEPTED
-        movement = _movement(MovementKind.PROMOTION, booking, BookingStatus.ACCEPTED, actor, now, reason)
-        BookingAudit.objects.create(
-            booking=booking, at=now, actor=actor, source=AuditSource.STAFF, from_status=BookingStatus.WAITLISTED,
-            to_status=BookingStatus.ACCEPTED, note=reason,
-        )  # fmt: skip
-        # In this transaction: the family's notice is queued with the place.
-        signals.place_given.send(sender=Movement, movement=movement)
+            raise BookingError(NO_FREE_PLACE)
+        promote(booking, now=now, actor=actor, reason=reason)
     return booking
 
 
-def change_capacity(opening, *, capacity, waiting_list_capacity, actor, now=None):
-    """Change a day's places; raising them promotes from the waiting list at once."""
-    opening.capacity = capacity
-    opening.waiting_list_capacity = waiting_list_capacity
-    return save_opening(opening, actor=actor, now=now)
+def change_capacity(opening, *, capacity, waiting_list_capacity, actor, reason, now=None):
+    """Change a day's places (None: the activity's default) and record the
+    change, effective places before and after, in the opening's audit; raising
+    them promotes from the waiting list at once. Returns the promoted bookings."""
+    reason = _reason(reason)
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_openings([opening.pk])
+        current = Opening.objects.open().select_related("activity").filter(pk=opening.pk).first()
+        if current is None:
+            raise BookingError(rules.NOT_OPEN)
+        before = (current.effective_capacity, current.effective_waiting_list_capacity)
+        opening.capacity = capacity
+        opening.waiting_list_capacity = waiting_list_capacity
+        opening.save(update_fields=["capacity", "waiting_list_capacity"])
+        OpeningAudit.objects.create(
+            opening=opening, event=OpeningEvent.CAPACITY, at=now, actor=actor, note=reason,
+            capacity_before=before[0], capacity_after=opening.effective_capacity,
+            waiting_before=before[1], waiting_after=opening.effective_waiting_list_capacity,
+        )  # fmt: skip
+        return refill_opening(opening, actor=actor, now=now)
 
 
 def close_day(opening, *, actor, reason, now=None):
     """Close an activity on a day (strike, outing cancelled): every booking and
     waiting-list place is cancelled with the reason, the families are told, and
-    the opening is removed."""
+    the opening is kept, marked closed (who, when, why) with its capacity
+    history: it is no longer open anywhere (Opening.objects.open())."""
     reason = _reason(reason)
     now = now or timezone.now()
     with transaction.atomic():
         lock_openings([opening.pk])
+        if not Opening.objects.open().filter(pk=opening.pk).exists():
+            raise BookingError(ALREADY_CLOSED)
         bookings = list(
             Booking.objects.filter(
                 activity_id=opening.activity_id, date=opening.date,
@@ -197,5 +217,10 @@ def close_day(opening, *, actor, reason, now=None):
             _cancel_row(booking, actor=actor, reason=reason, now=now)
         # In this transaction: the families' notices are queued with the cancellations.
         signals.day_closed.send(sender=Opening, opening=opening, cancelled=bookings, reason=reason)
-        Opening.objects.filter(pk=opening.pk).delete()
-    return ClosureResult(cancelled=bookings, opening_deleted=True)
+        opening.closed_at, opening.closed_by, opening.closure_reason = now, actor, reason
+        opening.save(update_fields=["closed_at", "closed_by", "closure_reason"])
+        audit = OpeningAudit.objects.create(
+            opening=opening, event=OpeningEvent.CLOSURE, at=now, actor=actor, note=reason,
+            capacity_before=opening.effective_capacity, waiting_before=opening.effective_waiting_list_capacity,
+        )  # fmt: skip
+    return ClosureResult(cancelled=bookings, audit=audit)

@@ -24,9 +24,9 @@ def promote_waiting_list(snap, opening_ids, *, now, actor=None):
         opening = next((o for o in snap.openings.values() if o.pk == opening_id), None)
         if opening is None or not opening.activity.is_limited:
             continue
-        counts = snap.counts.setdefault(opening.pk, [0, 0])
-        free = opening.effective_capacity - counts[0]
-        if free <= 0 or counts[1] == 0:
+        occupancy = snap.occupancy(opening)
+        free = occupancy.places_left
+        if not free or not occupancy.waitlisted:
             continue
         activity_rules = snap.rules[opening.activity_id]
         if rules.cancellation_refusal(opening.date, activity_rules, now=now, closed_days=snap.closed_days):
@@ -35,24 +35,27 @@ def promote_waiting_list(snap, opening_ids, *, now, actor=None):
             activity_id=opening.activity_id, date=opening.date, status=BookingStatus.WAITLISTED
         ).select_related("child__family")
         for booking in queue.order_by("id")[:free]:
-            promoted.append(_promote(booking, now=now, actor=actor))
-            counts[0] += 1
-            counts[1] -= 1
+            promoted.append(promote(booking, now=now, actor=actor))
+            snap.count(opening, accepted=1, waitlisted=-1)
     return promoted
 
 
-def _promote(booking, *, now, actor):
+def promote(booking, *, now, actor, reason=""):
+    """Give a waitlisted booking its place (its opening locked by the caller):
+    the booking, its PROMOTION movement, its audit entry and the family's
+    notice. Without a reason it is the queue's turn (a freed place); with one,
+    a staff member chose this child (booking.staff_actions.staff_promote)."""
     Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.ACCEPTED, updated_at=now)
     booking.status = BookingStatus.ACCEPTED
     family = booking.child.family
     movement = Movement.objects.create(
         kind=MovementKind.PROMOTION, booking=booking, family=family, structure_id=family.structure_id,
-        outcome=BookingStatus.ACCEPTED, created_by=actor, created_at=now,
+        outcome=BookingStatus.ACCEPTED, reason=reason, created_by=actor, created_at=now,
     )  # fmt: skip
     BookingAudit.objects.create(
-        booking=booking, at=now, actor=actor, source=AuditSource.PROMOTION,
+        booking=booking, at=now, actor=actor, source=AuditSource.STAFF if reason else AuditSource.PROMOTION,
         from_status=BookingStatus.WAITLISTED, to_status=BookingStatus.ACCEPTED,
-        note="Place libérée : accepté depuis la liste d'attente",
+        note=reason or "Place libérée : accepté depuis la liste d'attente",
     )  # fmt: skip
     # In the caller's transaction: the family's notice is queued with the promotion.
     signals.place_given.send(sender=Movement, movement=movement)

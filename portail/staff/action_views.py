@@ -1,11 +1,11 @@
-"""B7 manual actions from the planning page. Each view only finds the objects
-(in the staff member's structures, else 404), calls the engine's staff action
-(portail.booking.staff_actions: locks, places, waiting list, audit, e-mails)
-and reports its outcome in French; the rules live in the engine."""
+"""B7 manual actions from the planning page. Each view reads its form (a
+reason is required: refused with a French message before anything changes),
+finds the objects (in the staff member's structures, else 404), calls the
+engine's staff action (portail.booking.staff_actions: locks, places, waiting
+list, audit, e-mails) and reports its outcome in French; the rules live in
+the engine."""
 
 from django.contrib import messages
-from django.contrib.admin.models import CHANGE, DELETION, LogEntry
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -39,7 +39,7 @@ def _back(params, activity_id, day):
 
 def _posted_opening(request, params):
     activity = scoped(scoped_activities(request.user), request.user, params["activite"])
-    opening = Opening.objects.filter(activity=activity, date=params["date"]).first()
+    opening = Opening.objects.open().filter(activity=activity, date=params["date"]).first()
     if opening is None:
         raise Http404
     opening.activity = activity
@@ -105,12 +105,6 @@ def promote(request):
     return _back(params, booking.activity_id, booking.date)
 
 
-def _log(request, opening, flag, message):
-    """The engine audits bookings, not openings: a capacity change or a closure
-    goes to the back office's own log (who, when, why), seen in the admin."""
-    LogEntry.objects.log_actions(request.user.pk, [opening], flag, change_message=message, single_object=True)
-
-
 def _capacity_label(value, default):
     return f"{value}" if value is not None else f"{default} (par défaut)"
 
@@ -122,21 +116,15 @@ def capacity(request):
     params = read(CapacityForm, request.POST)
     opening = _posted_opening(request, params)
     activity = opening.activity
-    reason = params["motif"]
     new_capacity, new_waiting = params["places"], params["places_attente"]
-    if not reason:
-        messages.error(request, f"Places non modifiées : {staff_actions.REASON_REQUIRED}")
-        return _back(params, activity.pk, opening.date)
-    before = (opening.effective_capacity, opening.effective_waiting_list_capacity)
-    with transaction.atomic():
+    try:
         promoted = staff_actions.change_capacity(
-            opening, capacity=new_capacity, waiting_list_capacity=new_waiting, actor=request.user
-        )
-        after = (opening.effective_capacity, opening.effective_waiting_list_capacity)
-        _log(
-            request, opening, CHANGE,
-            f"Places : {before[0]} → {after[0]} ; liste d'attente : {before[1]} → {after[1]}. Motif : {reason}",
+            opening, capacity=new_capacity, waiting_list_capacity=new_waiting, actor=request.user,
+            reason=params["motif"],
         )  # fmt: skip
+    except BookingError as error:
+        messages.error(request, f"Places non modifiées : {error}")
+        return _back(params, activity.pk, opening.date)
     text = (
         f"Places du {short_day(opening.date)} en {activity} : {_capacity_label(new_capacity, activity.capacity)}, "
         f"liste d'attente : {_capacity_label(new_waiting, activity.waiting_list_capacity)}."
@@ -155,11 +143,8 @@ def close(request):
     if params["confirmation"] != "oui":
         messages.error(request, f"Journée non fermée : cochez « {CLOSE_CONFIRMATION} ».")
         return _back(params, activity.pk, day)
-    reason = params["motif"]
     try:
-        with transaction.atomic():
-            result = staff_actions.close_day(opening, actor=request.user, reason=reason)
-            _log(request, opening, DELETION, f"Journée fermée. Motif : {reason}")
+        result = staff_actions.close_day(opening, actor=request.user, reason=params["motif"])
     except BookingError as error:
         messages.error(request, f"Journée non fermée : {error}")
         return _back(params, activity.pk, day)

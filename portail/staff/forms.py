@@ -15,7 +15,10 @@ column. A view calls `read(FormClass, data)`:
 """
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
+from portail.booking.staff_actions import REASON_REQUIRED
 from portail.lib.validators import MAX_ID, MAX_PLACES, validate_single_line
 from portail.notifications.models import EmailStatus
 from portail.web.forms import DIGITS, BadValue, DayField, HourField, IdField, MonthField, read
@@ -30,7 +33,12 @@ class PlacesField(forms.IntegerField):
     """A number of places, 0..10,000; empty means the activity's default (None)."""
 
     def __init__(self, label, **kwargs):
-        message = f"{label} : indiquez un nombre entier entre 0 et {MAX_PLACES:,}.".replace(",", "\u202f")
+        # Lazy: the form classes are built at import, the message is shown in the request's language.
+        message = format_lazy(
+            _("{label} : indiquez un nombre entier entre 0 et {maximum}."),
+            label=label,
+            maximum=f"{MAX_PLACES:,}".replace(",", "\u202f"),
+        )
         kwargs.setdefault("required", False)
         super().__init__(
             min_value=0,
@@ -46,18 +54,24 @@ class PlacesField(forms.IntegerField):
 
 
 class ReasonField(forms.CharField):
-    """The reason ("motif") a staff action records: one line, 200 characters at most."""
+    """The reason ("motif") a staff action records: required (every staff
+    action is audited with its reason, booking.staff_actions), one line, 200
+    characters at most. Blank or spaces only is refused before anything changes."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
         super().__init__(
             max_length=REASON_MAX_LENGTH,
             validators=[validate_single_line],
             error_messages={
-                "max_length": f"Motif trop long : {REASON_MAX_LENGTH} caractères au plus.",
+                "required": REASON_REQUIRED,
+                "max_length": format_lazy(
+                    _("Motif trop long : {maximum} caractères au plus."), maximum=REASON_MAX_LENGTH
+                ),
                 # Codes of the validators: Field.run_validators uses these messages.
-                "null_characters_not_allowed": "Motif invalide : écrivez-le sur une ligne, sans caractère invisible.",
-                "control_characters": "Motif invalide : écrivez-le sur une ligne, sans caractère invisible.",
+                "null_characters_not_allowed": _(
+                    "Motif invalide : écrivez-le sur une ligne, sans caractère invisible."
+                ),
+                "control_characters": _("Motif invalide : écrivez-le sur une ligne, sans caractère invisible."),
             },
             **kwargs,
         )
@@ -67,7 +81,7 @@ class PageField(forms.IntegerField):
     """A page of a paginated list (the Paginator shows the last one when beyond)."""
 
     def __init__(self, **kwargs):
-        message = "Numéro de page invalide."
+        message = _("Numéro de page invalide.")
         super().__init__(
             required=False,
             min_value=1,
@@ -99,24 +113,24 @@ class DayActivityForm(forms.Form):
     """The planning, the attendance sheet and the roll call: a day, an optional activity."""
 
     date = DayField(required=False)
-    activite = IdField("Activité", required=False)
+    activite = IdField(_("Activité"), required=False)
 
 
 class SheetForm(DayActivityForm):
     format = forms.ChoiceField(
-        choices=[("", "page"), ("pdf", "PDF")], required=False, error_messages={"invalid_choice": "Format inconnu."}
+        choices=[("", "page"), ("pdf", "PDF")], required=False, error_messages={"invalid_choice": _("Format inconnu.")}
     )
 
 
 class WeekForm(forms.Form):
-    semaine = DayField("Semaine", required=False)
+    semaine = DayField(_("Semaine"), required=False)
 
 
 class FillRatesForm(forms.Form):
-    activite = IdField("Activité", required=False)
+    activite = IdField(_("Activité"), required=False)
     mois = MonthField(required=False)
     format = forms.ChoiceField(
-        choices=[("", "page"), ("csv", "CSV")], required=False, error_messages={"invalid_choice": "Format inconnu."}
+        choices=[("", "page"), ("csv", "CSV")], required=False, error_messages={"invalid_choice": _("Format inconnu.")}
     )
 
 
@@ -124,12 +138,19 @@ class PageForm(forms.Form):
     page = PageField()
 
 
+class DayAuditForm(forms.Form):
+    """The history of an activity's day (capacity changes, closure, bookings)."""
+
+    activite = IdField()
+    date = DayField()
+
+
 class BookForm(_ViewMixin):
     activite = IdField()
     date = DayField()
     enfant = IdField()
-    arrivee = HourField("Heure d'arrivée")
-    depart = HourField("Heure de départ")
+    arrivee = HourField(_("Heure d'arrivée"))
+    depart = HourField(_("Heure de départ"))
     motif = ReasonField()
 
 
@@ -147,8 +168,8 @@ class OpeningActionForm(_ViewMixin):
 
 
 class CapacityForm(OpeningActionForm):
-    places = PlacesField("Places")
-    places_attente = PlacesField("Places en liste d'attente")
+    places = PlacesField(_("Places"))
+    places_attente = PlacesField(_("Places en liste d'attente"))
 
 
 class CloseForm(OpeningActionForm):
@@ -160,18 +181,18 @@ class MarkForm(forms.Form):
     date = DayField()
     enfant = IdField()
     presence = forms.ChoiceField(
-        choices=[("present", "Présent"), ("absent", "Absent")],
+        choices=[("present", _("Présent")), ("absent", _("Absent"))],
         error_messages={
-            "required": "Indiquez « Présent » ou « Absent ».",
-            "invalid_choice": "Indiquez « Présent » ou « Absent ».",
+            "required": _("Indiquez « Présent » ou « Absent »."),
+            "invalid_choice": _("Indiquez « Présent » ou « Absent »."),
         },
     )
-    arrivee = HourField("Heure d'arrivée")
-    depart = HourField("Heure de départ")
+    arrivee = HourField(_("Heure d'arrivée"))
+    depart = HourField(_("Heure de départ"))
 
 
 class RunsForm(forms.Form):
-    structure = IdField("Structure", required=False)
+    structure = IdField(_("Structure"), required=False)
     page = PageField()
 
 
@@ -183,7 +204,7 @@ class ResendForm(forms.Form):
     """The outbox's filter to come back to after "Renvoyer"."""
 
     etat = forms.ChoiceField(
-        choices=[("", "tous"), *EmailStatus.choices],
+        choices=[("", _("tous")), *EmailStatus.choices],
         required=False,
-        error_messages={"invalid_choice": "État d'e-mail inconnu."},
+        error_messages={"invalid_choice": _("État d'e-mail inconnu.")},
     )

@@ -18,6 +18,7 @@ from portail.booking.models import (
     Consumption,
     Movement,
     MovementKind,
+    OpeningAudit,
     ProcessingRun,
 )
 from portail.booking.snapshot import with_waiting_position
@@ -39,7 +40,8 @@ class ActivityDay:
 
     activity: object
     day: datetime.date
-    opening: object = None
+    opening: object = None  # None when not open that day (or closed by staff)
+    closed: object = None  # the Opening closed by staff that day (B7): who, when, why
     accepted: list = field(default_factory=list)  # Booking, by child name
     waiting: list = field(default_factory=list)  # Booking with .position, in queue order
     bookable: list = field(default_factory=list)  # enrolled children without an active booking
@@ -83,16 +85,19 @@ def day_planning(activities, day, *, only=None, with_bookable=True):
     day, or for `only` whether open or not. Three queries (two without the
     children one could still book)."""
     chosen = [only] if only is not None else list(activities)
-    found = Opening.objects.filter(activity_id__in=[a.pk for a in chosen], date=day).order_by()
-    openings = {o.activity_id: o for o in found}
+    found = Opening.objects.filter(activity_id__in=[a.pk for a in chosen], date=day).select_related("closed_by")
+    openings = {o.activity_id: o for o in found.order_by()}
     days = []
     for activity in chosen:
         opening = openings.get(activity.pk)
+        closed = None
+        if opening is not None and opening.is_closed:
+            opening, closed = None, opening  # kept for its history, but not open
         if opening is None and only is None:
             continue
         if opening is not None:
             opening.activity = activity
-        days.append(ActivityDay(activity=activity, day=day, opening=opening))
+        days.append(ActivityDay(activity=activity, day=day, opening=opening, closed=closed))
     by_activity = {d.activity.pk: d for d in days if d.is_open}
     if not by_activity:
         return days
@@ -207,7 +212,9 @@ def week_counts(activities, monday):
     days = [monday + datetime.timedelta(days=n) for n in range(7)]
     ids = [a.pk for a in activities]
     open_days = set(
-        Opening.objects.filter(activity_id__in=ids, date__range=(days[0], days[-1])).values_list("activity_id", "date")
+        Opening.objects.open()
+        .filter(activity_id__in=ids, date__range=(days[0], days[-1]))
+        .values_list("activity_id", "date")
     )
     counts = {
         (row["activity_id"], row["date"]): row["n"]
@@ -276,7 +283,7 @@ def fill_rates(activity, year, month):
     ):
         counts[row["date"]][0 if row["status"] == BookingStatus.ACCEPTED else 1] += row["n"]
     rows = []
-    for opening in Opening.objects.filter(activity=activity, date__range=(first, last)).order_by("date"):
+    for opening in Opening.objects.open().filter(activity=activity, date__range=(first, last)).order_by("date"):
         opening.activity = activity
         accepted, waitlisted = counts[opening.date]
         limited = activity.is_limited
@@ -342,20 +349,24 @@ def recent_runs(structure, limit=30):
 
 
 class AuditEntries:
-    """The audit of some bookings for a Paginator, newest first: their
-    BookingAudit rows, and their births in families' confirmations, which only
-    their Movement records (kind "book" with a confirmation; see BookingAudit),
-    shown as unsaved BookingAudit rows "— → outcome" by the family's account.
-    A page costs three queries whatever the history's length: the page's keys
-    (one UNION of both tables, sorted and sliced by the database), then the
-    page's rows of each table."""
+    """One audit trail for a Paginator, newest first: the BookingAudit rows of
+    some bookings; their births in families' confirmations, which only their
+    Movement records (kind "book" with a confirmation; see BookingAudit),
+    shown as unsaved BookingAudit rows "— → outcome" by the family's account;
+    and the staff's actions on their days themselves (OpeningAudit: places
+    changed, day closed). A page costs at most four queries whatever the
+    history's length: the page's keys (one UNION of the tables, sorted and
+    sliced by the database), then the page's rows of each table it shows."""
 
-    def __init__(self, audits, movements):
+    def __init__(self, audits, movements, opening_audits=None):
         self.audits = audits
         self.births = movements.filter(kind=MovementKind.BOOK, confirmation__isnull=False)
+        self.opening_audits = opening_audits if opening_audits is not None else OpeningAudit.objects.none()
         audit_keys = audits.order_by().annotate(table=Value(0)).values_list("at", "table", "id")
         birth_keys = self.births.order_by().annotate(table=Value(1)).values_list("created_at", "table", "id")
-        self.keys = audit_keys.union(birth_keys, all=True).order_by("-at", "-table", "-id")
+        opening_keys = self.opening_audits.order_by().annotate(table=Value(2)).values_list("at", "table", "id")
+        parts = [birth_keys] + ([opening_keys] if opening_audits is not None else [])
+        self.keys = audit_keys.union(*parts, all=True).order_by("-at", "-table", "-id")
 
     def count(self):
         return self.keys.count()
@@ -369,6 +380,10 @@ class AuditEntries:
             "booking__child__family", "booking__activity", "created_by"
         )
         rows = {(0, a.pk): a for a in audits}
+        opening_ids = [pk for _, table, pk in keys if table == 2]
+        if opening_ids:  # a family's screen has none: no query for them
+            for entry in self.opening_audits.filter(pk__in=opening_ids).select_related("opening__activity", "actor"):
+                rows[(2, entry.pk)] = entry
         for m in births:
             rows[(1, m.pk)] = BookingAudit(
                 booking=m.booking, at=m.created_at, actor=m.created_by, source=AuditSource.FAMILY,
@@ -379,9 +394,10 @@ class AuditEntries:
 
 def actor_label(entry):
     """Who made the change: the account's name, else "Famille", "Traitement"…"""
+    source = getattr(entry, "source", AuditSource.STAFF)  # an OpeningAudit is always the staff's
     if entry.actor is not None:
         name = entry.actor.display_name
-        if entry.source == AuditSource.FAMILY:
+        if source == AuditSource.FAMILY:
             return f"{name} (famille)"
         return name
     return {
@@ -389,7 +405,7 @@ def actor_label(entry):
         AuditSource.RUN: "Traitement",
         AuditSource.PROMOTION: "Liste d'attente (automatique)",
         AuditSource.STAFF: "Personnel",
-    }.get(entry.source, entry.get_source_display())
+    }.get(source) or AuditSource(source).label
 
 
 def family_audit(family):
@@ -400,11 +416,27 @@ def family_audit(family):
 
 
 def booking_audit(booking):
-    return AuditEntries(BookingAudit.objects.filter(booking=booking), Movement.objects.filter(booking=booking))
+    """A booking's changes, and the staff's actions on its day (places, closure)."""
+    return AuditEntries(
+        BookingAudit.objects.filter(booking=booking),
+        Movement.objects.filter(booking=booking),
+        OpeningAudit.objects.filter(opening__activity_id=booking.activity_id, opening__date=booking.date),
+    )
+
+
+def day_audit(opening):
+    """An activity's day: the staff's actions on it (its capacity history, its
+    closure) and every change of its bookings, one trail."""
+    same_day = {"booking__activity_id": opening.activity_id, "booking__date": opening.date}
+    return AuditEntries(
+        BookingAudit.objects.filter(**same_day),
+        Movement.objects.filter(**same_day),
+        OpeningAudit.objects.filter(opening=opening),
+    )
 
 
 def open_activities(activities, day):
     """The activities among `activities` open on `day`. One query."""
-    openings = Opening.objects.filter(activity_id__in=[a.pk for a in activities], date=day).order_by()
+    openings = Opening.objects.open().filter(activity_id__in=[a.pk for a in activities], date=day).order_by()
     open_ids = set(openings.values_list("activity_id", flat=True))
     return [a for a in activities if a.pk in open_ids]

@@ -22,4 +22,5 @@ urlpatterns = [
     path("remplissage/", views.fill_rates, name="fill_rates"),
     path("famille/<int:pk>/historique/", views.family_audit, name="family_audit"),
     path("reservation/<int:pk>/historique/", views.booking_audit, name="booking_audit"),
+    path("planning/historique/", views.day_audit, name="day_audit"),
 ]

@@ -6,9 +6,10 @@ queries.py in a fixed number of queries."""
 import datetime
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from portail.booking.models import Booking
@@ -24,8 +25,8 @@ from portail.staff.access import (
     scoped_activities,
     staff_required,
 )
-from portail.staff.forms import DayActivityForm, FillRatesForm, PageForm, SheetForm, WeekForm, read
-from portail.structures.models import Family
+from portail.staff.forms import DayActivityForm, DayAuditForm, FillRatesForm, PageForm, SheetForm, WeekForm, read
+from portail.structures.models import Family, Opening
 
 PAGE_SIZE = 100
 
@@ -33,7 +34,7 @@ PAGE_SIZE = 100
 @require_GET
 @staff_required
 def index(request):
-    return page(request, "staff/index.html", {"title": "Gestion quotidienne", "today": timezone.localdate()})
+    return page(request, "staff/index.html", {"title": _("Gestion quotidienne"), "today": timezone.localdate()})
 
 
 def _planning_context(request, params, *, with_bookable=True):
@@ -59,7 +60,7 @@ def _planning_context(request, params, *, with_bookable=True):
 def planning(request):
     """B6: each activity open that day, its children, places and waiting list, and the B7 actions."""
     context = _planning_context(request, read(DayActivityForm, request.GET))
-    context["title"] = f"Planning du {short_day(context['day'])}"
+    context["title"] = _("Planning du %(day)s") % {"day": short_day(context["day"])}
     return page(request, "staff/planning.html", context)
 
 
@@ -75,7 +76,7 @@ def attendance_sheet(request):
         parts = ["feuille", f"{context['day']:%Y-%m-%d}"] + ([context["chosen"].code] if context["chosen"] else [])
         response["Content-Disposition"] = exports.content_disposition("inline", parts, "pdf")
         return response
-    context.update(title=f"Feuille de présence du {short_day(context['day'])}", plannings=plannings)
+    context.update(title=_("Feuille de présence du %(day)s") % {"day": short_day(context["day"])}, plannings=plannings)
     return page(request, "staff/sheet.html", context)
 
 
@@ -90,7 +91,7 @@ def meals(request):
         request,
         "staff/meals.html",
         {
-            "title": f"Repas de la semaine du {short_day(monday)}",
+            "title": _("Repas de la semaine du %(day)s") % {"day": short_day(monday)},
             "monday": monday,
             "days": days,
             "rows": rows,
@@ -131,7 +132,7 @@ def fill_rates(request):
         request,
         "staff/fill_rates.html",
         {
-            "title": "Taux de remplissage",
+            "title": _("Taux de remplissage"),
             "activities": activities,
             "activity": activity,
             "month_value": f"{year:04d}-{month:02d}",
@@ -156,7 +157,31 @@ def family_audit(request, pk):
     """B7: every change of a family's bookings — who, when, from what to what."""
     family = scoped(Family.objects.select_related("structure"), request.user, pk)
     return _audit_page(
-        request, queries.family_audit(family), {"title": f"Historique des réservations — {family}", "family": family}
+        request,
+        queries.family_audit(family),
+        {"title": _("Historique des réservations — %(family)s") % {"family": family}, "family": family},
+    )
+
+
+@require_GET
+@staff_required
+def day_audit(request):
+    """B7: an activity's day — its places changed, its closure, its bookings' changes."""
+    params = read(DayAuditForm, request.GET)
+    activity = scoped(scoped_activities(request.user), request.user, params["activite"])
+    opening = Opening.objects.filter(activity=activity, date=params["date"]).first()
+    if opening is None:
+        raise Http404
+    opening.activity = activity
+    return _audit_page(
+        request,
+        queries.day_audit(opening),
+        {
+            "title": _("Historique du jour — %(activity)s — %(day)s")
+            % {"activity": activity, "day": short_day(opening.date)},
+            "opening": opening,
+            "planning_url": reverse("staff:planning") + f"?date={opening.date:%Y-%m-%d}&activite={activity.pk}",
+        },
     )
 
 
@@ -169,7 +194,8 @@ def booking_audit(request, pk):
         request,
         queries.booking_audit(booking),
         {
-            "title": f"Historique de la réservation — {booking.child} — {booking.activity} — {short_day(booking.date)}",
+            "title": _("Historique de la réservation — %(child)s — %(activity)s — %(day)s")
+            % {"child": booking.child, "activity": booking.activity, "day": short_day(booking.date)},
             "family": booking.child.family,
             "booking": booking,
             "planning_url": reverse("staff:planning") + f"?date={booking.date:%Y-%m-%d}&activite={booking.activity_id}",

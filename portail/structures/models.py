@@ -254,8 +254,17 @@ class Activity(models.Model):
         return [from_minutes(m) for m in range(start, end + 1, self.time_step_minutes)]
 
 
+class OpeningQuerySet(models.QuerySet):
+    def open(self):
+        """The openings not closed by staff: a closed day is kept (its history,
+        its reason) but is not open anywhere — calendars, bookings, planning."""
+        return self.filter(closed_at__isnull=True)
+
+
 class Opening(models.Model):
-    """An activity open on a date, with optional capacity overrides (B3)."""
+    """An activity open on a date, with optional capacity overrides (B3).
+    Staff may close it (booking.staff_actions.close_day): it is then kept,
+    marked closed with who, when and why, and is no longer open."""
 
     activity = models.ForeignKey(
         Activity, on_delete=models.CASCADE, related_name="openings", verbose_name=_("activité")
@@ -275,6 +284,14 @@ class Opening(models.Model):
         help_text=_("Vide : la valeur par défaut de l'activité."),
         validators=places_validators,
     )
+    closed_at = models.DateTimeField(_("fermée le"), null=True, blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+", verbose_name=_("fermée par"),
+    )  # fmt: skip
+    closure_reason = models.CharField(_("motif de fermeture"), max_length=200, blank=True, editable=False)
+
+    objects = OpeningQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ouverture")
@@ -284,6 +301,10 @@ class Opening(models.Model):
 
     def __str__(self):
         return f"{self.activity} — {self.date:%d/%m/%Y}"
+
+    @property
+    def is_closed(self):
+        return self.closed_at is not None
 
     @property
     def effective_capacity(self):

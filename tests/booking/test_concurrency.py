@@ -124,7 +124,7 @@ def hold_after_snapshot(monkeypatch, hook):
 
 def accepted_seen(snap):
     (opening,) = snap.openings.values()
-    return snap.counts.get(opening.pk, [0, 0])[0]
+    return snap.occupancy(opening).accepted
 
 
 def wait_for_lock_waiter(threads, table, statement="%FOR UPDATE%"):

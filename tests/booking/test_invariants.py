@@ -289,7 +289,7 @@ def run_scenario(scene, capacities, waiting, operations, start):
                 opening = Opening.objects.select_related("activity").get(activity=activity, date=day)
                 change_capacity(
                     opening, capacity=value, waiting_list_capacity=opening.waiting_list_capacity,
-                    actor=world.staff_a, now=now,
+                    actor=world.staff_a, reason="Renfort", now=now,
                 )  # fmt: skip
         elif op[0] == "click":
             _, c, d, p, at_once = op
@@ -379,7 +379,10 @@ def test_capacity_raised_after_cancellation_delai_promotes_nobody(scene):
     leo = Booking.objects.get(child=world.leo)
     assert leo.status == BookingStatus.WAITLISTED
     opening = Opening.objects.select_related("activity").get(pk=openings[0].pk)
-    assert change_capacity(opening, capacity=2, waiting_list_capacity=2, actor=world.staff_a, now=LATE) == []
+    promoted = change_capacity(
+        opening, capacity=2, waiting_list_capacity=2, actor=world.staff_a, reason="Renfort", now=LATE
+    )
+    assert promoted == []
     leo.refresh_from_db()
     assert leo.status == BookingStatus.WAITLISTED
     assert not Movement.objects.filter(kind=MovementKind.PROMOTION).exists()
@@ -390,7 +393,9 @@ def test_capacity_raised_after_cancellation_delai_promotes_nobody(scene):
         drafts.toggle_day(draft, child, activity, DAYS[0], now=EARLY)
         confirm_draft(draft, draft.token, user=account, now=EARLY)
     opening = Opening.objects.select_related("activity").get(pk=openings[0].pk)
-    promoted = change_capacity(opening, capacity=2, waiting_list_capacity=2, actor=world.staff_a, now=EARLY)
+    promoted = change_capacity(
+        opening, capacity=2, waiting_list_capacity=2, actor=world.staff_a, reason="Renfort", now=EARLY
+    )
     assert [b.child_id for b in promoted] == [world.leo.pk]
 
 

@@ -19,14 +19,13 @@ from types import SimpleNamespace
 
 import pytest
 import time_machine
-from django.contrib.admin.models import LogEntry
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portail.booking.models import Booking, BookingStatus
+from portail.booking.models import Booking, BookingStatus, OpeningAudit
 from portail.notifications.models import EmailStatus, OutboxEmail
 from portail.structures.models import Activity, Child, Family, Opening
 from tests import factories as f
@@ -395,7 +394,7 @@ def test_capacity_in_range_still_changes_the_day(agent_a, staff_world):
     response = agent_a.post(reverse("staff:capacity"), _capacity(staff_world, places="10000"))
     assert response.status_code == 302
     assert Opening.objects.get(pk=staff_world.opening_a.pk).capacity == 10_000
-    assert LogEntry.objects.filter(object_id=str(staff_world.opening_a.pk)).exists()
+    assert OpeningAudit.objects.filter(opening=staff_world.opening_a, note="Sortie annulée").exists()
 
 
 @pytest.mark.parametrize(
