@@ -21,8 +21,10 @@ A change that changes nothing rolls its new token back: an open recap stays vali
 
 import datetime
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,20 +33,24 @@ from django.utils.translation import gettext, gettext_lazy
 from portail.booking import rules
 from portail.booking.errors import BookingError
 from portail.booking.models import Booking, BookingStatus, Draft, DraftAction, DraftItem
-from portail.booking.snapshot import load_snapshot
+from portail.booking.snapshot import Snapshot, load_snapshot
 from portail.lib.dates import short_day
+from portail.structures.models import Activity, Child, Family
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
 ALREADY_BOOKED = gettext_lazy("Déjà réservé ce jour")
 
 
-def get_draft(family, account):
+def get_draft(family: Family, account: "User") -> Draft:
     draft, _ = Draft.objects.get_or_create(family=family, account=account)
     draft.family = family  # known already: no query to read it back
     return draft
 
 
 @contextmanager
-def _new_version(draft, now=None):
+def _new_version(draft: Draft, now: datetime.datetime | None = None) -> Iterator[Callable[[], None]]:
     """The transaction of one change of `draft`'s items, opened by giving the
     draft a new token (its version) with an UPDATE that locks its row first.
 
@@ -54,7 +60,7 @@ def _new_version(draft, now=None):
     token = uuid.uuid4()
     changed = [True]
 
-    def unchanged():
+    def unchanged() -> None:
         changed[0] = False
         transaction.set_rollback(True)
 
@@ -65,21 +71,23 @@ def _new_version(draft, now=None):
         draft.token = token
 
 
-def family_child(family, child_id):
+def family_child(family: Family, child_id: int) -> Child:
     child = family.children.filter(pk=child_id).select_related("family").first()
     if child is None:
         raise BookingError(gettext("Enfant inconnu pour cette famille"))
     return child
 
 
-def family_activity(family, activity_id):
+def family_activity(family: Family, activity_id: int) -> Activity:
     activity = family.structure.activities.filter(pk=activity_id).first()
     if activity is None:
         raise BookingError(gettext("Activité inconnue dans cette structure"))
     return activity
 
 
-def _times(activity, arrival, departure):
+def _times(
+    activity: Activity, arrival: datetime.time | None, departure: datetime.time | None
+) -> tuple[datetime.time | None, datetime.time | None]:
     """Validated times for a booking mark: required for an à horaires activity."""
     if not activity.has_times:
         return None, None
@@ -89,7 +97,16 @@ def _times(activity, arrival, departure):
     return arrival, departure
 
 
-def toggle_day(draft, child, activity, day, *, now, arrival=None, departure=None):
+def toggle_day(
+    draft: Draft,
+    child: Child,
+    activity: Activity,
+    day: datetime.date,
+    *,
+    now: datetime.datetime,
+    arrival: datetime.time | None = None,
+    departure: datetime.time | None = None,
+) -> rules.DayState:
     """Click on a day (R5d, R7b): mark it "à réserver" or "à annuler", or undo its mark.
 
     Returns the new DayState. With times on an already-marked à horaires day,
@@ -99,7 +116,16 @@ def toggle_day(draft, child, activity, day, *, now, arrival=None, departure=None
         return _toggle_day(draft, child, activity, day, now=now, arrival=arrival, departure=departure)
 
 
-def _toggle_day(draft, child, activity, day, *, now, arrival, departure):
+def _toggle_day(
+    draft: Draft,
+    child: Child,
+    activity: Activity,
+    day: datetime.date,
+    *,
+    now: datetime.datetime,
+    arrival: datetime.time | None,
+    departure: datetime.time | None,
+) -> rules.DayState:
     snap = load_snapshot(draft.family.structure_id, [child.pk], [activity.pk], day, day, now, activities=[activity])
     item = DraftItem.objects.filter(draft=draft, child=child, activity=activity, date=day).first()
     if item is not None:
@@ -123,22 +149,43 @@ def _toggle_day(draft, child, activity, day, *, now, arrival, departure):
     raise BookingError(state.reason or gettext("Ce jour ne peut pas être modifié"))
 
 
-def toggle_set(draft, child, activity, days, *, now, arrival=None, departure=None, snapshot=None):
+def toggle_set(
+    draft: Draft,
+    child: Child,
+    activity: Activity,
+    days: Iterable[datetime.date],
+    *,
+    now: datetime.datetime,
+    arrival: datetime.time | None = None,
+    departure: datetime.time | None = None,
+    snapshot: Snapshot | None = None,
+) -> dict[datetime.date, rules.Mark | None]:
     """Quick tools (R5c): a week, a weekday of the month, or the whole month.
 
     "If the first bookable day of the set is not booked, book every bookable day
     of the set, otherwise cancel every cancellable one." Returns {date: Mark|None}.
     `snapshot`: one already read for this child and activity, covering the days.
     """
-    days = sorted(set(days))
-    if not days:
+    ordered = sorted(set(days))
+    if not ordered:
         return {}
     with _new_version(draft, now) as unchanged:
-        return _toggle_set(draft, child, activity, days, now=now, arrival=arrival, departure=departure,
+        return _toggle_set(draft, child, activity, ordered, now=now, arrival=arrival, departure=departure,
                            snapshot=snapshot, unchanged=unchanged)  # fmt: skip
 
 
-def _toggle_set(draft, child, activity, days, *, now, arrival, departure, snapshot, unchanged):
+def _toggle_set(
+    draft: Draft,
+    child: Child,
+    activity: Activity,
+    days: list[datetime.date],
+    *,
+    now: datetime.datetime,
+    arrival: datetime.time | None,
+    departure: datetime.time | None,
+    snapshot: Snapshot | None,
+    unchanged: Callable[[], None],
+) -> dict[datetime.date, rules.Mark | None]:
     snap = snapshot
     if snap is None:
         snap = load_snapshot(
@@ -173,11 +220,21 @@ class NotCopied:
     day: datetime.date
     reason: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return gettext("%(day)s : %(reason)s") % {"day": short_day(self.day), "reason": self.reason}
 
 
-def copy_bookings(draft, source_child, source_activity, start, end, target_child, target_activity, *, now):
+def copy_bookings(
+    draft: Draft,
+    source_child: Child,
+    source_activity: Activity,
+    start: datetime.date,
+    end: datetime.date,
+    target_child: Child,
+    target_activity: Activity,
+    *,
+    now: datetime.datetime,
+) -> tuple[int, list[NotCopied]]:
     """R6: apply the source's bookings of a period (as they will be once the
     draft applies) onto the target child/activity, as "à réserver" marks.
 
@@ -196,7 +253,17 @@ def copy_bookings(draft, source_child, source_activity, start, end, target_child
     return copied, not_copied
 
 
-def _copy_bookings(draft, source_child, source_activity, start, end, target_child, target_activity, *, now):
+def _copy_bookings(
+    draft: Draft,
+    source_child: Child,
+    source_activity: Activity,
+    start: datetime.date,
+    end: datetime.date,
+    target_child: Child,
+    target_activity: Activity,
+    *,
+    now: datetime.datetime,
+) -> tuple[int, list[NotCopied]]:
     booked = {
         b.date: (b.arrival, b.departure)
         for b in Booking.objects.filter(
@@ -225,7 +292,8 @@ def _copy_bookings(draft, source_child, source_activity, start, end, target_chil
             "date", flat=True
         )
     )
-    to_create, not_copied = [], []
+    to_create: list[DraftItem] = []
+    not_copied: list[NotCopied] = []
     for day in days:
         state = snap.state(target_child.pk, target_activity.pk, day)
         if day in marked or state.booked:
@@ -250,7 +318,7 @@ def _copy_bookings(draft, source_child, source_activity, start, end, target_chil
     return len(to_create), not_copied
 
 
-def discard(draft):
+def discard(draft: Draft) -> None:
     """R5e/R9 "Annuler"/"Abandonner": forget every pending change."""
     with _new_version(draft):
         draft.items.all().delete()

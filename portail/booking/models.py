@@ -65,11 +65,11 @@ class Booking(models.Model):
             models.Index(fields=["child", "date"], name="booking_child_date"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.child} — {self.activity} — {self.date:%d/%m/%Y} ({self.get_status_display()})"
 
     @property
-    def is_active(self):
+    def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
 
@@ -86,7 +86,7 @@ class Confirmation(models.Model):
         verbose_name_plural = _("confirmations")
         ordering = ["-confirmed_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.family} — {timezone.localtime(self.confirmed_at):%d/%m/%Y %H:%M}"
 
 
@@ -126,11 +126,11 @@ class Movement(models.Model):
             models.Index(fields=["run", "family"], name="movement_run_family"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.booking}"
 
     @property
-    def transmitted(self):
+    def transmitted(self) -> bool:
         return self.run_id is not None
 
 
@@ -161,7 +161,7 @@ class BookingAudit(models.Model):
         verbose_name_plural = _("historique des réservations")
         ordering = ["at", "id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.booking_id}: {self.from_status or '—'} → {self.to_status}"
 
 
@@ -221,7 +221,7 @@ class Draft(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["family", "account"], name="one_draft_per_account_family")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Brouillon {self.family}"
 
 
@@ -240,7 +240,7 @@ class DraftItem(models.Model):
             models.UniqueConstraint(fields=["draft", "child", "activity", "date"], name="one_draft_item_per_day")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_action_display()} {self.date:%d/%m/%Y}"
 
 
@@ -265,7 +265,7 @@ class ProcessingRun(models.Model):
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["structure", "-finished_at"], name="run_structure_finished")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.structure} — {timezone.localtime(self.started_at):%d/%m/%Y %H:%M}"
 
 
@@ -286,7 +286,7 @@ class FamilyReport(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "family"], name="one_report_per_run_family")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Compte-rendu {self.family} ({self.run})"
 
 
@@ -319,10 +319,10 @@ class Consumption(models.Model):
         ]
         indexes = [models.Index(fields=["child", "date"], name="consumption_child_date")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.child} — {self.activity} — {self.date:%d/%m/%Y}"
 
-    def clean(self):
+    def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
         if self.child_id and self.activity_id and self.child.family.structure_id != self.activity.structure_id:
