@@ -41,9 +41,8 @@ from portail.accounts.recovery import (
     user_from_link,
     user_from_proof,
 )
-from portail.family.access import switch_family
-from portail.family.views import family_required
 from portail.structures.models import Structure
+from portail.web.family import family_required, switch_family
 
 
 @never_cache

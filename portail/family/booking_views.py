@@ -20,7 +20,6 @@ from portail.booking.errors import BookingError
 from portail.booking.models import Confirmation, DraftAction
 from portail.booking.states import enrolled_activities, month_bounds, month_snapshot, month_states
 from portail.family import calendar
-from portail.family.access import current_family
 from portail.family.forms import (
     BadValue,
     CopySourceForm,
@@ -33,10 +32,10 @@ from portail.family.forms import (
     read,
 )
 from portail.family.params import own_activity, own_child
-from portail.family.views import family_required
 from portail.lib.dates import MONTH_NAMES
 from portail.lib.validators import FIRST_DATE, LAST_DATE
 from portail.web.errors import bad_request
+from portail.web.family import current_family, family_required
 
 
 def _child_activities(child):

@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from portail.booking.models import ProcessingRun
-from portail.family.access import current_family, request_families
+from portail.web.family import current_family, request_families
 
 
 def header(request):

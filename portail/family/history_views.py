@@ -7,11 +7,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portail.booking import history
-from portail.family.access import current_family
 from portail.family.forms import HistoryForm
-from portail.family.views import family_required
 from portail.lib.dates import MONTH_NAMES
 from portail.web.errors import bad_request
+from portail.web.family import current_family, family_required
 
 
 def _month(chosen):

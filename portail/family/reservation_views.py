@@ -14,10 +14,9 @@ from portail.booking.errors import BookingError
 from portail.booking.models import Booking, BookingStatus
 from portail.booking.reservations import NOT_TRANSMITTED_REMARK, family_reservations
 from portail.booking.states import month_bounds
-from portail.family.access import current_family
 from portail.family.forms import CancelForm, ReservationsForm, read
-from portail.family.views import family_required
 from portail.lib.dates import MONTH_NAMES
+from portail.web.family import current_family, family_required
 
 
 @require_GET

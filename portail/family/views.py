@@ -1,29 +1,11 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portail.family.access import current_family, switch_family
 from portail.family.forms import SwitchStructureForm
-from portail.structures.scoping import is_structure_staff
-
-
-def family_required(view):
-    """Logged in, with a family in at least one structure; staff go to the back office."""
-
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if current_family(request) is None:
-            if is_structure_staff(request.user):
-                return redirect("admin:index")
-            return render(request, "family/no_family.html", status=403)
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+from portail.web.family import current_family, family_required, switch_family
 
 
 @family_required

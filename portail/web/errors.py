@@ -142,7 +142,7 @@ def _layout(request):
 
 
 def _family_links(request):
-    from portail.family.access import current_family
+    from portail.web.family import current_family
 
     if current_family(request) is None:
         return []

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from portail.accounts.invitations import invite_parent
 from portail.accounts.models import Invitation, User
-from portail.family.access import SESSION_KEY as FAMILY_KEY
 from portail.notifications.models import OutboxEmail
+from portail.web.family import SESSION_KEY as FAMILY_KEY
 from tests import factories as f
 from tests.helpers import page_text
 

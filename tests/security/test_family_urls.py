@@ -19,8 +19,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from portail.accounts.models import SecurityQuestion
 from portail.booking.models import Booking, Confirmation, Consumption, Draft, DraftItem, Movement
-from portail.family.access import SESSION_KEY
 from portail.notifications.models import OutboxEmail
+from portail.web.family import SESSION_KEY
 from tests import factories as f
 from tests.helpers import page_text
 
@@ -183,6 +183,17 @@ MATRIX = {
     "accounts:profile": [
         case("get", lambda w: (reverse("accounts:profile"), {"user": w.dupont.pk}), NO_LEAK),
     ],
+    # The language choice changes only the logged-in account, whatever ids are added.
+    "accounts:language": [
+        case(
+            "post",
+            lambda w: (
+                reverse("accounts:language"),
+                {"language": "en", "next": "/", "user": w.dupont.pk, "id": w.dupont.pk, "username": "dupont"},
+            ),
+            REDIRECT,
+        ),
+    ],
     # The profile changes only the logged-in account, whatever ids are added.
     "accounts:profile_password": [
         case(
@@ -284,6 +295,7 @@ STATE_CHANGING = [
     "accounts:profile_password",
     "accounts:profile_email",
     "accounts:profile_question",
+    "accounts:language",
     "logout",
 ]
 # Forms whose GET only shows the form: their POST needs the CSRF token too.
@@ -357,7 +369,7 @@ def snapshot(w):
             get_user_model()
             .objects.filter(username__in=["dupont", "dupont2"])
             .order_by("pk")
-            .values("pk", "password", "email", "is_active")
+            .values("pk", "password", "email", "is_active", "language")
         ),
         "dupont_question": list(SecurityQuestion.objects.filter(user=w.dupont).values()),
     }

@@ -3,9 +3,17 @@
 `current_family` is the only way a family view gets its Family: it is derived
 from the account and the structure chosen in the session, never from an id in
 the request, so no view can forget the owner check.
+
+Here in `web`, the request helpers no app owns: the family screens, the
+account pages (switching structure, the profile) and the error pages' header
+use them alike.
 """
 
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
 from portail.structures.models import Family
+from portail.structures.scoping import is_structure_staff
 
 SESSION_KEY = "current_family_id"
 
@@ -52,3 +60,19 @@ def switch_family(request, family_id):
     request.session[SESSION_KEY] = family.pk
     request.__dict__.pop("_current_family", None)
     return True
+
+
+def family_required(view):
+    """Logged in, with a family in at least one structure; staff go to the back office."""
+
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if current_family(request) is None:
+            if is_structure_staff(request.user):
+                return redirect("admin:index")
+            return render(request, "family/no_family.html", status=403)
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
