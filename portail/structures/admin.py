@@ -139,8 +139,10 @@ class OpeningAdmin(ScopedModelAdmin):
     """Saving and deleting go through the booking engine: booking/admin.py
     registers its subclass (waiting list, days with bookings) over this one."""
 
-    list_display = ["date", "activity", "capacity", "waiting_list_capacity"]
+    list_display = ["date", "activity", "capacity", "waiting_list_capacity", "closed_at"]
     list_filter = [("activity", related_only)]
+    # A day closed by staff (booking.staff_actions.close_day) is kept: shown, never reopened here.
+    readonly_fields = ["closed_at", "closed_by", "closure_reason"]
     date_hierarchy = "date"
     autocomplete_fields = ["activity"]
     search_fields = ["activity__name"]

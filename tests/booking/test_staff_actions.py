@@ -284,3 +284,19 @@ def test_bulk_openings_do_not_reopen_a_closed_day(world, full_day):
     create_openings(world.aps_a, DAY, DAY + datetime.timedelta(days=1), weekdays=[0, 1])
     assert Opening.objects.get(pk=opening.pk).is_closed
     assert Opening.objects.filter(activity=world.aps_a, date=DAY).count() == 1
+
+
+def test_the_copy_tool_does_not_copy_onto_a_closed_day(world, full_day):
+    early = NOW - datetime.timedelta(days=5)  # within the families' délais
+    f.EnrolmentFactory(child=world.amalia, activity=world.aps_a)
+    Opening.objects.get_or_create(activity=world.cantine_a, date=DAY)
+    Booking.objects.create(child=world.amalia, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
+    draft = drafts.get_draft(world.family_a, world.dupont)
+    staff_actions.close_day(
+        Opening.objects.get(activity=world.aps_a, date=DAY), actor=world.staff_a, reason="Sortie annulée", now=early
+    )
+    copied, not_copied = drafts.copy_bookings(
+        draft, world.amalia, world.cantine_a, DAY, DAY, world.amalia, world.aps_a, now=early
+    )
+    assert copied == 0 and [(n.day, n.reason) for n in not_copied] == [(DAY, str(rules.NOT_OPEN))]
+    assert not DraftItem.objects.filter(draft=draft).exists()

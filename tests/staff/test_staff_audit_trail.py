@@ -165,3 +165,15 @@ def test_a_closed_day_is_shown_closed_and_left_out_of_counts(staff, world, full_
     response = staff.post(reverse("staff:capacity"), {**data["capacity"], "motif": "Renfort"})
     assert response.status_code == 404
     assert fingerprint() == before
+
+
+def test_the_admin_shows_a_closed_day_and_cannot_reopen_it(staff, world, full_day):
+    data = _posts(world, full_day)
+    staff.post(reverse("staff:close"), {**data["close"], "motif": "Grève du personnel"})
+    opening = Opening.objects.get(activity=world.aps_a, date=DAY)
+    url = reverse("admin:structures_opening_change", args=[opening.pk])
+    html = staff.get(url).content.decode()
+    assert "Grève du personnel" in html and 'name="closure_reason"' not in html and 'name="closed_at"' not in html
+    staff.post(url, {"activity": world.aps_a.pk, "date": DAY.isoformat(), "capacity": "4", "waiting_list_capacity": ""})
+    kept = Opening.objects.get(pk=opening.pk)
+    assert kept.is_closed and kept.closure_reason == "Grève du personnel"
