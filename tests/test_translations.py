@@ -140,6 +140,47 @@ def test_template_has_no_text_outside_translation_tags(path):
     assert found == [], f"{rel(path)}: text outside {{% translate %}}: {found}"
 
 
+# Tags whose string arguments are names, not text: template and URL names, libraries.
+NAME_TAGS = {"url", "load", "extends", "static", "include", "translate", "trans", "csrf_token", "now"}
+LITERAL = re.compile(r"""(_\()?(["'])((?:(?!\2).)*)\2""")
+WORDS = re.compile(r"[^\W\d_]{2,}")  # a word: two letters at least
+
+
+def untranslated_literals(source):
+    """String literals written in template tags and variables that read as
+    text (two words, or an accented letter) and are not wrapped in _():
+    `{{ x|default:"aucune réservation" }}`, `{% include ... with title="Mes enfants" %}`."""
+    found = []
+    for token in Lexer(source).tokenize():
+        if token.token_type not in (TokenType.VAR, TokenType.BLOCK):
+            continue
+        contents = token.contents
+        if token.token_type == TokenType.BLOCK and contents.split()[0] in NAME_TAGS and " with " not in contents:
+            continue
+        for translated, _quote, value in LITERAL.findall(contents):
+            if translated:
+                continue
+            words = [word for word in value.split() if WORDS.search(word)]
+            if len(words) >= 2 or words and re.search(r"[^\x00-\x7f]", value):
+                found.append(value)
+    return found
+
+
+def test_the_literal_guard_sees_text_in_tags():
+    source = (
+        '{{ x|default:"aucune réservation" }}{% include "a.html" with title="Mes enfants" cls="button--small" %}'
+        '{{ d|date:_("d/m/Y à H:i") }}{% translate "Déjà traduit" %}{{ block.super|add:" staff-screen" }}'
+        "{% url 'family:home' %}{{ d|date:'d/m/Y' }}"
+    )
+    assert untranslated_literals(source) == ["aucune réservation", "Mes enfants"]
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=rel)
+def test_template_writes_no_text_in_its_tags(path):
+    found = untranslated_literals(path.read_text(encoding="utf-8"))
+    assert found == [], f"{rel(path)}: text in a tag outside _() or {{% translate %}}: {found}"
+
+
 # ------------------------------------------------------------ (b) catalogues
 
 GETTEXT_CALLS = {
