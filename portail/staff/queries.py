@@ -4,7 +4,6 @@ shown (tests/staff/test_query_counts.py holds the planning to it)."""
 
 import calendar
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Value
@@ -274,18 +273,18 @@ def fill_rates(activity, year, month):
     """Per opening day of the month: accepted, waiting list and capacities. Two queries."""
     first = datetime.date(year, month, 1)
     last = datetime.date(year, month, calendar.monthrange(year, month)[1])
-    counts = defaultdict(lambda: [0, 0])
-    for row in (
-        Booking.objects.filter(activity=activity, date__range=(first, last), status__in=ACTIVE_STATUSES)
+    counts = {
+        (row["date"], row["status"]): row["n"]
+        for row in Booking.objects.filter(activity=activity, date__range=(first, last), status__in=ACTIVE_STATUSES)
         .values("date", "status")
         .annotate(n=Count("id"))
         .order_by()
-    ):
-        counts[row["date"]][0 if row["status"] == BookingStatus.ACCEPTED else 1] += row["n"]
+    }
     rows = []
     for opening in Opening.objects.open().filter(activity=activity, date__range=(first, last)).order_by("date"):
         opening.activity = activity
-        accepted, waitlisted = counts[opening.date]
+        accepted = counts.get((opening.date, BookingStatus.ACCEPTED), 0)
+        waitlisted = counts.get((opening.date, BookingStatus.WAITLISTED), 0)
         limited = activity.is_limited
         rows.append(
             FillRow(
