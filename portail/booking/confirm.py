@@ -2,8 +2,11 @@
 every rule for every demande at this instant, and records each one as a
 place, a waiting-list place or a refusal with its French reason."""
 
+import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,13 +19,20 @@ from portail.booking.models import (
     BookingAudit,
     BookingStatus,
     Confirmation,
+    Draft,
     DraftAction,
     DraftItem,
     Movement,
     MovementKind,
 )
-from portail.booking.snapshot import load_snapshot
+from portail.booking.snapshot import Snapshot, load_snapshot
 from portail.booking.waiting_list import promote_waiting_list
+from portail.structures.models import Family
+
+if TYPE_CHECKING:
+    # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
+    # `_User` to it): booking never imports portail.accounts (tests/test_layering.py).
+    from django.contrib.auth.models import _User as User
 
 # Lazy: written in the language of the request that reads them.
 STALE = gettext_lazy("Ce récapitulatif n'est plus à jour : vos demandes ont déjà été confirmées ou abandonnées.")
@@ -33,23 +43,25 @@ NOT_BOOKED = gettext_lazy("Aucune réservation à annuler ce jour")
 @dataclass
 class ConfirmationResult:
     confirmation: Confirmation | None
-    movements: list = field(default_factory=list)
+    movements: list[Movement] = field(default_factory=list)
     replayed: bool = False
     error: str | None = None
 
-    def of(self, kind, outcome):
+    def of(self, kind: str, outcome: str) -> list[Movement]:
         return [m for m in self.movements if m.kind == kind and m.outcome == outcome]
 
     @property
-    def waitlisted(self):
+    def waitlisted(self) -> list[Movement]:
         return self.of(MovementKind.BOOK, BookingStatus.WAITLISTED)
 
     @property
-    def refused(self):
+    def refused(self) -> list[Movement]:
         return [m for m in self.movements if m.outcome == BookingStatus.REFUSED]
 
 
-def confirm_draft(draft, token, *, user, now=None):
+def confirm_draft(
+    draft: Draft, token: object, *, user: "User", now: datetime.datetime | None = None
+) -> ConfirmationResult:
     """Confirm `draft` if `token` is its current token (from the recap page).
 
     The token is the draft's version (drafts.py): every change of the draft
@@ -76,13 +88,13 @@ def confirm_draft(draft, token, *, user, now=None):
         raise
 
 
-def _not_current(draft):
+def _not_current(draft: Draft) -> ConfirmationResult:
     """The answer to a token that is not the draft's and was never confirmed:
     nothing is recorded, and the parent is told what to look at again."""
     return ConfirmationResult(None, error=str(CHANGED if DraftItem.objects.filter(draft=draft).exists() else STALE))
 
 
-def _replay(token, family_id):
+def _replay(token: uuid.UUID, family_id: int) -> ConfirmationResult | None:
     confirmation = Confirmation.objects.filter(token=token, family_id=family_id).first()
     if confirmation is None:
         return None
@@ -90,7 +102,7 @@ def _replay(token, family_id):
     return ConfirmationResult(confirmation, movements, replayed=True)
 
 
-def _confirm(draft, token, *, user, now):
+def _confirm(draft: Draft, token: uuid.UUID, *, user: "User", now: datetime.datetime) -> ConfirmationResult:
     # Taking the token is the draft's lock: one UPDATE that holds the row until
     # the commit, so the same draft confirmed twice at once queues here, and the
     # second one then finds the token gone.
@@ -118,7 +130,9 @@ def _confirm(draft, token, *, user, now):
     return ConfirmationResult(confirmation, movements)
 
 
-def _apply(family, items, confirmation, *, user, now):
+def _apply(
+    family: Family, items: Sequence[DraftItem], confirmation: Confirmation, *, user: "User", now: datetime.datetime
+) -> list[Movement]:
     activity_ids = {i.activity_id for i in items}
     child_ids = {i.child_id for i in items}
     dates = {i.date for i in items}
@@ -128,7 +142,8 @@ def _apply(family, items, confirmation, *, user, now):
         dates=dates, lock=True, positions=False,
     )  # fmt: skip
 
-    movements, audits = [], []
+    movements: list[Movement] = []
+    audits: list[BookingAudit] = []
     # Cancellations first, then the waiting lists take the freed places, and
     # only then this confirmation's bookings: someone already waiting is served
     # before a newcomer, even one of the same confirmation.
@@ -145,16 +160,38 @@ def _apply(family, items, confirmation, *, user, now):
     return movements
 
 
-def _movement(kind, booking, family, confirmation, *, outcome, user, now, reason="", position=None):
+def _movement(
+    kind: str,
+    booking: Booking,
+    family: Family,
+    confirmation: Confirmation,
+    *,
+    outcome: str,
+    user: "User",
+    now: datetime.datetime,
+    reason: str = "",
+    position: int | None = None,
+) -> Movement:
     return Movement(
         kind=kind, booking=booking, family=family, structure_id=family.structure_id, outcome=outcome,
         waiting_position=position, reason=reason, confirmation=confirmation, created_by=user, created_at=now,
     )  # fmt: skip
 
 
-def _cancel(family, items, snap, confirmation, movements, audits, *, user, now):
+def _cancel(
+    family: Family,
+    items: Sequence[DraftItem],
+    snap: Snapshot,
+    confirmation: Confirmation,
+    movements: list[Movement],
+    audits: list[BookingAudit],
+    *,
+    user: "User",
+    now: datetime.datetime,
+) -> set[int]:
     """Record the cancellations; returns the openings where a place was freed."""
-    cancelled, freed = [], set()
+    cancelled: list[int] = []
+    freed: set[int] = set()
     for item in items:
         key = (item.child_id, item.activity_id, item.date)
         existing = snap.bookings.get(key)
@@ -193,9 +230,18 @@ def _cancel(family, items, snap, confirmation, movements, audits, *, user, now):
     return freed
 
 
-def _book(family, items, snap, confirmation, movements, *, user, now):
+def _book(
+    family: Family,
+    items: Sequence[DraftItem],
+    snap: Snapshot,
+    confirmation: Confirmation,
+    movements: list[Movement],
+    *,
+    user: "User",
+    now: datetime.datetime,
+) -> list[Booking]:
     """Judge each booking demande at this instant; returns the Booking rows to create."""
-    new_bookings = []
+    new_bookings: list[Booking] = []
     for item in items:
         key = (item.child_id, item.activity_id, item.date)
         if key in snap.bookings:
@@ -210,6 +256,7 @@ def _book(family, items, snap, confirmation, movements, *, user, now):
             reason = rules.check_times(activity_rules, item.arrival, item.departure)
         status, position = BookingStatus.REFUSED, None
         if reason is None:
+            assert opening is not None  # booking_refusal refuses a day that is not open
             placed = rules.placement(snap.occupancy(opening))
             if placed == rules.ACCEPTED:
                 status = BookingStatus.ACCEPTED

@@ -10,6 +10,7 @@ compte-rendu, sent by the notifications outbox.
 
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -19,12 +20,23 @@ from portail.booking import signals
 from portail.booking.models import FamilyReport, Movement, MovementKind, ProcessingRun
 from portail.structures.models import Structure
 
+if TYPE_CHECKING:
+    # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
+    # `_User` to it): booking never imports portail.accounts (tests/test_layering.py).
+    from django.contrib.auth.models import _User as User
+
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 
 
-def process_requests(structure, *, now=None, started_by=None, batch_size=BATCH_SIZE):
+def process_requests(
+    structure: Structure,
+    *,
+    now: datetime.datetime | None = None,
+    started_by: "User | None" = None,
+    batch_size: int = BATCH_SIZE,
+) -> ProcessingRun:
     """Process every pending movement of `structure`; returns the finished run."""
     now = now or timezone.now()
     run = ProcessingRun.objects.filter(structure=structure, finished_at__isnull=True).order_by("started_at").first()
@@ -92,7 +104,9 @@ class RunInProgress(Exception):
 STALE_AFTER = datetime.timedelta(minutes=15)
 
 
-def start_run_now(structure, *, started_by, now=None):
+def start_run_now(
+    structure: Structure, *, started_by: "User | None", now: datetime.datetime | None = None
+) -> ProcessingRun:
     """Staff's "Lancer le traitement": refuses while another run of the
     structure is still going (the nightly one, or a colleague's click), and
     resumes one that crashed."""
@@ -104,7 +118,7 @@ def start_run_now(structure, *, started_by, now=None):
     return process_requests(structure, now=now, started_by=started_by)
 
 
-def is_due(structure, now):
+def is_due(structure: Structure, now: datetime.datetime) -> bool:
     """Whether the structure's nightly run is due: its time has come today and
     no run has finished since."""
     local = timezone.localtime(now)

@@ -3,28 +3,33 @@
 structure's processing run has seen the latest movement, then Acceptée,
 En liste d'attente (with position), Refusée or Annulée."""
 
+import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, OuterRef
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from portail.booking import rules
 from portail.booking.calendar import closed_days
 from portail.booking.models import Booking, BookingStatus, Movement
 from portail.booking.snapshot import with_waiting_position
+from portail.structures.models import Family
 
 NOT_TRANSMITTED_REMARK = gettext_lazy(
     "« Non transmis » ne signifie pas que votre demande n'est pas acceptée : elle n'a pas encore été "
     "transmise. Elle le sera lors du traitement de la structure (la nuit prochaine) ; vous pourrez "
     "ensuite consulter son état définitif."
 )
-FINAL_LABELS = {
+FINAL_LABELS: dict[str, Promise] = {
     BookingStatus.ACCEPTED: gettext_lazy("Acceptée"),
     BookingStatus.WAITLISTED: gettext_lazy("En liste d'attente"),
     BookingStatus.REFUSED: gettext_lazy("Refusée"),
     BookingStatus.CANCELLED: gettext_lazy("Annulée"),
 }
-PROVISIONAL = {
+PROVISIONAL: dict[str, Promise] = {
     BookingStatus.ACCEPTED: gettext_lazy("place réservée"),
     BookingStatus.WAITLISTED: gettext_lazy("liste d'attente"),
     BookingStatus.REFUSED: gettext_lazy("refusée"),
@@ -41,7 +46,7 @@ class ReservationLine:
     cancel_refusal: str | None
 
     @property
-    def label(self):
+    def label(self) -> str:
         status = self.booking.status
         if not self.transmitted:
             outcome = str(PROVISIONAL[status])
@@ -57,13 +62,21 @@ class ReservationLine:
         return label
 
     @property
-    def remark(self):
+    def remark(self) -> str:
         if self.booking.status == BookingStatus.REFUSED and self.booking.reason:
             return self.booking.reason
         return str(NOT_TRANSMITTED_REMARK) if not self.transmitted else ""
 
 
-def family_reservations(family, *, now, child_id=None, activity_id=None, start=None, end=None):
+def family_reservations(
+    family: Family,
+    *,
+    now: datetime.datetime,
+    child_id: int | None = None,
+    activity_id: int | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> list[ReservationLine]:
     """The family's bookings (every state), filtered, in date order; four queries."""
     bookings = Booking.objects.filter(child__family=family).select_related("child", "activity")
     if child_id is not None:
@@ -78,11 +91,12 @@ def family_reservations(family, *, now, child_id=None, activity_id=None, start=N
     bookings = with_waiting_position(bookings.annotate(pending=Exists(pending))).order_by(
         "date", "child__first_name", "activity__name", "id"
     )
-    bookings = list(bookings)
-    closed = _closed_days(family.structure_id, bookings)
-    activity_rules = {}
-    lines = []
-    for booking in bookings:
+    # Booking rows with their annotations (`pending`, `earlier_in_queue`): Any to the checker.
+    rows: list[Any] = list(bookings)
+    closed = _closed_days(family.structure_id, rows)
+    activity_rules: dict[int, rules.ActivityRules] = {}
+    lines: list[ReservationLine] = []
+    for booking in rows:
         if booking.activity_id not in activity_rules:
             activity_rules[booking.activity_id] = rules.ActivityRules.from_activity(booking.activity)
         refusal = None
@@ -103,7 +117,7 @@ def family_reservations(family, *, now, child_id=None, activity_id=None, start=N
     return lines
 
 
-def _closed_days(structure_id, bookings):
+def _closed_days(structure_id: int, bookings: Sequence[Booking]) -> frozenset[datetime.date]:
     if not bookings:
         return frozenset()
     # The structure's closed periods and its region's public holidays (one query).

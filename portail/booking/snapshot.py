@@ -8,19 +8,22 @@ transaction after the locks are taken, so both judge with the same code.
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from portail.booking import rules
 from portail.booking.calendar import closed_days
 from portail.booking.locks import locked
 from portail.booking.models import Booking, BookingStatus
+from portail.booking.rules import ActivityRules, DayState, Mark, Occupancy
 from portail.structures.models import Activity, Enrolment, Opening
 
 
-def with_waiting_position(queryset):
+def with_waiting_position(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
     """Annotate waitlisted bookings with their 1-based position (confirmation order)."""
     earlier = (
         Booking.objects.filter(activity=OuterRef("activity"), date=OuterRef("date"), status=BookingStatus.WAITLISTED)
@@ -42,33 +45,38 @@ def with_waiting_position(queryset):
 @dataclass
 class Snapshot:
     now: datetime.datetime
-    activities: dict = field(default_factory=dict)  # id -> Activity
-    rules: dict = field(default_factory=dict)  # activity id -> ActivityRules
-    openings: dict = field(default_factory=dict)  # (activity id, date) -> Opening
+    activities: dict[int, Activity] = field(default_factory=dict)  # by id
+    rules: dict[int, ActivityRules] = field(default_factory=dict)  # by activity id
+    openings: dict[tuple[int, datetime.date], Opening] = field(default_factory=dict)  # by (activity id, date)
     # opening id -> rules.Occupancy: its bookings counted, kept up to date by
     # `count` as a confirmation, a staff action or a promotion takes or frees places.
-    occupancies: dict = field(default_factory=dict)
-    enrolments: dict = field(default_factory=lambda: defaultdict(list))  # (child id, activity id) -> [(start, end)]
-    bookings: dict = field(default_factory=dict)  # (child id, activity id, date) -> active Booking
-    closed_days: frozenset = frozenset()
+    occupancies: dict[int, Occupancy] = field(default_factory=dict)
+    # (child id, activity id) -> [(start, end)]
+    enrolments: defaultdict[tuple[int, int], list[tuple[datetime.date, datetime.date]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # (child id, activity id, date) -> active Booking (with `earlier_in_queue` when
+    # loaded with positions: an annotation, hence Any)
+    bookings: dict[tuple[int, int, datetime.date], Any] = field(default_factory=dict)
+    closed_days: frozenset[datetime.date] = frozenset()
 
-    def enrolled(self, child_id, activity_id, day):
+    def enrolled(self, child_id: int, activity_id: int, day: datetime.date) -> bool:
         return any(start <= day <= end for start, end in self.enrolments.get((child_id, activity_id), ()))
 
-    def occupancy(self, opening):
+    def occupancy(self, opening: Opening) -> Occupancy:
         """The opening's places and its bookings counted so far (rules.Occupancy)."""
         found = self.occupancies.get(opening.pk)
         if found is None:
             return rules.Occupancy.from_opening(opening, accepted=0, waitlisted=0)
         return found
 
-    def count(self, opening, *, accepted=0, waitlisted=0):
+    def count(self, opening: Opening, *, accepted: int = 0, waitlisted: int = 0) -> Occupancy:
         """Record places taken (+n) or freed (-n) on the opening; returns its new occupancy."""
         occupancy = self.occupancy(opening).moved(accepted=accepted, waitlisted=waitlisted)
         self.occupancies[opening.pk] = occupancy
         return occupancy
 
-    def state(self, child_id, activity_id, day, mark=None):
+    def state(self, child_id: int, activity_id: int, day: datetime.date, mark: Mark | None = None) -> DayState:
         """The S-state of one child, activity and day (with an optional draft mark)."""
         opening = self.openings.get((activity_id, day))
         booking = self.bookings.get((child_id, activity_id, day))
@@ -90,8 +98,18 @@ class Snapshot:
 
 
 def load_snapshot(
-    structure_id, child_ids, activity_ids, start, end, now, *, activities=None, dates=None, lock=False, positions=True
-):
+    structure_id: int,
+    child_ids: Iterable[int],
+    activity_ids: Iterable[int],
+    start: datetime.date,
+    end: datetime.date,
+    now: datetime.datetime,
+    *,
+    activities: Iterable[Activity] | None = None,
+    dates: Collection[datetime.date] | None = None,
+    lock: bool = False,
+    positions: bool = True,
+) -> Snapshot:
     """Load what the rules need for these children and activities between start and end
     (only on `dates` when given: a confirmation counts only the days it touches).
 

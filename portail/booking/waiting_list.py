@@ -2,6 +2,10 @@
 that activity and day is accepted at once, in confirmation order, provided its
 family can still cancel that day; otherwise the next one is tried."""
 
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.db.models import Count
 
 from portail.booking import rules, signals
@@ -14,12 +18,21 @@ from portail.booking.models import (
     MovementKind,
 )
 
+if TYPE_CHECKING:
+    # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
+    # `_User` to it): booking never imports portail.accounts (tests/test_layering.py).
+    from django.contrib.auth.models import _User as User
 
-def promote_waiting_list(snap, opening_ids, *, now, actor=None):
+    from portail.booking.snapshot import Snapshot
+
+
+def promote_waiting_list(
+    snap: "Snapshot", opening_ids: Iterable[int], *, now: datetime.datetime, actor: "User | None" = None
+) -> list[Booking]:
     """Fill the free places of these (already locked) openings from their
     waiting lists. `snap` holds the openings, rules and up-to-date counts.
     Returns the promoted bookings."""
-    promoted = []
+    promoted: list[Booking] = []
     for opening_id in sorted(opening_ids):
         opening = next((o for o in snap.openings.values() if o.pk == opening_id), None)
         if opening is None or not opening.activity.is_limited:
@@ -40,7 +53,7 @@ def promote_waiting_list(snap, opening_ids, *, now, actor=None):
     return promoted
 
 
-def promote(booking, *, now, actor, reason=""):
+def promote(booking: Booking, *, now: datetime.datetime, actor: "User | None", reason: str = "") -> Booking:
     """Give a waitlisted booking its place (its opening locked by the caller):
     the booking, its PROMOTION movement, its audit entry and the family's
     notice. Without a reason it is the queue's turn (a freed place); with one,
@@ -62,7 +75,7 @@ def promote(booking, *, now, actor, reason=""):
     return booking
 
 
-def waiting_counts(activity_id, date):
+def waiting_counts(activity_id: int, date: datetime.date) -> dict[str, int]:
     rows = (
         Booking.objects.filter(
             activity_id=activity_id, date=date, status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED]
