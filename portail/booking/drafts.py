@@ -38,13 +38,15 @@ from portail.lib.dates import short_day
 from portail.structures.models import Activity, Child, Family
 
 if TYPE_CHECKING:
-    from portail.accounts.models import User
+    # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
+    # `_User` to it): booking never imports portail.accounts (tests/test_layering.py).
+    from django.contrib.auth.models import _User as User
 
 ALREADY_BOOKED = gettext_lazy("Déjà réservé ce jour")
 
 
 def get_draft(family: Family, account: "User") -> Draft:
-    draft, _ = Draft.objects.get_or_create(family=family, account=account)
+    draft, _ = Draft.objects.get_or_create(family=family, account_id=account.pk)
     draft.family = family  # known already: no query to read it back
     return draft
 
