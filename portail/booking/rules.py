@@ -133,8 +133,8 @@ class ActivityRules:
 # months back over weekends and public holidays. A walk never goes further than
 # two years, whatever is stored (a closure from 01/01/0001 once made every day
 # "closed", and the walk ran to year 1: issue 12), so a day's délai costs at
-# most this many steps, and the loaders read closed days only this far back
-# (snapshot.DEADLINE_HORIZON).
+# most this many steps, and closed days are read only this far back
+# (booking.calendar.closed_days).
 DEADLINE_HORIZON = datetime.timedelta(days=732)
 
 
@@ -148,7 +148,7 @@ def horizon_start(day: datetime.date) -> datetime.date:
 def is_working_day(day: datetime.date, closed_days: Container[datetime.date]) -> bool:
     """Not a Saturday, Sunday, national public holiday nor one of the structure's closed days.
 
-    `closed_days` as the loaders build it (structures.calendar.structure_closed_days)
+    `closed_days` as booking.calendar.closed_days reads it
     also holds the public holidays of the structure's region (Good Friday and
     26 December in Alsace-Moselle, the overseas abolition days); the national
     ones, common to every region, are checked here too so the rules stay pure.
