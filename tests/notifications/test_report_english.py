@@ -38,7 +38,7 @@ Please find below a report of the changes made to your booking requests at: Mair
 - 0 cancellation requests
 **************** BOOKINGS ACCEPTED ****************
 --> Activity: APS MATIN:
-DUPONT Paolo : Tue 09/05
+DUPONT Paolo: Tue 09/05
 You can check your bookings on our website.
 """
 
