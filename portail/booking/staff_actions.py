@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from portail.booking import rules, signals
+from portail.booking.drafts import ALREADY_BOOKED
 from portail.booking.errors import BookingError
 from portail.booking.locks import lock_openings
 from portail.booking.models import (
@@ -29,9 +31,13 @@ from portail.booking.snapshot import load_snapshot
 from portail.booking.waiting_list import promote, promote_waiting_list
 from portail.structures.models import Opening
 
-REASON_REQUIRED = "Indiquez un motif."
-NO_FREE_PLACE = "Aucune place libre : augmentez d'abord les places de ce jour."
-ALREADY_CLOSED = "Cette journée est déjà fermée."
+# Lazy: shown to the staff member in the language of the request.
+REASON_REQUIRED = gettext_lazy("Indiquez un motif.")
+NO_FREE_PLACE = gettext_lazy("Aucune place libre : augmentez d'abord les places de ce jour.")
+ALREADY_CLOSED = gettext_lazy("Cette journée est déjà fermée.")
+OTHER_STRUCTURE = gettext_lazy("Enfant et activité de structures différentes")
+NO_LONGER_ACTIVE = gettext_lazy("Cette réservation n'est plus active")
+NOT_WAITLISTED = gettext_lazy("Cette réservation n'est pas en liste d'attente")
 
 
 @dataclass(frozen=True)
@@ -90,13 +96,13 @@ def staff_book(child, activity, day, *, actor, reason, arrival=None, departure=N
     reason = _reason(reason)
     now = now or timezone.now()
     if child.family.structure_id != activity.structure_id:
-        raise BookingError("Enfant et activité de structures différentes")
+        raise BookingError(OTHER_STRUCTURE)
     with transaction.atomic():
         opening = _opening(activity, day)
         lock_openings([opening.pk])
         snap = _snapshot(opening, [child.pk], now)
         if (child.pk, activity.pk, day) in snap.bookings:
-            raise BookingError("Déjà réservé ce jour")
+            raise BookingError(ALREADY_BOOKED)
         if not snap.enrolled(child.pk, activity.pk, day):
             raise BookingError(rules.NOT_ENROLLED)
         activity_rules = snap.rules[activity.pk]
@@ -136,7 +142,7 @@ def staff_cancel(booking, *, actor, reason, now=None):
             lock_openings([opening.pk])
         booking = Booking.objects.select_related("child__family", "activity").get(pk=booking.pk)
         if not booking.is_active:
-            raise BookingError("Cette réservation n'est plus active")
+            raise BookingError(NO_LONGER_ACTIVE)
         previous = booking.status
         _cancel_row(booking, actor=actor, reason=reason, now=now)
         promoted = []
@@ -165,7 +171,7 @@ def staff_promote(booking, *, actor, reason, now=None):
         lock_openings([opening.pk])
         booking = Booking.objects.select_related("child__family", "activity").get(pk=booking.pk)
         if booking.status != BookingStatus.WAITLISTED:
-            raise BookingError("Cette réservation n'est pas en liste d'attente")
+            raise BookingError(NOT_WAITLISTED)
         snap = _snapshot(opening, [], now)
         if snap.occupancy(opening).places_left == 0:
             raise BookingError(NO_FREE_PLACE)

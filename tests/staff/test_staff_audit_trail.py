@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from portail.booking.models import (
@@ -177,3 +178,14 @@ def test_the_admin_shows_a_closed_day_and_cannot_reopen_it(staff, world, full_da
     staff.post(url, {"activity": world.aps_a.pk, "date": DAY.isoformat(), "capacity": "4", "waiting_list_capacity": ""})
     kept = Opening.objects.get(pk=opening.pk)
     assert kept.is_closed and kept.closure_reason == "Grève du personnel"
+
+
+def test_the_reason_refusal_and_the_engine_refusals_follow_the_staff_members_language(staff, world, full_day):
+    world.staff_a.language = "en"
+    world.staff_a.save(update_fields=["language"])
+    data = _posts(world, full_day)
+    response = staff.post(reverse("staff:close"), data["close"])
+    assert response.status_code == 400 and "Please give a reason." in visible_text(response)
+    response = staff.post(reverse("staff:promote"), {**data["promote"], "motif": "Priorité"})
+    text = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "No free place: raise this day's places first." in text
