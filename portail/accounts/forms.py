@@ -9,12 +9,18 @@ from portail.accounts.recovery import ANSWER_MIN_LENGTH, normalise_answer, set_s
 class LoginForm(AuthenticationForm):
     """A1: identifiant and mot de passe, with the manual's words."""
 
+    # max_length: a longer identifiant is refused here, before the login throttle
+    # records it (axes' column holds 255 characters; PostgreSQL refuses more: a 500).
     username = forms.CharField(
         label=_("Identifiant"),
+        max_length=150,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}),
     )
     password = forms.CharField(
-        label=_("Mot de passe"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Mot de passe"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
     error_messages = {

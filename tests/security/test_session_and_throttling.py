@@ -290,3 +290,16 @@ def test_client_ip_trusts_x_real_ip_only_behind_a_proxy(rf, settings):
     assert client_ip(request) == "127.0.0.1"  # a client could forge the header
     settings.BEHIND_PROXY = True
     assert client_ip(request) == "203.0.113.7"
+
+
+def test_an_identifiant_longer_than_any_account_is_refused_before_the_throttle_records_it(world):
+    """Issue 12 (found by CI's PostgreSQL run): axes records the identifiant of a
+    failed login in a 255-character column; PostgreSQL refused a longer one (a 500).
+    The form refuses it first, as a field error, and nothing is recorded."""
+    from axes.models import AccessAttempt
+
+    response = Client().post(reverse("login"), {"username": "x" * 100_000, "password": "y"})
+
+    assert response.status_code == 200
+    assert "150 caractères" in page_text(response)
+    assert not AccessAttempt.objects.exists()
