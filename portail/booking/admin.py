@@ -3,7 +3,12 @@ parts of the structures' admin — the processing run action on Structure, and
 Opening saved and deleted through the engine — registered here over the
 structures' ModelAdmins, so that `structures` never imports `booking`."""
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -14,6 +19,10 @@ from portail.structures.admin import OpeningAdmin, StructureAdmin
 from portail.structures.admin_base import ScopedModelAdmin, ScopedTabularInline, StructureListFilter
 from portail.structures.models import Opening, Structure
 
+if TYPE_CHECKING:
+    # settings.AUTH_USER_MODEL as django-stubs resolves it (booking never imports portail.accounts).
+    from django.contrib.auth.models import _User as User
+
 related_only = admin.RelatedOnlyFieldListFilter
 
 
@@ -22,20 +31,19 @@ class ReadOnlyMixin:
     actions in "Gestion"), so that places, waiting lists and the audit trail
     stay right; the admin shows them."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 class AuditInline(ReadOnlyMixin, ScopedTabularInline):
     model = BookingAudit
-    fields = ["at", "actor", "source", "from_status", "to_status", "note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "actor", "source", "from_status", "to_status", "note")
     can_delete = False
 
 
@@ -43,8 +51,7 @@ class MovementInline(ReadOnlyMixin, ScopedTabularInline):
     """A booking made by a family's confirmation is recorded here only (not in the audit)."""
 
     model = Movement
-    fields = ["created_at", "created_by", "kind", "outcome", "waiting_position", "reason", "run"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "created_by", "kind", "outcome", "waiting_position", "reason", "run")
     can_delete = False
 
 
@@ -56,7 +63,7 @@ class BookingAdmin(ReadOnlyMixin, ScopedModelAdmin):
     date_hierarchy = "date"
     inlines = [MovementInline, AuditInline]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
         return super().get_queryset(request).select_related("child", "activity")
 
 
@@ -66,11 +73,11 @@ class MovementAdmin(ReadOnlyMixin, ScopedModelAdmin):
     list_filter = ["kind", "outcome", ("run", admin.EmptyFieldListFilter)]
     search_fields = ["family__last_name", "booking__child__first_name"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Movement]:
         return super().get_queryset(request).select_related("family", "booking__child", "booking__activity")
 
     @admin.display(description=_("transmis"), boolean=True)
-    def transmitted_display(self, obj):
+    def transmitted_display(self, obj: Movement) -> bool:
         return obj.transmitted
 
 
@@ -85,8 +92,8 @@ class ConsumptionAdmin(ScopedModelAdmin):
     fields = ["child", "activity", "date", "present", "arrival", "departure"]
     date_hierarchy = "date"
 
-    def save_model(self, request, obj, form, change):
-        obj.recorded_by = request.user
+    def save_model(self, request: HttpRequest, obj: Consumption, form: "ModelForm[Consumption]", change: bool) -> None:
+        obj.recorded_by = cast("User", request.user)  # the admin serves logged-in staff only
         super().save_model(request, obj, form, change)
 
 
@@ -100,13 +107,13 @@ class ProcessingRunAdmin(ReadOnlyMixin, ScopedModelAdmin):
 
 
 class EngineStructureAdmin(StructureAdmin):
-    actions = [*StructureAdmin.actions, "start_processing_run"]
+    actions = [*StructureAdmin.actions, "start_processing_run"]  # type: ignore[misc]  # a list on the class
 
     @admin.action(description=_("Lancer le traitement des demandes maintenant"))
-    def start_processing_run(self, request, queryset):
+    def start_processing_run(self, request: HttpRequest, queryset: QuerySet[Structure]) -> None:
         for structure in queryset:
             try:
-                run = start_run_now(structure, started_by=request.user)
+                run = start_run_now(structure, started_by=cast("User", request.user))  # logged-in staff
             except RunInProgress as error:
                 messages.error(request, str(error))
                 continue
@@ -118,7 +125,7 @@ class EngineStructureAdmin(StructureAdmin):
 
 
 class EngineOpeningAdmin(OpeningAdmin):
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Opening, form: "ModelForm[Opening]", change: bool) -> None:
         """Through the engine: places raised, or a day opened again, go to the waiting list at once (N3)."""
         promoted = save_opening(obj, actor=request.user)
         if promoted:
@@ -133,18 +140,18 @@ class EngineOpeningAdmin(OpeningAdmin):
                 % count,
             )
 
-    def _has_bookings(self, opening):
+    def _has_bookings(self, opening: Opening) -> bool:
         return Booking.objects.filter(
             activity_id=opening.activity_id, date=opening.date, status__in=ACTIVE_STATUSES
         ).exists()
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Opening | None = None) -> bool:
         # A day with bookings is closed from "Gestion" (the families are told), never silently deleted.
         if obj is not None and self._has_bookings(obj):
             return False
         return super().has_delete_permission(request, obj)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Opening]) -> None:
         kept = [o for o in queryset if self._has_bookings(o)]
         if kept:
             messages.error(
