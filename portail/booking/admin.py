@@ -127,7 +127,7 @@ class EngineStructureAdmin(StructureAdmin):
 class EngineOpeningAdmin(OpeningAdmin):
     def save_model(self, request: HttpRequest, obj: Opening, form: "ModelForm[Opening]", change: bool) -> None:
         """Through the engine: places raised, or a day opened again, go to the waiting list at once (N3)."""
-        promoted = save_opening(obj, actor=request.user)
+        promoted = save_opening(obj, actor=cast("User", request.user))  # logged-in staff
         if promoted:
             count = len(promoted)
             messages.info(

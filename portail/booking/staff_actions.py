@@ -7,7 +7,10 @@ OpeningAudit row for the opening itself (places, closure). Staff may bypass
 the family délais, never the places: a full day gets the waiting list, and
 only a capacity change adds places."""
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,9 +30,14 @@ from portail.booking.models import (
     OpeningAudit,
     OpeningEvent,
 )
-from portail.booking.snapshot import load_snapshot
+from portail.booking.snapshot import Snapshot, load_snapshot
 from portail.booking.waiting_list import promote, promote_waiting_list
-from portail.structures.models import Opening
+from portail.structures.models import Activity, Child, Opening
+
+if TYPE_CHECKING:
+    # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
+    # `_User` to it): booking never imports portail.accounts (tests/test_layering.py).
+    from django.contrib.auth.models import _User as User
 
 # Lazy: shown to the staff member in the language of the request.
 REASON_REQUIRED = gettext_lazy("Indiquez un motif.")
@@ -42,32 +50,40 @@ NOT_WAITLISTED = gettext_lazy("Cette réservation n'est pas en liste d'attente")
 
 @dataclass(frozen=True)
 class ClosureResult:
-    cancelled: list
+    cancelled: list[Booking]
     audit: OpeningAudit
 
 
-def _reason(reason):
+def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise BookingError(REASON_REQUIRED)
     return reason[:200]
 
 
-def _opening(activity, day):
+def _opening(activity: Activity, day: datetime.date) -> Opening:
     opening = Opening.objects.open().filter(activity=activity, date=day).select_related("activity").first()
     if opening is None:
         raise BookingError(rules.NOT_OPEN)
     return opening
 
 
-def _snapshot(opening, child_ids, now):
+def _snapshot(opening: Opening, child_ids: Iterable[int], now: datetime.datetime) -> Snapshot:
     activity = opening.activity
     return load_snapshot(
         activity.structure_id, child_ids, [activity.pk], opening.date, opening.date, now, activities=[activity]
     )
 
 
-def _movement(kind, booking, outcome, actor, now, reason="", position=None):
+def _movement(
+    kind: str,
+    booking: Booking,
+    outcome: str,
+    actor: "User | None",
+    now: datetime.datetime,
+    reason: str = "",
+    position: int | None = None,
+) -> Movement:
     family = booking.child.family
     return Movement.objects.create(
         kind=kind, booking=booking, family=family, structure_id=family.structure_id, outcome=outcome,
@@ -75,7 +91,9 @@ def _movement(kind, booking, outcome, actor, now, reason="", position=None):
     )  # fmt: skip
 
 
-def refill_opening(opening, *, actor=None, now=None):
+def refill_opening(
+    opening: Opening, *, actor: "User | None" = None, now: datetime.datetime | None = None
+) -> list[Booking]:
     """Give an opening's free places to its waiting list, in order (inside the
     transaction that changed the opening)."""
     now = now or timezone.now()
@@ -83,7 +101,9 @@ def refill_opening(opening, *, actor=None, now=None):
     return promote_waiting_list(_snapshot(opening, [], now), [opening.pk], now=now, actor=actor)
 
 
-def save_opening(opening, *, actor=None, now=None):
+def save_opening(
+    opening: Opening, *, actor: "User | None" = None, now: datetime.datetime | None = None
+) -> list[Booking]:
     """Save an opening (created, added back, or capacities changed) and promote
     from its waiting list when places are now free (N3)."""
     with transaction.atomic():
@@ -91,7 +111,17 @@ def save_opening(opening, *, actor=None, now=None):
         return refill_opening(opening, actor=actor, now=now)
 
 
-def staff_book(child, activity, day, *, actor, reason, arrival=None, departure=None, now=None):
+def staff_book(
+    child: Child,
+    activity: Activity,
+    day: datetime.date,
+    *,
+    actor: "User",
+    reason: str | None,
+    arrival: datetime.time | None = None,
+    departure: datetime.time | None = None,
+    now: datetime.datetime | None = None,
+) -> Booking:
     """Book for a family, bypassing its délais: a place, else the waiting list, else refused."""
     reason = _reason(reason)
     now = now or timezone.now()
@@ -127,7 +157,9 @@ def staff_book(child, activity, day, *, actor, reason, arrival=None, departure=N
     return booking
 
 
-def staff_cancel(booking, *, actor, reason, now=None):
+def staff_cancel(
+    booking: Booking, *, actor: "User", reason: str | None, now: datetime.datetime | None = None
+) -> list[Booking]:
     """Cancel for a family, bypassing its délai; a freed place goes to the waiting list."""
     reason = _reason(reason)
     now = now or timezone.now()
@@ -145,13 +177,13 @@ def staff_cancel(booking, *, actor, reason, now=None):
             raise BookingError(NO_LONGER_ACTIVE)
         previous = booking.status
         _cancel_row(booking, actor=actor, reason=reason, now=now)
-        promoted = []
+        promoted: list[Booking] = []
         if opening is not None and previous == BookingStatus.ACCEPTED:
             promoted = refill_opening(opening, actor=actor, now=now)
     return promoted
 
 
-def _cancel_row(booking, *, actor, reason, now):
+def _cancel_row(booking: Booking, *, actor: "User", reason: str, now: datetime.datetime) -> None:
     previous = booking.status
     Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CANCELLED, reason=reason, updated_at=now)
     booking.status = BookingStatus.CANCELLED
@@ -162,7 +194,9 @@ def _cancel_row(booking, *, actor, reason, now):
     )  # fmt: skip
 
 
-def staff_promote(booking, *, actor, reason, now=None):
+def staff_promote(
+    booking: Booking, *, actor: "User", reason: str | None, now: datetime.datetime | None = None
+) -> Booking:
     """Move a waitlisted booking to a place, ahead of the queue, when a place is free."""
     reason = _reason(reason)
     now = now or timezone.now()
@@ -179,7 +213,15 @@ def staff_promote(booking, *, actor, reason, now=None):
     return booking
 
 
-def change_capacity(opening, *, capacity, waiting_list_capacity, actor, reason, now=None):
+def change_capacity(
+    opening: Opening,
+    *,
+    capacity: int | None,
+    waiting_list_capacity: int | None,
+    actor: "User",
+    reason: str | None,
+    now: datetime.datetime | None = None,
+) -> list[Booking]:
     """Change a day's places (None: the activity's default) and record the
     change, effective places before and after, in the opening's audit; raising
     them promotes from the waiting list at once. Returns the promoted bookings."""
@@ -202,7 +244,9 @@ def change_capacity(opening, *, capacity, waiting_list_capacity, actor, reason, 
         return refill_opening(opening, actor=actor, now=now)
 
 
-def close_day(opening, *, actor, reason, now=None):
+def close_day(
+    opening: Opening, *, actor: "User", reason: str | None, now: datetime.datetime | None = None
+) -> ClosureResult:
     """Close an activity on a day (strike, outing cancelled): every booking and
     waiting-list place is cancelled with the reason, the families are told, and
     the opening is kept, marked closed (who, when, why) with its capacity
