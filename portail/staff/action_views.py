@@ -2,13 +2,15 @@
 reason is required: refused with a French message before anything changes),
 finds the objects (in the staff member's structures, else 404), calls the
 engine's staff action (portail.booking.staff_actions: locks, places, waiting
-list, audit, e-mails) and reports its outcome in French; the rules live in
-the engine."""
+list, audit, e-mails) and reports its outcome in the staff member's language
+(French source strings through gettext); the rules live in the engine."""
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from portail.booking import staff_actions
@@ -17,17 +19,23 @@ from portail.booking.models import Booking, BookingStatus
 from portail.lib.dates import short_day
 from portail.staff.access import scoped, scoped_activities, staff_required
 from portail.staff.forms import BookForm, BookingActionForm, CapacityForm, CloseForm, read
-from portail.staff.text import count
 from portail.structures.models import Child, Opening
 
-CLOSE_CONFIRMATION = "Je confirme la fermeture : les familles seront prévenues"
+CLOSE_CONFIRMATION = gettext_lazy("Je confirme la fermeture : les familles seront prévenues")
 
 
 def promoted_message(promoted):
     if not promoted:
         return ""
-    names = ", ".join(str(b.child) for b in promoted)
-    return f"{count(len(promoted), 'enfant promu', 'enfants promus')} depuis la liste d'attente : {names}."
+    values = {"n": len(promoted), "names": ", ".join(str(b.child) for b in promoted)}
+    return (
+        ngettext(
+            "%(n)d enfant promu depuis la liste d'attente : %(names)s.",
+            "%(n)d enfants promus depuis la liste d'attente : %(names)s.",
+            len(promoted),
+        )
+        % values
+    )
 
 
 def _back(params, activity_id, day):
@@ -62,12 +70,17 @@ def book(request):
             arrival=params["arrivee"], departure=params["depart"],
         )  # fmt: skip
     except BookingError as error:
-        messages.error(request, f"Réservation impossible pour {child} : {error}")
+        messages.error(
+            request, _("Réservation impossible pour %(child)s : %(error)s") % {"child": child, "error": error}
+        )
     else:
+        values = {"child": child, "activity": activity, "day": short_day(day)}
         if booking.status == BookingStatus.ACCEPTED:
-            messages.success(request, f"{child} : place réservée en {activity} le {short_day(day)}.")
+            messages.success(request, _("%(child)s : place réservée en %(activity)s le %(day)s.") % values)
         else:
-            messages.warning(request, f"{child} : activité complète, inscrit en liste d'attente le {short_day(day)}.")
+            messages.warning(
+                request, _("%(child)s : activité complète, inscrit en liste d'attente le %(day)s.") % values
+            )
     return _back(params, activity.pk, day)
 
 
@@ -84,9 +97,12 @@ def cancel(request):
     try:
         promoted = staff_actions.staff_cancel(booking, actor=request.user, reason=params["motif"])
     except BookingError as error:
-        messages.error(request, f"Annulation impossible pour {booking.child} : {error}")
+        messages.error(
+            request, _("Annulation impossible pour %(child)s : %(error)s") % {"child": booking.child, "error": error}
+        )
     else:
-        messages.success(request, f"Réservation de {booking.child} annulée. {promoted_message(promoted)}".strip())
+        done = _("Réservation de %(child)s annulée.") % {"child": booking.child}
+        messages.success(request, f"{done} {promoted_message(promoted)}".strip())
     return _back(params, booking.activity_id, booking.date)
 
 
@@ -99,14 +115,20 @@ def promote(request):
     try:
         staff_actions.staff_promote(booking, actor=request.user, reason=params["motif"])
     except BookingError as error:
-        messages.error(request, f"Impossible d'attribuer une place à {booking.child} : {error}")
+        messages.error(
+            request,
+            _("Impossible d'attribuer une place à %(child)s : %(error)s") % {"child": booking.child, "error": error},
+        )
     else:
-        messages.success(request, f"{booking.child} a obtenu une place le {short_day(booking.date)}.")
+        messages.success(
+            request,
+            _("%(child)s a obtenu une place le %(day)s.") % {"child": booking.child, "day": short_day(booking.date)},
+        )
     return _back(params, booking.activity_id, booking.date)
 
 
 def _capacity_label(value, default):
-    return f"{value}" if value is not None else f"{default} (par défaut)"
+    return f"{value}" if value is not None else _("%(n)s (par défaut)") % {"n": default}
 
 
 @require_POST
@@ -123,12 +145,14 @@ def capacity(request):
             reason=params["motif"],
         )  # fmt: skip
     except BookingError as error:
-        messages.error(request, f"Places non modifiées : {error}")
+        messages.error(request, _("Places non modifiées : %(error)s") % {"error": error})
         return _back(params, activity.pk, opening.date)
-    text = (
-        f"Places du {short_day(opening.date)} en {activity} : {_capacity_label(new_capacity, activity.capacity)}, "
-        f"liste d'attente : {_capacity_label(new_waiting, activity.waiting_list_capacity)}."
-    )
+    text = _("Places du %(day)s en %(activity)s : %(places)s, liste d'attente : %(waiting)s.") % {
+        "day": short_day(opening.date),
+        "activity": activity,
+        "places": _capacity_label(new_capacity, activity.capacity),
+        "waiting": _capacity_label(new_waiting, activity.waiting_list_capacity),
+    }
     messages.success(request, f"{text} {promoted_message(promoted)}".strip())
     return _back(params, activity.pk, opening.date)
 
@@ -141,17 +165,22 @@ def close(request):
     opening = _posted_opening(request, params)
     activity, day = opening.activity, opening.date
     if params["confirmation"] != "oui":
-        messages.error(request, f"Journée non fermée : cochez « {CLOSE_CONFIRMATION} ».")
+        messages.error(request, _("Journée non fermée : cochez « %(label)s ».") % {"label": CLOSE_CONFIRMATION})
         return _back(params, activity.pk, day)
     try:
         result = staff_actions.close_day(opening, actor=request.user, reason=params["motif"])
     except BookingError as error:
-        messages.error(request, f"Journée non fermée : {error}")
+        messages.error(request, _("Journée non fermée : %(error)s") % {"error": error})
         return _back(params, activity.pk, day)
     n = len(result.cancelled)
-    messages.success(
-        request,
-        f"{activity} fermée le {short_day(day)} : {count(n, 'réservation annulée', 'réservations annulées')}"
-        + (", les familles sont prévenues par e-mail." if n else "."),
-    )
+    values = {"activity": activity, "day": short_day(day), "n": n}
+    if n:
+        text = ngettext(
+            "%(activity)s fermée le %(day)s : %(n)d réservation annulée, les familles sont prévenues par e-mail.",
+            "%(activity)s fermée le %(day)s : %(n)d réservations annulées, les familles sont prévenues par e-mail.",
+            n,
+        )
+    else:
+        text = _("%(activity)s fermée le %(day)s : 0 réservation annulée.")
+    messages.success(request, text % values)
     return _back(params, activity.pk, day)

@@ -189,3 +189,15 @@ def test_the_reason_refusal_and_the_engine_refusals_follow_the_staff_members_lan
     response = staff.post(reverse("staff:promote"), {**data["promote"], "motif": "Priorité"})
     text = " ".join(str(m) for m in get_messages(response.wsgi_request))
     assert "No free place: raise this day's places first." in text
+
+
+def test_the_outcomes_follow_the_staff_members_language_and_plural_rule(staff, world, full_day):
+    data = _posts(world, full_day)
+    response = staff.post(reverse("staff:capacity"), {**data["capacity"], "places": 2, "motif": "Renfort"})
+    text = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "1 enfant promu depuis la liste d'attente : ATTENTE0 Enfant0." in text
+    world.staff_a.language = "en"
+    world.staff_a.save(update_fields=["language"])
+    response = staff.post(reverse("staff:close"), {**data["close"], "motif": "Grève"})
+    text = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "APS MATIN closed on" in text and ": 4 bookings cancelled, the families are told by e-mail." in text
