@@ -98,7 +98,10 @@ def test_an_unknown_language_is_refused_and_changes_nothing(parent, world, langu
     assert world.dupont.language == ""
 
 
-@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", ""])
+# "0" and "login" are not paths: redirect() took them for view names (a 500, found by the fuzz suite).
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "", "0", "login"]
+)
 def test_the_way_back_never_leaves_the_site(parent, next_url):
     response = choose(parent, "en", next_url)
     assert response.status_code == 302

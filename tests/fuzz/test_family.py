@@ -166,6 +166,8 @@ ROUTES = {
         users=(None, "dupont"),
     ),
     "accounts:profile": Route("get", {"x": "text"}, users=FAMILY_USERS),
+    # The language choice (issue 13): a choice among the languages, and where to go back.
+    "accounts:language": Route("post", {"language": "choice", "next": "text"}, users=FAMILY_USERS),
     "accounts:profile_password": Route(
         "post", {"old_password": "text", "new_password1": "text", "new_password2": "text"}, users=FAMILY_USERS
     ),
@@ -240,6 +242,7 @@ RIGHT = {
         "question": ["Le nom de mon premier chat ?"], "answer": ["Minou le chat"], "current_password": [f.PASSWORD]
     },
     "accounts:recovery": lambda w: {"username": ["dupont"], "way": ["email", "question"]},
+    "accounts:language": lambda w: {"language": ["fr", "en"], "next": ["/reserver/", "//evil.example/", ""]},
     "accounts:recovery_email": lambda w: {"username": ["dupont"], "email": ["dupont@example.org"]},
     "login": lambda w: {"username": ["dupont"], "password": [f.PASSWORD], "next": ["/reserver/"]},
 }  # fmt: skip

@@ -108,6 +108,7 @@ ROUTES = {
         "get", {"date": "date", "activite": "id", "format": "choice"}, valid=_target, users=STAFF_USERS
     ),
     "staff:meals": Route("get", {"semaine": "date"}, valid=_target, users=STAFF_USERS),
+    "staff:day_audit": Route("get", {"activite": "id", "date": "date"}, valid=_target, users=STAFF_USERS),
     "staff:roll_call": Route("get", {"date": "date", "activite": "id"}, valid=_target, users=STAFF_USERS),
     "staff:mark": Route(
         "post",
@@ -223,6 +224,7 @@ def _base(w):
         "staff:close": {**action, "confirmation": "oui"},
         "staff:sheet": {"date": DAY, "activite": str(w.aps_a.pk), "format": "pdf"},
         "staff:meals": {"semaine": DAY},
+        "staff:day_audit": {"activite": str(w.aps_a.pk), "date": DAY},
         "staff:roll_call": {"date": DAY, "activite": str(w.aps_a.pk)},
         "staff:mark": {"activite": str(w.aps_a.pk), "date": DAY, "enfant": str(w.paolo.pk), "presence": "present"},
         "staff:runs": {"structure": str(w.a.pk), "page": "1"},
