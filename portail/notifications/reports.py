@@ -9,18 +9,22 @@ from itertools import groupby
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from portail.booking.calendar import cancellation_deadline
 from portail.booking.models import BookingStatus, FamilyReport, Movement, MovementKind
-from portail.lib.dates import short_day
+from portail.lib.dates import short_day, short_day_lazy
 from portail.notifications.models import OutboxEmail
-from portail.notifications.outbox import render_email
+from portail.notifications.outbox import recipient_languages, render_email
 from portail.structures.models import Family
 
-WAITLISTED = "RESERVATIONS MISES EN LISTE D'ATTENTE"
-ACCEPTED = "RESERVATIONS ACCEPTEES"
-CANCELLED = "RESERVATIONS ANNULEES"
+# The manual's section titles; translated when the e-mail is rendered (lazily:
+# the recipient's language is active then, not when the sections are built).
+WAITLISTED = gettext_noop("RESERVATIONS MISES EN LISTE D'ATTENTE")
+ACCEPTED = gettext_noop("RESERVATIONS ACCEPTEES")
+CANCELLED = gettext_noop("RESERVATIONS ANNULEES")
 
 
 def _key(*parts):
@@ -69,7 +73,7 @@ def report_sections(movements):
             (name, [(child, ", ".join(short_day(d) for d in sorted(days))) for child, days in sorted(children.items())])
             for name, children in sorted(by_activity.items())
         ]
-        result.append((title, activities))
+        result.append((gettext_lazy(title), activities))
     return result
 
 
@@ -130,14 +134,21 @@ def _queue_reports(structure, reports):
         .order_by("run_id", "family_id", "id")
     )  # fmt: skip
     rows = []
+    languages = recipient_languages(email for found in emails.values() for email in found)
     for (run_id, family_id), group in groupby(movements, key=lambda m: (m.run_id, m.family_id)):
         report = wanted.get((run_id, family_id))
         if report is None:
             continue
-        subject, text, html = render_email(
-            "notifications/email/report", report_context(report.family, structure, list(group))
-        )
+        group = list(group)
+        rendered = {}  # language -> (subject, text, html): each address gets its account's language
         for email in emails[family_id]:
+            language = languages.get(email, settings.LANGUAGE_CODE)
+            if language not in rendered:
+                # The context too is built in that language (its dates are formatted then).
+                with translation.override(language):
+                    context = report_context(report.family, structure, group)
+                rendered[language] = render_email("notifications/email/report", context, language)
+            subject, text, html = rendered[language]
             rows.append(
                 OutboxEmail(
                     kind="compte-rendu", to=email, subject=subject, body_text=text, body_html=html,
@@ -156,7 +167,9 @@ def queue_promotion_notice(movement):
     if not emails:
         return 0
     deadline = cancellation_deadline(booking.activity, booking.date)  # the booking rule, one query
-    deadline_text = f"{short_day(deadline.date())} à {deadline:%H:%M}"
+    deadline_text = format_lazy(
+        gettext_lazy("{day} à {time}"), day=short_day_lazy(deadline.date()), time=f"{deadline:%H:%M}"
+    )
     return _queue_booking_notice(
         booking, emails, kind="liste-attente", template="notifications/email/promotion",
         dedupe=("promotion", movement.pk), deadline=deadline_text,
@@ -183,19 +196,27 @@ def _queue_booking_notice(booking, emails, *, kind, template, dedupe, **extra):
         "structure": family.structure,
         "child": booking.child,
         "activity": booking.activity,
-        "day": short_day(booking.date),
+        # Lazy: formatted when rendered, in the recipient's language.
+        "day": short_day_lazy(booking.date),
         "site_url": settings.SITE_URL + reverse("family:reservations"),
         **extra,
     }
-    subject, text, html = render_email(template, context)
-    OutboxEmail.objects.bulk_create(
-        [
+    languages = recipient_languages(emails)
+    rendered = {}  # language -> (subject, text, html): each address gets its account's language
+    rows = []
+    for email in emails:
+        language = languages.get(email, settings.LANGUAGE_CODE)
+        if language not in rendered:
+            rendered[language] = render_email(template, context, language)
+        subject, text, html = rendered[language]
+        rows.append(
             OutboxEmail(
                 kind=kind, to=email, subject=subject, body_text=text, body_html=html,
                 structure=family.structure, dedupe_key=_key(*dedupe, email),
             )
-            for email in emails
-        ],
+        )  # fmt: skip
+    OutboxEmail.objects.bulk_create(
+        rows,
         ignore_conflicts=True,
     )  # fmt: skip
     return len(emails)
