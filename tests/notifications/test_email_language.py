@@ -37,7 +37,7 @@ def test_the_compte_rendu_is_written_in_each_recipients_language(w):
     french = OutboxEmail.objects.get(kind="compte-rendu", to="jean-paul.dupont@example.org")
     english = OutboxEmail.objects.get(kind="compte-rendu", to="parent.en@example.org")
     assert "DUPONT Paolo : lun. 15/05" in french.body_text  # the manual's exact French format
-    assert "DUPONT Paolo: Mon 15/05"  # English punctuation (C2: the line is translatable) in english.body_text
+    assert "DUPONT Paolo: Mon 15/05" in english.body_text  # English punctuation: the line is translatable (C2)
     assert "lun." not in english.body_text and "Mon 15/05" not in french.body_text
 
 
