@@ -11,6 +11,8 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from tests import factories as f
 
@@ -67,3 +69,12 @@ def world(db):
 @pytest.fixture
 def password():
     return f.PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language: a request in English
+    (LocaleMiddleware, User.language) leaves English active in the thread, as
+    the next request of a server would reset it (issue 13 point 3)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield

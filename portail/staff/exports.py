@@ -4,7 +4,8 @@ header row repeated on every page, page numbers) and the fill rates as CSV
 
 import io
 
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -41,7 +42,11 @@ class _NumberedCanvas(pdf_canvas.Canvas):
             self.setFont("Helvetica", 8)
             self.setFillColor(colors.grey)
             self.drawString(MARGIN, 7 * mm, self._footer)
-            self.drawRightString(A4[0] - MARGIN, 7 * mm, f"Page {self._pageNumber} / {total}")
+            self.drawRightString(
+                A4[0] - MARGIN,
+                7 * mm,
+                gettext("Page %(number)s / %(total)s") % {"number": self._pageNumber, "total": total},
+            )
             super().showPage()
         super().save()
 
@@ -57,14 +62,16 @@ def attendance_pdf(activity_days):
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=14 * mm,
-        title="Feuille de présence", author="Portail Famille",
+        title=gettext("Feuille de présence"), author=gettext("Portail Famille"),
     )  # fmt: skip
     story = []
     for index, planning in enumerate(activity_days):
         if index:
             story.append(PageBreak())
         activity = planning.activity
-        story.append(Paragraph(f"Feuille de présence — {_escape(activity.name)}", styles["Title"]))
+        story.append(
+            Paragraph(gettext("Feuille de présence — %(name)s") % {"name": _escape(activity.name)}, styles["Title"])
+        )
         story.append(
             Paragraph(
                 f"{_escape(activity.structure.name)} — {long_date(planning.day).capitalize()} — {planning.places_label}",
@@ -72,21 +79,21 @@ def attendance_pdf(activity_days):
             )
         )
         story.append(Spacer(1, 4 * mm))
-        header = ["N°", "Enfant", "Classe", "Âge"]
+        header = [gettext("N°"), gettext("Enfant"), gettext("Classe"), gettext("Âge")]
         if activity.has_times:
-            header.append("Horaires")
-        header += ["Présent", "Absent", "Observations"]
+            header.append(gettext("Horaires"))
+        header += [gettext("Présent"), gettext("Absent"), gettext("Observations")]
         rows = [header]
         for n, booking in enumerate(planning.accepted, start=1):
             row = [str(n), Paragraph(_escape(_child_name(booking.child)), cell),
                    strip_control_characters(booking.child.school_class),
-                   f"{booking.age} ans"]  # fmt: skip
+                   gettext("%(age)s ans") % {"age": booking.age}]  # fmt: skip
             if activity.has_times:
                 row.append(_times(booking))
             row += ["", "", ""]
             rows.append(row)
         if len(rows) == 1:
-            rows.append(["", Paragraph("Aucun enfant inscrit.", cell)] + [""] * (len(header) - 2))
+            rows.append(["", Paragraph(gettext("Aucun enfant inscrit."), cell)] + [""] * (len(header) - 2))
         widths = [10 * mm, None, 20 * mm, 14 * mm] + ([24 * mm] if activity.has_times else []) + [16 * mm] * 2
         fixed = sum(w for w in widths if w)
         name_width = (A4[0] - 2 * MARGIN - fixed) * 0.55
@@ -113,18 +120,25 @@ def attendance_pdf(activity_days):
         story.append(Spacer(1, 5 * mm))
         story.append(
             Paragraph(
-                f"Total : {len(planning.accepted)} enfant{'s' if len(planning.accepted) > 1 else ''} attendu"
-                f"{'s' if len(planning.accepted) > 1 else ''} — présents : ........ — absents : ........",
+                ngettext(
+                    "Total : %(n)d enfant attendu — présents : ........ — absents : ........",
+                    "Total : %(n)d enfants attendus — présents : ........ — absents : ........",
+                    len(planning.accepted),
+                )
+                % {"n": len(planning.accepted)},
                 styles["Normal"],
             )
         )
         story.append(Spacer(1, 8 * mm))
         story.append(
-            Paragraph("Nom et signature de l'animateur : ........................................", styles["Normal"])
+            Paragraph(
+                gettext("Nom et signature de l'animateur : ........................................"), styles["Normal"]
+            )
         )
-    printed = timezone.localtime().strftime("%d/%m/%Y à %H:%M")
-    footer = "Feuille de présence" + (f" — {short_day(activity_days[0].day)}" if activity_days else "")
-    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, footer=f"{footer} — imprimée le {printed}", **k))
+    printed = dateformat.format(timezone.localtime(), gettext("d/m/Y à H:i"))
+    footer = gettext("Feuille de présence") + (f" — {short_day(activity_days[0].day)}" if activity_days else "")
+    footer = gettext("%(footer)s — imprimée le %(printed)s") % {"footer": footer, "printed": printed}
+    doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, footer=footer, **k))
     return buffer.getvalue()
 
 
@@ -140,8 +154,10 @@ def _escape(text):
     return strip_control_characters(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-FILL_COLUMNS = ["Date", "Jour", "Réservés", "Places", "Taux de remplissage (%)", "Liste d'attente",
-                "Places en liste d'attente"]  # fmt: skip
+# Lazy: the file is written in the language of the request that asks for it.
+FILL_COLUMNS = [gettext_lazy("Date"), gettext_lazy("Jour"), gettext_lazy("Réservés"), gettext_lazy("Places"),
+                gettext_lazy("Taux de remplissage (%)"), gettext_lazy("Liste d'attente"),
+                gettext_lazy("Places en liste d'attente")]  # fmt: skip
 
 
 def fill_rates_csv(rows):

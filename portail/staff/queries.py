@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Value
+from django.utils.translation import gettext, ngettext
 
 from portail.booking.models import (
     ACTIVE_STATUSES,
@@ -61,8 +62,9 @@ class ActivityDay:
     def places_label(self):
         n = len(self.accepted)
         if self.capacity is None:
-            return f"{n} enfant{'s' if n > 1 else ''} (places illimitées)"
-        return f"{n} / {self.capacity} place{'s' if self.capacity > 1 else ''}"
+            return ngettext("%(n)d enfant (places illimitées)", "%(n)d enfants (places illimitées)", n) % {"n": n}
+        values = {"n": n, "capacity": self.capacity}
+        return ngettext("%(n)d / %(capacity)d place", "%(n)d / %(capacity)d places", self.capacity) % values
 
     @property
     def free_places(self):
@@ -259,13 +261,13 @@ class FillRow:
 
     @property
     def label(self):
-        text = f"{short_day(self.day)} : {self.accepted}"
+        values = {"day": short_day(self.day), "n": self.accepted, "capacity": self.capacity, "rate": self.rate}
         if self.capacity is not None:
-            text += f" / {self.capacity} places ({self.rate} %)"
+            text = gettext("%(day)s : %(n)d / %(capacity)d places (%(rate)s %%)") % values
         else:
-            text += " enfant" + ("s" if self.accepted > 1 else "")
+            text = ngettext("%(day)s : %(n)d enfant", "%(day)s : %(n)d enfants", self.accepted) % values
         if self.waitlisted:
-            text += f", {self.waitlisted} en liste d'attente"
+            text += gettext(", %(n)d en liste d'attente") % {"n": self.waitlisted}
         return text
 
 
@@ -397,13 +399,13 @@ def actor_label(entry):
     if entry.actor is not None:
         name = entry.actor.display_name
         if source == AuditSource.FAMILY:
-            return f"{name} (famille)"
+            return gettext("%(name)s (famille)") % {"name": name}
         return name
     return {
-        AuditSource.FAMILY: "Famille",
-        AuditSource.RUN: "Traitement",
-        AuditSource.PROMOTION: "Liste d'attente (automatique)",
-        AuditSource.STAFF: "Personnel",
+        AuditSource.FAMILY: gettext("Famille"),
+        AuditSource.RUN: gettext("Traitement"),
+        AuditSource.PROMOTION: gettext("Liste d'attente (automatique)"),
+        AuditSource.STAFF: gettext("Personnel"),
     }.get(source) or AuditSource(source).label
 
 
