@@ -71,3 +71,13 @@ def test_a_refusal_is_explained_in_english(staff, world):
     text = visible_text(response)
     assert "Invalid page number." in text and "Invalid request" in text
     assert "invalide" not in text
+
+
+def test_fill_rates_csv_header_in_english(staff, world, full_day):
+    read_in(world, "en")
+    query = {"activite": world.aps_a.pk, "mois": DAY.strftime("%Y-%m"), "format": "csv"}
+    response = staff.get(reverse("staff:fill_rates"), query)
+    header = response.content.decode("utf-8-sig").splitlines()[0]
+    assert header == "Date;Day;Booked;Places;Occupancy rate (%);Waiting list;Waiting-list places"
+    text = visible_text(staff.get(reverse("staff:fill_rates"), {"activite": world.aps_a.pk, "mois": query["mois"]}))
+    assert "1 / 1 places (100%)" in text and "Occupancy rates" in text
