@@ -17,8 +17,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.notifications.management.commands import worker as worker_command
 from portail.notifications import outbox
+from portail.notifications.management.commands import worker as worker_command
 from portail.notifications.models import EmailStatus, OutboxEmail
 from tests.helpers import page_text
 from tests.notifications.conftest import free_port
