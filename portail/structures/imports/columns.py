@@ -4,6 +4,8 @@ download (CSV for Excel in French, XLSX)."""
 import io
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy
+
 from portail.lib.spreadsheets import excel_csv
 
 
@@ -11,25 +13,25 @@ from portail.lib.spreadsheets import excel_csv
 class Column:
     name: str
     required: bool
-    description: str
+    description: str  # lazy: shown in the admin's language
     example: str
 
 
 COLUMNS = [
-    Column("reference_famille", True, "Code de la famille dans la structure. Les lignes de même code sont réunies.", "F001"),
-    Column("civilite", True, "Civilité du contact principal : M. ou Mme.", "Mme"),
-    Column("nom", True, "Nom du contact principal de la famille.", "DUPONT"),
-    Column("prenom", True, "Prénom du contact principal de la famille.", "Marie"),
-    Column("identifiant", False, "Identifiant d'un compte qui accède à la famille. Un compte existant d'une famille de vos structures est rattaché ; un identifiant pris ailleurs est refusé.", "marie.dupont"),
-    Column("email", False, "Adresse e-mail de ce compte (pour l'invitation).", "marie.dupont@example.org"),
-    Column("compte_nom", False, "Nom du titulaire du compte ; par défaut, la colonne nom.", "DUPONT"),
-    Column("compte_prenom", False, "Prénom du titulaire du compte ; par défaut, la colonne prenom.", "Marie"),
-    Column("enfant_prenom", False, "Prénom d'un enfant de la famille.", "Paolo"),
-    Column("enfant_nom", False, "Nom de cet enfant.", "DUPONT"),
-    Column("enfant_naissance", False, "Date de naissance de cet enfant, JJ/MM/AAAA.", "02/05/2017"),
-    Column("activite", False, "Code d'une activité de la structure où inscrire cet enfant.", "APSM"),
-    Column("inscription_debut", False, "Début de l'inscription, JJ/MM/AAAA ; par défaut, le début de la période de réservation.", ""),
-    Column("inscription_fin", False, "Fin de l'inscription, JJ/MM/AAAA ; par défaut, la fin de la période de réservation.", ""),
+    Column("reference_famille", True, gettext_lazy("Code de la famille dans la structure. Les lignes de même code sont réunies."), "F001"),
+    Column("civilite", True, gettext_lazy("Civilité du contact principal : M. ou Mme."), "Mme"),
+    Column("nom", True, gettext_lazy("Nom du contact principal de la famille."), "DUPONT"),
+    Column("prenom", True, gettext_lazy("Prénom du contact principal de la famille."), "Marie"),
+    Column("identifiant", False, gettext_lazy("Identifiant d'un compte qui accède à la famille. Un compte existant d'une famille de vos structures est rattaché ; un identifiant pris ailleurs est refusé."), "marie.dupont"),
+    Column("email", False, gettext_lazy("Adresse e-mail de ce compte (pour l'invitation)."), "marie.dupont@example.org"),
+    Column("compte_nom", False, gettext_lazy("Nom du titulaire du compte ; par défaut, la colonne nom."), "DUPONT"),
+    Column("compte_prenom", False, gettext_lazy("Prénom du titulaire du compte ; par défaut, la colonne prenom."), "Marie"),
+    Column("enfant_prenom", False, gettext_lazy("Prénom d'un enfant de la famille."), "Paolo"),
+    Column("enfant_nom", False, gettext_lazy("Nom de cet enfant."), "DUPONT"),
+    Column("enfant_naissance", False, gettext_lazy("Date de naissance de cet enfant, JJ/MM/AAAA."), "02/05/2017"),
+    Column("activite", False, gettext_lazy("Code d'une activité de la structure où inscrire cet enfant."), "APSM"),
+    Column("inscription_debut", False, gettext_lazy("Début de l'inscription, JJ/MM/AAAA ; par défaut, le début de la période de réservation."), ""),
+    Column("inscription_fin", False, gettext_lazy("Fin de l'inscription, JJ/MM/AAAA ; par défaut, la fin de la période de réservation."), ""),
 ]  # fmt: skip
 COLUMN_NAMES = [c.name for c in COLUMNS]
 REQUIRED_COLUMNS = [c.name for c in COLUMNS if c.required]

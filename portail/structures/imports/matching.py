@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
+from django.utils.translation import gettext, gettext_lazy
 
 from portail.structures.imports.plan import (
     ChildPlan,
@@ -23,7 +24,7 @@ from portail.structures.models import Child, Enrolment, Family
 
 # The one answer for an identifiant the import may not use, whoever owns it:
 # the words of any sign-up form, so the preview tells nothing more.
-UNAVAILABLE_USERNAME = "Identifiant déjà pris : choisissez-en un autre"
+UNAVAILABLE_USERNAME = gettext_lazy("Identifiant déjà pris : choisissez-en un autre")
 
 
 @dataclass(frozen=True)
@@ -134,13 +135,14 @@ class Matcher(PlanStep):
             self.plan.families[reference] = family
             return family
         agrees = True
-        for column, attribute, label in (
-            ("civilite", "civility", "Civilité différente"),
-            ("nom", "last_name", "Nom de famille différent"),
-            ("prenom", "first_name", "Prénom différent"),
-        ):
+        # Whole sentences, not a label glued to a common tail: word order differs in English.
+        for column, attribute, message in (
+            ("civilite", "civility", gettext("Civilité différente des autres lignes de la famille %(reference)s (ligne %(line)s)")),
+            ("nom", "last_name", gettext("Nom de famille différent des autres lignes de la famille %(reference)s (ligne %(line)s)")),
+            ("prenom", "first_name", gettext("Prénom différent des autres lignes de la famille %(reference)s (ligne %(line)s)")),
+        ):  # fmt: skip
             if getattr(family, attribute) != data[attribute]:
-                self.error(row, column, f"{label} des autres lignes de la famille {reference} (ligne {family.line})")
+                self.error(row, column, message % {"reference": reference, "line": family.line})
                 agrees = False
         return family if agrees else None
 
@@ -156,18 +158,35 @@ class Matcher(PlanStep):
             self.error(
                 row,
                 "identifiant",
-                f"Identifiant « {account.username} » écrit autrement ligne {planned.line} "
-                f"(« {planned.username} ») : gardez la même écriture",
+                gettext(
+                    "Identifiant « %(username)s » écrit autrement ligne %(line)s "
+                    "(« %(planned)s ») : gardez la même écriture"
+                )
+                % {"username": account.username, "line": planned.line, "planned": planned.username},
             )
             return None
         if account.email and planned.email and account.email != planned.email:
-            self.error(row, "email", f"E-mail différent des autres lignes du compte « {account.username} »")
+            self.error(
+                row,
+                "email",
+                gettext("E-mail différent des autres lignes du compte « %(username)s »")
+                % {"username": account.username},
+            )
             return None
         if account.names_explicit and account.last_name != planned.last_name:
-            self.error(row, "compte_nom", f"Nom différent des autres lignes du compte « {account.username} »")
+            self.error(
+                row,
+                "compte_nom",
+                gettext("Nom différent des autres lignes du compte « %(username)s »") % {"username": account.username},
+            )
             return None
         if account.names_explicit and account.first_name != planned.first_name:
-            self.error(row, "compte_prenom", f"Prénom différent des autres lignes du compte « {account.username} »")
+            self.error(
+                row,
+                "compte_prenom",
+                gettext("Prénom différent des autres lignes du compte « %(username)s »")
+                % {"username": account.username},
+            )
             return None
         if account.email and not planned.email:
             planned.email = account.email
@@ -184,7 +203,8 @@ class Matcher(PlanStep):
             self.error(
                 row,
                 "identifiant",
-                f"Un compte « {own[0].username} » existe déjà, écrit autrement : reprenez exactement cet identifiant",
+                gettext("Un compte « %(username)s » existe déjà, écrit autrement : reprenez exactement cet identifiant")
+                % {"username": own[0].username},
             )
             return False
         if exact is not None and exact.pk not in self.own_accounts:
@@ -196,7 +216,7 @@ class Matcher(PlanStep):
             self.error(
                 row,
                 "identifiant",
-                "Compte du personnel ou d'administration : il ne peut pas être rattaché à une famille",
+                gettext("Compte du personnel ou d'administration : il ne peut pas être rattaché à une famille"),
             )
             return False
         account.existing = exact
@@ -217,7 +237,8 @@ class Matcher(PlanStep):
             self.error(
                 row,
                 "enfant_nom",
-                f"Nom de l'enfant différent des autres lignes de {child['first_name']} (ligne {planned.line})",
+                gettext("Nom de l'enfant différent des autres lignes de %(first_name)s (ligne %(line)s)")
+                % {"first_name": child["first_name"], "line": planned.line},
             )
             return None
         return planned
@@ -234,7 +255,8 @@ class Matcher(PlanStep):
             self.error(
                 row,
                 "inscription_fin",
-                f"Fin différente de la même inscription ligne {planned.line} ({planned.end_date:%d/%m/%Y})",
+                gettext("Fin différente de la même inscription ligne %(line)s (%(end)s)")
+                % {"line": planned.line, "end": planned.end_date.strftime("%d/%m/%Y")},
             )
 
     # What apply() would write.

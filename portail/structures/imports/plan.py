@@ -4,6 +4,8 @@ and writing carries out, and the rules both follow for existing accounts."""
 import datetime
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from portail.structures.models import Activity, Child, Enrolment, Family
 
 
@@ -129,14 +131,14 @@ def kept_as_is(account):
     if not skipped:
         return None
     if account.shared_beyond:
-        return (
-            f"Le compte « {account.username} » sert aussi dans une autre structure : son nom et son e-mail ne sont "
+        return gettext(
+            "Le compte « %(username)s » sert aussi dans une autre structure : son nom et son e-mail ne sont "
             "pas modifiés par l'import (le parent les change dans son profil)"
-        )
-    return (
-        f"Le compte « {account.username} » a déjà un mot de passe : son e-mail n'est pas modifié par l'import "
+        ) % {"username": account.username}
+    return gettext(
+        "Le compte « %(username)s » a déjà un mot de passe : son e-mail n'est pas modifié par l'import "
         "(le parent le renseigne dans son profil)"
-    )
+    ) % {"username": account.username}
 
 
 class PlanStep:
@@ -148,4 +150,5 @@ class PlanStep:
         self.structure = plan.structure
 
     def error(self, row, column, reason):
-        self.plan.errors.append(RowError(row.line, column, reason))
+        # str(): a lazy constant (UNAVAILABLE_USERNAME) becomes the text of the current language.
+        self.plan.errors.append(RowError(row.line, column, str(reason)))

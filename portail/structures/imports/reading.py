@@ -11,6 +11,8 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_lazy
+
 from portail.structures.imports.columns import COLUMN_NAMES, HEADER_ALIASES, REQUIRED_COLUMNS
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -19,7 +21,7 @@ MAX_SCANNED_LINES = 10 * MAX_LINES  # blank lines included
 MAX_COLUMNS = 50
 MAX_XLSX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 
-UNREADABLE = (
+UNREADABLE = gettext_lazy(
     "Fichier illisible : importez un fichier CSV (séparateur « ; » ou « , ») ou un classeur Excel au format .xlsx."
 )
 
@@ -28,7 +30,7 @@ _BINARY_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read; the message is for the user, in French."""
+    """The file as a whole cannot be read; the message is for the user, in the active language."""
 
 
 @dataclass(frozen=True)
@@ -49,34 +51,36 @@ def parse_file(uploaded_name, data):
     as a table with the expected header.
     """
     if len(data) > MAX_FILE_BYTES:
-        raise ImportFileError("Fichier trop volumineux : 5 Mo au plus.")
+        raise ImportFileError(gettext("Fichier trop volumineux : 5 Mo au plus."))
     if not data.strip():
-        raise ImportFileError("Le fichier est vide.")
+        raise ImportFileError(gettext("Le fichier est vide."))
     extension = uploaded_name.rsplit(".", 1)[-1].lower() if "." in uploaded_name else ""
     if data.startswith(b"\xd0\xcf\x11\xe0") or extension == "xls":
         raise ImportFileError(
-            "Le format Excel 97-2003 (.xls) n'est pas accepté : enregistrez le classeur au format .xlsx ou CSV."
+            gettext(
+                "Le format Excel 97-2003 (.xls) n'est pas accepté : enregistrez le classeur au format .xlsx ou CSV."
+            )
         )
     if data.startswith(b"PK\x03\x04"):
         table = _read_xlsx(data)
     elif extension in ("csv", "txt", ""):
         table = _read_csv(data)
     else:
-        raise ImportFileError(UNREADABLE)
+        raise ImportFileError(str(UNREADABLE))
     return _rows_from_table(table)
 
 
 def _read_csv(data):
     text = _decode(data)
     if _BINARY_RE.search(text):
-        raise ImportFileError(UNREADABLE)
+        raise ImportFileError(str(UNREADABLE))
     first_line = text.split("\n", 1)[0]
     delimiter = max(";,\t", key=first_line.count)
     try:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         return list(_limited(record[:MAX_COLUMNS] for record in reader))
     except csv.Error:
-        raise ImportFileError(UNREADABLE) from None
+        raise ImportFileError(str(UNREADABLE)) from None
 
 
 def _decode(data):
@@ -89,7 +93,7 @@ def _decode(data):
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportFileError(UNREADABLE)
+    raise ImportFileError(str(UNREADABLE))
 
 
 def _read_xlsx(data):
@@ -100,16 +104,16 @@ def _read_xlsx(data):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise ImportFileError(UNREADABLE) from None
+        raise ImportFileError(str(UNREADABLE)) from None
     if inflated > MAX_XLSX_UNCOMPRESSED_BYTES:
-        raise ImportFileError("Classeur trop volumineux une fois décompressé : enregistrez-le au format CSV.")
+        raise ImportFileError(gettext("Classeur trop volumineux une fois décompressé : enregistrez-le au format CSV."))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # a damaged archive raises anything from zipfile, lxml or openpyxl
-        raise ImportFileError(UNREADABLE) from None
+        raise ImportFileError(str(UNREADABLE)) from None
     try:
         if not workbook.worksheets:
-            raise ImportFileError("Le classeur ne contient aucune feuille.")
+            raise ImportFileError(gettext("Le classeur ne contient aucune feuille."))
         sheet = workbook.worksheets[0]
         return list(_limited(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)))
     finally:
@@ -123,7 +127,9 @@ def _limited(records):
     so that line numbers match what a spreadsheet shows. Memory stays bounded
     whatever the file holds.
     """
-    too_long = ImportFileError(f"Fichier trop long : {MAX_LINES} lignes au plus, en plus de l'en-tête.")
+    too_long = ImportFileError(
+        gettext("Fichier trop long : %(max)s lignes au plus, en plus de l'en-tête.") % {"max": MAX_LINES}
+    )
     kept = 0
     for line, record in enumerate(records, start=1):
         if line > MAX_SCANNED_LINES:
@@ -143,25 +149,29 @@ def _normalise_header(value):
 
 def _rows_from_table(table):
     if not table:
-        raise ImportFileError("Le fichier est vide.")
+        raise ImportFileError(gettext("Le fichier est vide."))
     header_line, header = table[0]
     header = [_normalise_header(v) for v in header]
     problems = []
     unknown = [h for h in header if h and h not in COLUMN_NAMES]
     if unknown:
         shown = ", ".join(f"« {h} »" for h in unknown[:5]) + (" …" if len(unknown) > 5 else "")
-        problems.append("colonnes inconnues : " + shown)
+        problems.append(gettext("colonnes inconnues : %(columns)s") % {"columns": shown})
     duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
-        problems.append("colonnes en double : " + ", ".join(f"« {h} »" for h in duplicated))
+        problems.append(
+            gettext("colonnes en double : %(columns)s") % {"columns": ", ".join(f"« {h} »" for h in duplicated)}
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        problems.append("colonnes obligatoires absentes : " + ", ".join(f"« {c} »" for c in missing))
+        problems.append(
+            gettext("colonnes obligatoires absentes : %(columns)s")
+            % {"columns": ", ".join(f"« {c} »" for c in missing)}
+        )
     if problems:
         raise ImportFileError(
-            f"En-tête (ligne {header_line}) incorrect — "
-            + " ; ".join(problems)
-            + ". Reprenez les noms de colonnes du modèle."
+            gettext("En-tête (ligne %(line)s) incorrect — %(problems)s. Reprenez les noms de colonnes du modèle.")
+            % {"line": header_line, "problems": " ; ".join(problems)}
         )
     rows = []
     for line, record in table[1:]:
@@ -174,7 +184,7 @@ def _rows_from_table(table):
         if any(v for v in values.values()):
             rows.append(Row(line, values))
     if not rows:
-        raise ImportFileError("Le fichier ne contient aucune ligne après l'en-tête.")
+        raise ImportFileError(gettext("Le fichier ne contient aucune ligne après l'en-tête."))
     return rows
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portail.lib.validators import validate_date_window, validate_single_line
 from portail.structures.imports.columns import ACCOUNT_DETAIL_COLUMNS, CHILD_COLUMNS, COLUMN_NAMES
@@ -81,10 +82,10 @@ class LineChecker(PlanStep):
             value = cell_text(value)
         if not value:
             if required:
-                self.error(row, column, "Obligatoire")
+                self.error(row, column, gettext("Obligatoire"))
             return ""
         if len(value) > max_length:
-            self.error(row, column, f"Trop long : {max_length} caractères au plus")
+            self.error(row, column, gettext("Trop long : %(max)s caractères au plus") % {"max": max_length})
         # The models' validators (issue 12): no line break or invisible character in a name.
         try:
             validate_single_line(value)
@@ -95,11 +96,13 @@ class LineChecker(PlanStep):
     def civility(self, row):
         value = row.get("civilite")
         if not value:
-            self.error(row, "civilite", "Obligatoire")
+            self.error(row, "civilite", gettext("Obligatoire"))
             return ""
         normalised = {"m.": Civility.MR, "m": Civility.MR, "mme": Civility.MRS}.get(str(value).casefold())
         if normalised is None:
-            self.error(row, "civilite", f"Civilité invalide : « {value} » (attendu M. ou Mme)")
+            self.error(
+                row, "civilite", gettext("Civilité invalide : « %(value)s » (attendu M. ou Mme)") % {"value": value}
+            )
             return ""
         return str(normalised)
 
@@ -116,7 +119,7 @@ class LineChecker(PlanStep):
             day, month, year = (int(g) for g in match.groups())
             parsed = datetime.date(year, month, day)
         except ValueError:
-            self.error(row, column, f"Date invalide : « {value} » (attendu JJ/MM/AAAA)")
+            self.error(row, column, gettext("Date invalide : « %(value)s » (attendu JJ/MM/AAAA)") % {"value": value})
             return None
         try:
             validate_date_window(parsed)
@@ -131,7 +134,7 @@ class LineChecker(PlanStep):
         if not username:
             for column in ACCOUNT_DETAIL_COLUMNS:
                 if row.get(column):
-                    self.error(row, column, "Renseigné sans identifiant de compte")
+                    self.error(row, column, gettext("Renseigné sans identifiant de compte"))
             return None
         username = user_model.normalize_username(username)
         try:
@@ -140,14 +143,17 @@ class LineChecker(PlanStep):
             self.error(
                 row,
                 "identifiant",
-                f"Identifiant invalide : « {username} » (lettres, chiffres et @ . + - _ seulement, sans espace)",
+                gettext(
+                    "Identifiant invalide : « %(username)s » (lettres, chiffres et @ . + - _ seulement, sans espace)"
+                )
+                % {"username": username},
             )
         email = self.text(row, "email", 254)
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                self.error(row, "email", f"Adresse e-mail invalide : « {email} »")
+                self.error(row, "email", gettext("Adresse e-mail invalide : « %(email)s »") % {"email": email})
             email = BaseUserManager.normalize_email(email)
         last_name = self.text(row, "compte_nom", 150)
         first_name = self.text(row, "compte_prenom", 150)
@@ -166,12 +172,12 @@ class LineChecker(PlanStep):
             return None
         for column in CHILD_COLUMNS:
             if column not in given:
-                self.error(row, column, "Obligatoire quand un enfant est indiqué sur la ligne")
+                self.error(row, column, gettext("Obligatoire quand un enfant est indiqué sur la ligne"))
         first_name = self.text(row, "enfant_prenom", 100)
         last_name = self.text(row, "enfant_nom", 100)
         birth_date = self.date(row, "enfant_naissance")
         if birth_date and birth_date > self.today:
-            self.error(row, "enfant_naissance", "Date de naissance dans le futur")
+            self.error(row, "enfant_naissance", gettext("Date de naissance dans le futur"))
         if len(given) < len(CHILD_COLUMNS) or not birth_date:
             return None
         return {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
@@ -184,18 +190,20 @@ class LineChecker(PlanStep):
         if not code:
             for column in ("inscription_debut", "inscription_fin"):
                 if row.get(column):
-                    self.error(row, column, "Date d'inscription sans activité sur la ligne")
+                    self.error(row, column, gettext("Date d'inscription sans activité sur la ligne"))
             return None
         activity = self.activities.get(code) or self.activities_folded.get(code.casefold())
         if activity is None:
-            self.error(row, "activite", f"Activité inconnue dans cette structure : « {code} »")
+            self.error(
+                row, "activite", gettext("Activité inconnue dans cette structure : « %(code)s »") % {"code": code}
+            )
             return None
         if not any(row.get(c) for c in CHILD_COLUMNS):
-            self.error(row, "activite", "Une inscription demande un enfant sur la même ligne")
+            self.error(row, "activite", gettext("Une inscription demande un enfant sur la même ligne"))
             return None
         start = start or activity.booking_period_start
         end = end or activity.booking_period_end
         if start > end:
-            self.error(row, "inscription_fin", "La fin de l'inscription précède son début")
+            self.error(row, "inscription_fin", gettext("La fin de l'inscription précède son début"))
             return None
         return {"activity": activity, "start_date": start, "end_date": end}
