@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portail.lib.validators import validate_single_line
@@ -88,7 +89,10 @@ class Invitation(models.Model):
 
     def __str__(self):
         whom = self.family if self.family_id else self.user
-        return f"Invitation de {whom} ({self.created_at:%d/%m/%Y})"
+        return gettext("Invitation de %(whom)s (%(date)s)") % {
+            "whom": whom,
+            "date": self.created_at.strftime("%d/%m/%Y"),
+        }
 
     def new_token(self):
         """Give this (unsaved) invitation a fresh token and validity; returns
@@ -142,7 +146,7 @@ class SecurityQuestion(models.Model):
         verbose_name_plural = _("questions secrètes")
 
     def __str__(self):
-        return f"Question secrète de {self.user}"
+        return gettext("Question secrète de %(user)s") % {"user": self.user}
 
 
 class RecoveryStep(models.TextChoices):

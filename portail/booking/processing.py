@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portail.booking import signals
 from portail.booking.models import FamilyReport, Movement, MovementKind, ProcessingRun
@@ -114,7 +115,10 @@ def start_run_now(
     if ProcessingRun.objects.filter(
         structure=structure, finished_at__isnull=True, started_at__gt=now - STALE_AFTER
     ).exists():
-        raise RunInProgress(f"Un traitement de {structure} est déjà en cours : réessayez dans quelques minutes.")
+        raise RunInProgress(
+            gettext("Un traitement de %(structure)s est déjà en cours : réessayez dans quelques minutes.")
+            % {"structure": structure}
+        )
     return process_requests(structure, now=now, started_by=started_by)
 
 

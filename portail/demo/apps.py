@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class DemoConfig(AppConfig):
@@ -7,4 +8,4 @@ class DemoConfig(AppConfig):
     reaches up to build the demo."""
 
     name = "portail.demo"
-    verbose_name = "Démonstration"
+    verbose_name = gettext_lazy("Démonstration")

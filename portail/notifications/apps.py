@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 # The receivers' dispatch_uid: connecting twice (a second ready()) is a no-op,
 # and a test can disconnect one by its uid.
@@ -9,7 +10,7 @@ RUN_FINISHED_UID = "notifications.queue_run_reports"
 
 class NotificationsConfig(AppConfig):
     name = "portail.notifications"
-    verbose_name = "E-mails"
+    verbose_name = gettext_lazy("E-mails")
 
     def ready(self):
         # The booking engine announces promotions, closures and finished runs
