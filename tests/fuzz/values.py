@@ -169,3 +169,29 @@ def mutations(fields, base):
         return data
 
     return strategy()
+
+
+# Markup a hostile value carries: never found raw in an answer's body.
+MARKUP = [value for value in NASTY_STRINGS if "<" in value]
+
+
+def send(client, route, url, data):
+    """The request a Route describes."""
+    if route.method == "get":
+        return client.get(url, data)
+    return client.post(url, data)
+
+
+def assert_no_markup_echoed(response, data, what):
+    body = response.content.decode("utf-8", "replace")
+    sent = [v for value in data.values() for v in (value if isinstance(value, list) else [value])]
+    for markup in MARKUP:
+        if any(markup in value for value in sent):
+            assert markup not in body, f"{what}: markup echoed raw"
+
+
+def check_answer(response, data, what, before):
+    """No 500, no markup of the request echoed raw, nothing changed by a refusal."""
+    assert_no_server_error(response, what)
+    assert_no_markup_echoed(response, data, what)
+    assert_refusal_changed_nothing(response, before)
