@@ -15,30 +15,17 @@ from portail.booking.models import (
     Booking,
     BookingAudit,
     BookingStatus,
-    Movement,
     OpeningAudit,
     OpeningEvent,
 )
-from portail.notifications.models import OutboxEmail
 from portail.staff import queries
 from portail.structures.models import Opening
 from tests import factories as f
+from tests.fuzz.values import fingerprint
 from tests.helpers import page_text
 from tests.staff.conftest import DAY, visible_text
 
 PLANNING = reverse("staff:planning")
-
-
-def fingerprint():
-    return (
-        sorted(Booking.objects.values_list("pk", "status")),
-        sorted(Opening.objects.values_list("pk", "capacity", "waiting_list_capacity", "closed_at")),
-        Movement.objects.count(),
-        BookingAudit.objects.count(),
-        OpeningAudit.objects.count(),
-        OutboxEmail.objects.count(),
-        LogEntry.objects.count(),
-    )
 
 
 def _posts(world, full_day):
