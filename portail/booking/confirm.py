@@ -157,6 +157,7 @@ def _apply(
     Movement.objects.bulk_create(movements)
     if audits:
         BookingAudit.objects.bulk_create(audits)
+    snap.save_counts()  # the openings' counters change with the rows, under their locks
     return movements
 
 

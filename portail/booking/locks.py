@@ -4,8 +4,11 @@ What a confirmation consumes is places of openings. It locks the Opening rows
 it touches, all at once, sorted by primary key, before it counts anything
 (load_snapshot(lock=True) reads them with `locked`, then the counts):
 two transactions touching overlapping openings queue behind each other and
-never deadlock (same order). The counts are taken after the lock, inside the
-same transaction, from the booking rows themselves.
+never deadlock (same order). The places taken are the openings' counters
+(Opening.accepted_count, waitlisted_count), read with the locked rows and
+changed in the same transaction as the bookings (Snapshot.count/save_counts,
+snapshot.move_counters): whoever changes a booking's status holds its
+opening's lock.
 
 - PostgreSQL: SELECT … FOR UPDATE on those rows (the queryset is evaluated,
   otherwise it would lock nothing).

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from portail.booking import rules
@@ -21,6 +21,15 @@ from portail.booking.locks import locked
 from portail.booking.models import Booking, BookingStatus
 from portail.booking.rules import ActivityRules, DayState, Mark, Occupancy
 from portail.structures.models import Activity, Enrolment, Opening
+
+
+def move_counters(opening_id: int, *, accepted: int = 0, waitlisted: int = 0) -> None:
+    """Add to an opening's place counters (+n taken, -n freed). The caller holds
+    the opening's lock (booking.locks) in the transaction that changes the
+    bookings' statuses: the counters and the rows change together."""
+    Opening.objects.filter(pk=opening_id).update(
+        accepted_count=F("accepted_count") + accepted, waitlisted_count=F("waitlisted_count") + waitlisted
+    )
 
 
 def with_waiting_position(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
@@ -48,9 +57,12 @@ class Snapshot:
     activities: dict[int, Activity] = field(default_factory=dict)  # by id
     rules: dict[int, ActivityRules] = field(default_factory=dict)  # by activity id
     openings: dict[tuple[int, datetime.date], Opening] = field(default_factory=dict)  # by (activity id, date)
-    # opening id -> rules.Occupancy: its bookings counted, kept up to date by
-    # `count` as a confirmation, a staff action or a promotion takes or frees places.
+    # opening id -> rules.Occupancy: read from the opening's counters, kept up
+    # to date by `count` as a confirmation, a staff action or a promotion takes
+    # or frees places; `save_counts` writes what changed back to the openings.
     occupancies: dict[int, Occupancy] = field(default_factory=dict)
+    # opening id -> (accepted, waitlisted) moved by `count` and not saved yet.
+    pending: dict[int, tuple[int, int]] = field(default_factory=dict)
     # (child id, activity id) -> [(start, end)]
     enrolments: defaultdict[tuple[int, int], list[tuple[datetime.date, datetime.date]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -67,14 +79,40 @@ class Snapshot:
         """The opening's places and its bookings counted so far (rules.Occupancy)."""
         found = self.occupancies.get(opening.pk)
         if found is None:
-            return rules.Occupancy.from_opening(opening, accepted=0, waitlisted=0)
+            found = rules.Occupancy.from_opening(
+                opening, accepted=opening.accepted_count, waitlisted=opening.waitlisted_count
+            )
+            self.occupancies[opening.pk] = found
         return found
 
     def count(self, opening: Opening, *, accepted: int = 0, waitlisted: int = 0) -> Occupancy:
-        """Record places taken (+n) or freed (-n) on the opening; returns its new occupancy."""
+        """Record places taken (+n) or freed (-n) on the opening; returns its new
+        occupancy. The opening's counters change when `save_counts` is called,
+        in the same transaction, under the opening's lock."""
         occupancy = self.occupancy(opening).moved(accepted=accepted, waitlisted=waitlisted)
         self.occupancies[opening.pk] = occupancy
+        before = self.pending.get(opening.pk, (0, 0))
+        self.pending[opening.pk] = (before[0] + accepted, before[1] + waitlisted)
         return occupancy
+
+    def save_counts(self) -> None:
+        """Write the places taken or freed since the last call to the openings'
+        counters: one UPDATE for all the changed openings (a confirmation may
+        touch twenty days), by difference, under the openings' locks."""
+        moved = {pk: delta for pk, delta in self.pending.items() if delta != (0, 0)}
+        self.pending.clear()
+        if len(moved) == 1:
+            ((opening_id, (accepted, waitlisted)),) = moved.items()
+            move_counters(opening_id, accepted=accepted, waitlisted=waitlisted)
+        elif moved:
+
+            def delta(index: int) -> Case:
+                whens = [When(pk=pk, then=Value(d[index])) for pk, d in moved.items() if d[index]]
+                return Case(*whens, default=Value(0), output_field=IntegerField())
+
+            Opening.objects.filter(pk__in=sorted(moved)).update(
+                accepted_count=F("accepted_count") + delta(0), waitlisted_count=F("waitlisted_count") + delta(1)
+            )
 
     def state(self, child_id: int, activity_id: int, day: datetime.date, mark: Mark | None = None) -> DayState:
         """The S-state of one child, activity and day (with an optional draft mark)."""
@@ -113,14 +151,16 @@ def load_snapshot(
     """Load what the rules need for these children and activities between start and end
     (only on `dates` when given: a confirmation counts only the days it touches).
 
-    Six queries (five when `activities` are given), whatever the sizes. The
-    occupancy count reads only the (activity, date, status) index.
+    Five queries (four when `activities` are given), whatever the sizes. The
+    places taken are the openings' counters: no booking row is counted.
 
     `lock=True` (inside a transaction): the openings are read FOR UPDATE, in
     primary-key order (see booking.locks), and only what other transactions
     change under those locks (the openings, their counts, the children's
     bookings) is read after them; the rest is read before, so that the locks
-    are held for as short a time as possible.
+    are held for as short a time as possible. A caller that changes bookings
+    records it with `Snapshot.count` and saves with `Snapshot.save_counts`
+    before its transaction ends.
 
     `positions=False`: the waitlisted bookings are loaded without their queue
     position (`state()` then cannot be used); the confirmation only needs to
@@ -156,27 +196,8 @@ def load_snapshot(
         opening.activity = snap.activities[opening.activity_id]
         snap.openings[(opening.activity_id, opening.date)] = opening
 
-    # Places are counted for limited activities only: an unlimited one never needs them.
-    limited_ids = [pk for pk, activity in snap.activities.items() if activity.is_limited] or [0]
-    occupancy = (
-        Booking.objects.filter(
-            activity_id__in=limited_ids,
-            date__range=(start, end),
-            status__in=[BookingStatus.ACCEPTED, BookingStatus.WAITLISTED],
-        )
-        .values("activity_id", "date", "status")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
-    if dates is not None:
-        occupancy = occupancy.filter(date__in=sorted(dates))
-    for row in occupancy:
-        opening = snap.openings.get((row["activity_id"], row["date"]))
-        if opening is not None:
-            if row["status"] == BookingStatus.ACCEPTED:
-                snap.count(opening, accepted=row["n"])
-            else:
-                snap.count(opening, waitlisted=row["n"])
+    # The places taken are the openings' counters (Opening.accepted_count,
+    # waitlisted_count), read with them: no booking row is counted here.
 
     bookings = Booking.objects.filter(
         child_id__in=child_ids,

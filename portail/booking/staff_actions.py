@@ -30,7 +30,7 @@ from portail.booking.models import (
     OpeningAudit,
     OpeningEvent,
 )
-from portail.booking.snapshot import Snapshot, load_snapshot
+from portail.booking.snapshot import Snapshot, load_snapshot, move_counters
 from portail.booking.waiting_list import promote, promote_waiting_list
 from portail.structures.models import Activity, Child, Opening
 
@@ -150,6 +150,11 @@ def staff_book(
             child=child, activity=activity, date=day, status=status, arrival=arrival, departure=departure,
             queued_at=now, reason=reason,
         )  # fmt: skip
+        if status == BookingStatus.ACCEPTED:
+            snap.count(opening, accepted=1)
+        else:
+            snap.count(opening, waitlisted=1)
+        snap.save_counts()
         _movement(MovementKind.BOOK, booking, status, actor, now, reason, position)
         BookingAudit.objects.create(
             booking=booking, at=now, actor=actor, source=AuditSource.STAFF, to_status=status, note=reason
@@ -177,6 +182,13 @@ def staff_cancel(
             raise BookingError(NO_LONGER_ACTIVE)
         previous = booking.status
         _cancel_row(booking, actor=actor, reason=reason, now=now)
+        if opening is not None:
+            # A booking of a day closed by staff was cancelled with the day; a
+            # day without an Opening row has no counters to keep.
+            if previous == BookingStatus.ACCEPTED:
+                move_counters(opening.pk, accepted=-1)
+            else:
+                move_counters(opening.pk, waitlisted=-1)
         promoted: list[Booking] = []
         if opening is not None and previous == BookingStatus.ACCEPTED:
             promoted = refill_opening(opening, actor=actor, now=now)
@@ -210,6 +222,8 @@ def staff_promote(
         if snap.occupancy(opening).places_left == 0:
             raise BookingError(NO_FREE_PLACE)
         promote(booking, now=now, actor=actor, reason=reason)
+        snap.count(opening, accepted=1, waitlisted=-1)
+        snap.save_counts()
     return booking
 
 
@@ -268,7 +282,9 @@ def close_day(
         # In this transaction: the families' notices are queued with the cancellations.
         signals.day_closed.send(sender=Opening, opening=opening, cancelled=bookings, reason=reason)
         opening.closed_at, opening.closed_by, opening.closure_reason = now, actor, reason
-        opening.save(update_fields=["closed_at", "closed_by", "closure_reason"])
+        # Every active booking of the day was cancelled above: nothing is counted any more.
+        opening.accepted_count = opening.waitlisted_count = 0
+        opening.save(update_fields=["closed_at", "closed_by", "closure_reason", "accepted_count", "waitlisted_count"])
         audit = OpeningAudit.objects.create(
             opening=opening, event=OpeningEvent.CLOSURE, at=now, actor=actor, note=reason,
             capacity_before=opening.effective_capacity, waiting_before=opening.effective_waiting_list_capacity,

@@ -31,7 +31,8 @@ def promote_waiting_list(
 ) -> list[Booking]:
     """Fill the free places of these (already locked) openings from their
     waiting lists. `snap` holds the openings, rules and up-to-date counts.
-    Returns the promoted bookings."""
+    Returns the promoted bookings. The places moved so far in `snap` (the
+    caller's own, and the promotions) are saved to the openings' counters."""
     promoted: list[Booking] = []
     for opening_id in sorted(opening_ids):
         opening = next((o for o in snap.openings.values() if o.pk == opening_id), None)
@@ -50,6 +51,7 @@ def promote_waiting_list(
         for booking in queue.order_by("id")[:free]:
             promoted.append(promote(booking, now=now, actor=actor))
             snap.count(opening, accepted=1, waitlisted=-1)
+    snap.save_counts()
     return promoted
 
 

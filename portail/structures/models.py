@@ -290,6 +290,13 @@ class Opening(models.Model):
         related_name="+", verbose_name=_("fermée par"),
     )  # fmt: skip
     closure_reason = models.CharField(_("motif de fermeture"), max_length=200, blank=True, editable=False)
+    # Its active bookings, counted (issue 15): kept by the booking engine in the
+    # transaction that changes a booking's status, under this row's lock
+    # (booking.snapshot.Snapshot.count/save_counts), so that a calendar reads
+    # places from the openings instead of counting booking rows.
+    # `manage.py recount` repairs them; the processing run checks them.
+    accepted_count = models.PositiveIntegerField(_("places prises"), default=0, editable=False)
+    waitlisted_count = models.PositiveIntegerField(_("en liste d'attente"), default=0, editable=False)
 
     objects = OpeningQuerySet.as_manager()
 
@@ -301,6 +308,19 @@ class Opening(models.Model):
 
     def __str__(self):
         return f"{self.activity} — {self.date:%d/%m/%Y}"
+
+    COUNTERS = ("accepted_count", "waitlisted_count")
+
+    def save(self, *args, **kwargs):
+        # The counters belong to the booking engine, which changes them under the
+        # row's lock: a form or admin save of an object read earlier must never
+        # write back its (possibly stale) counts. Only an explicit update_fields
+        # naming them writes them.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.attname for f in self._meta.concrete_fields if not f.primary_key and f.attname not in self.COUNTERS
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_closed(self):

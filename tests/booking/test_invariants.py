@@ -90,7 +90,9 @@ def reset(openings, capacities, waiting):
     DraftItem.objects.all().delete()
     Draft.objects.all().delete()
     for opening, capacity, wl in zip(openings, capacities, waiting, strict=True):
-        Opening.objects.filter(pk=opening.pk).update(capacity=capacity, waiting_list_capacity=wl)
+        Opening.objects.filter(pk=opening.pk).update(
+            capacity=capacity, waiting_list_capacity=wl, accepted_count=0, waitlisted_count=0
+        )
 
 
 def queue_key(booking):
