@@ -116,7 +116,7 @@ def start_run_now(
         structure=structure, finished_at__isnull=True, started_at__gt=now - STALE_AFTER
     ).exists():
         raise RunInProgress(
-            gettext("Un traitement de %(structure)s est déjà en cours : réessayez dans quelques minutes.")
+            gettext("Un traitement est déjà en cours pour %(structure)s : réessayez dans quelques minutes.")
             % {"structure": structure}
         )
     return process_requests(structure, now=now, started_by=started_by)

@@ -32,7 +32,7 @@ from portail.family.forms import (
     read,
 )
 from portail.family.params import own_activity, own_child
-from portail.lib.dates import MONTH_NAMES
+from portail.lib.dates import MONTH_NAMES, month_year
 from portail.lib.validators import FIRST_DATE, LAST_DATE
 from portail.web.errors import bad_request
 from portail.web.family import current_family, family_required
@@ -114,6 +114,7 @@ def calendar_context(
         "month": month,
         "month_value": f"{year:04d}-{month:02d}",
         "month_label": f"{MONTH_NAMES[month - 1].capitalize()} {year}",
+        "month_name": month_year(year, month),  # inside a sentence: « octobre 2026 » (issue 14 point 4)
         "prev_month": f"{prev_ym[0]:04d}-{prev_ym[1]:02d}" if has_prev else None,
         "next_month": f"{next_ym[0]:04d}-{next_ym[1]:02d}" if has_next else None,
         "grid": calendar.month_grid(states, activity.pk if activity else None),

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from portail.booking import history
 from portail.family.forms import HistoryForm
+from portail.lib import dates
 from portail.lib.dates import MONTH_NAMES
 from portail.web.errors import bad_request
 from portail.web.family import current_family, family_required
@@ -54,6 +55,8 @@ def history_page(request):
         {
             "consumptions": consumptions,
             "month_label": _label((year, month)),
+            # Inside a sentence: « octobre 2026 » in French (issue 14 point 4).
+            "month_name": dates.month_year(year, month),
             "month_value": f"{year:04d}-{month:02d}",
             "previous": f"{previous[0]:04d}-{previous[1]:02d}" if (year, month) == current else None,
             "next": f"{current[0]:04d}-{current[1]:02d}" if (year, month) == previous else None,

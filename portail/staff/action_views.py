@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from portail.booking import staff_actions
 from portail.booking.errors import BookingError
 from portail.booking.models import Booking, BookingStatus
+from portail.lib import french
 from portail.lib.dates import short_day
 from portail.staff.access import scoped, scoped_activities, staff_required
 from portail.staff.forms import BookForm, BookingActionForm, CapacityForm, CloseForm, read
@@ -101,7 +102,11 @@ def cancel(request):
             request, _("Annulation impossible pour %(child)s : %(error)s") % {"child": booking.child, "error": error}
         )
     else:
-        done = _("Réservation de %(child)s annulée.") % {"child": booking.child}
+        # Translators: %(de_child)s is « de DUPONT Paolo » or « d'ABADIE Paolo »; %(child)s the bare name.
+        done = _("Réservation %(de_child)s annulée.") % {
+            "de_child": french.de(str(booking.child)),
+            "child": booking.child,
+        }
         messages.success(request, f"{done} {promoted_message(promoted)}".strip())
     return _back(params, booking.activity_id, booking.date)
 

@@ -55,7 +55,7 @@ def start_run(request):
         return redirect(reverse("staff:runs") + f"?structure={structure.pk}")
     messages.success(
         request,
-        _("Traitement de %(structure)s terminé : %(movements)s, %(families)s.")
+        _("Traitement terminé pour %(structure)s : %(movements)s, %(families)s.")
         % {
             "structure": structure,
             "movements": ngettext("%(n)d mouvement traité", "%(n)d mouvements traités", run.movements_count)

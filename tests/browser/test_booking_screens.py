@@ -194,7 +194,7 @@ def test_times_by_default_and_asked_for_one_day(page, live_server, world, passwo
     log_in(page, live_server, password)
     open_calendar(page, activity="APS MATIN")
     set_marker(page)
-    defaults = page.get_by_role("group", name="Horaires de APS MATIN")
+    defaults = page.get_by_role("group", name="Horaires — APS MATIN")
     expect(defaults.get_by_label("Les mêmes horaires pour tous les jours choisis")).to_be_checked()
     defaults.get_by_label("Arrivée").select_option("07:45")
     defaults.get_by_label("Départ").select_option("08:15")

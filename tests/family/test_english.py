@@ -122,7 +122,7 @@ def test_recovery_pages_in_english(english, world):
 
 
 def test_home_and_profile_in_english(parent, world):
-    assert_english(parent.get(reverse("family:home")), world, "Home", "News from")
+    assert_english(parent.get(reverse("family:home")), world, "Home", "Information —")
     assert_english(
         parent.get(reverse("accounts:profile")),
         world,

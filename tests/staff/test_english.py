@@ -55,13 +55,13 @@ def test_runs_counts_and_message_follow_each_languages_plural_rule(staff, world)
     assert "0 requests “Not sent”." in visible_text(staff.get(runs))
     response = staff.post(reverse("staff:start_run"), {"structure": world.a.pk})
     messages = [str(m) for m in get_messages(response.wsgi_request)]
-    assert messages == ["Processing of Mairie de CarteVille finished: 0 changes processed, 0 families."]
+    assert messages == ["Processing finished for Mairie de CarteVille: 0 changes processed, 0 families."]
 
     read_in(world, "fr")
     assert "0 demande « Non transmis »." in visible_text(staff.get(runs))  # French: 0 is singular
     response = staff.post(reverse("staff:start_run"), {"structure": world.a.pk})
     messages = [str(m) for m in get_messages(response.wsgi_request)]
-    assert messages == ["Traitement de Mairie de CarteVille terminé : 0 mouvement traité, 0 famille."]
+    assert messages == ["Traitement terminé pour Mairie de CarteVille : 0 mouvement traité, 0 famille."]
 
 
 def test_a_refusal_is_explained_in_english(staff, world):

@@ -58,7 +58,7 @@ def test_start_the_run_now(staff, world, pending):
     assert not Movement.objects.filter(structure=world.a, run__isnull=True).exists()
     assert Movement.objects.filter(structure=world.b, run__isnull=True).count() == 1  # B untouched
     message = [str(m) for m in get_messages(response.wsgi_request)]
-    assert message == ["Traitement de Mairie de CarteVille terminé : 4 mouvements traités, 4 familles."]
+    assert message == ["Traitement terminé pour Mairie de CarteVille : 4 mouvements traités, 4 familles."]
     assert OutboxEmail.objects.filter(kind="compte-rendu", structure=world.a).count() == 5  # dupont has 2 accounts
 
     text = visible_text(staff.get(response["Location"]))

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 from django.utils.translation import gettext, gettext_lazy
 
+from portail.lib import french
 from portail.structures.imports.plan import (
     ChildPlan,
     EnrolmentPlan,
@@ -237,8 +238,13 @@ class Matcher(PlanStep):
             self.error(
                 row,
                 "enfant_nom",
-                gettext("Nom de l'enfant différent des autres lignes de %(first_name)s (ligne %(line)s)")
-                % {"first_name": child["first_name"], "line": planned.line},
+                # Translators: %(de_first_name)s is « de Paolo » or « d'Émile »; %(first_name)s the bare name.
+                gettext("Nom de l'enfant différent des autres lignes %(de_first_name)s (ligne %(line)s)")
+                % {
+                    "de_first_name": french.de(child["first_name"]),
+                    "first_name": child["first_name"],
+                    "line": planned.line,
+                },
             )
             return None
         return planned
