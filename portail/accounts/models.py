@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portail.lib import french
 from portail.lib.validators import validate_single_line
 
 
@@ -25,6 +26,14 @@ class User(AbstractUser):
     # The language the person reads the portal and its e-mails in (issue 13);
     # empty until they choose one: the browser's language, French e-mails.
     language = models.CharField(_("langue"), max_length=8, choices=settings.LANGUAGES, blank=True, default="")
+    # The family (so the structure) the parent chose last (issue 14 point 4):
+    # shown again after the next login. Only a hint: portail/web/family.py uses
+    # it only while the account still belongs to that family, and
+    # accounts/signals.py clears it when the account leaves it.
+    last_family = models.ForeignKey(
+        "structures.Family", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("dernière structure consultée"),
+    )  # fmt: skip
 
     objects = UserManager()
 
@@ -89,7 +98,9 @@ class Invitation(models.Model):
 
     def __str__(self):
         whom = self.family if self.family_id else self.user
-        return gettext("Invitation de %(whom)s (%(date)s)") % {
+        # Translators: %(de_whom)s is « de M. DUPONT Jean » or « d'alice »; %(whom)s the bare name.
+        return gettext("Invitation %(de_whom)s (%(date)s)") % {
+            "de_whom": french.de(str(whom)),
             "whom": whom,
             "date": self.created_at.strftime("%d/%m/%Y"),
         }
@@ -146,7 +157,8 @@ class SecurityQuestion(models.Model):
         verbose_name_plural = _("questions secrètes")
 
     def __str__(self):
-        return gettext("Question secrète de %(user)s") % {"user": self.user}
+        # Translators: %(de_user)s is « de dupont » or « d'alice »; %(user)s the bare identifiant.
+        return gettext("Question secrète %(de_user)s") % {"de_user": french.de(str(self.user)), "user": self.user}
 
 
 class RecoveryStep(models.TextChoices):

@@ -42,22 +42,37 @@ def request_families(request):
 
 
 def _find_current_family(request):
+    """The family chosen in this session; else, after a login, the one the
+    account used last (User.last_family, issue 14 point 4); else the first
+    structure in alphabetical order. Each only while the account still belongs
+    to that family: `families` is read from the account's memberships."""
     families = request_families(request)
     if not families:
         return None
+    by_pk = {family.pk: family for family in families}
     chosen = request.session.get(SESSION_KEY)
-    for family in families:
-        if family.pk == chosen:
-            return family
-    return families[0]
+    if chosen in by_pk:
+        return by_pk[chosen]
+    last = getattr(request.user, "last_family_id", None)
+    family = by_pk[last] if last in by_pk else families[0]
+    # Kept for the session: a choice made meanwhile on another device shows
+    # at this device's next login, not in the middle of what it is doing.
+    request.session[SESSION_KEY] = family.pk
+    return family
 
 
 def switch_family(request, family_id):
-    """Switch to another structure of the same account; False if not its own."""
+    """Switch to another structure of the same account; False if not its own.
+
+    The choice is kept for this session and on the account, so the next login
+    shows the same structure again."""
     family = account_families(request.user).filter(pk=family_id).first()
     if family is None:
         return False
     request.session[SESSION_KEY] = family.pk
+    if request.user.last_family_id != family.pk:
+        request.user.last_family = family
+        request.user.save(update_fields=["last_family"])
     request.__dict__.pop("_current_family", None)
     return True
 
