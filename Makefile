@@ -18,11 +18,10 @@ venv: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(PY) scripts/compilemessages.py
 
-## make demo: install, migrate, load the demo data (idempotent), print the logins, serve on PORT.
+## make demo: install, write .env (the demo's settings, read by manage.py), migrate, load the demo
+## data (idempotent), print the logins, then serve on PORT with the worker running; Ctrl-C stops both.
 demo: messages
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(PY) manage.py load_demo
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) scripts/demo.py --port $(PORT)
 
 ## make test: install (Chromium from Debian if missing), then the whole suite on SQLite.
 test: messages
@@ -50,4 +49,4 @@ screenshots: messages
 	$(PY) scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) staticfiles screenshots db.sqlite3 db.sqlite3-*
+	rm -rf $(VENV) staticfiles screenshots db.sqlite3 db.sqlite3-* .env

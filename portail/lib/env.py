@@ -44,3 +44,31 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def load_env_file(path: "os.PathLike[str] | str") -> dict[str, str]:
+    """Read `KEY=VALUE` lines of an environment file (the demo's `.env`, written
+    by `make demo`) into os.environ, without overriding a variable already set:
+    what the shell says wins. Blank lines and `#` comments are skipped; a value
+    may be quoted. A missing file sets nothing. A malformed line stops the
+    start-up (ImproperlyConfigured), like a malformed value. Returns what it set."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except FileNotFoundError:
+        return {}
+    applied: dict[str, str] = {}
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name.isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value, got {raw!r}.")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        if name not in os.environ:
+            os.environ[name] = value
+            applied[name] = value
+    return applied
