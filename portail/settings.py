@@ -20,7 +20,13 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-only-key" if DEBUG else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without SITE_URL, the local address on PORT (8000 by default): the demo's links
+# (`make demo PORT=8080`) point to the port it serves.
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
+# The demo (`make demo`, scripts/demo.py): its "Courriels envoyés (démo)" page
+# (portail/demo/views.py). Only with DJANGO_DEBUG=1: production settings never
+# have it, whatever their environment says.
+DEMO = DEBUG and env_bool("PORTAIL_DEMO", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -16,6 +17,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portail.family.urls")),
 ]
+if settings.DEMO:
+    # The demo's "Courriels envoyés (démo)" page: only in the demo (settings.DEMO), never in production.
+    urlpatterns.insert(-1, path("demo/", include("portail.demo.urls")))
 
 # French error pages in the site's layout (issue 12 point 4); the 500 page is bare.
 handler400 = "portail.web.errors.handler400"
