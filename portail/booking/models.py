@@ -258,6 +258,15 @@ class ProcessingRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("lancé par"),
     )  # fmt: skip
+    # The openings whose place counters differed from their bookings when the
+    # run checked them (booking.counters.find_drift, issue 15): how many, and
+    # the first DRIFT_KEPT of them (CounterDrift.as_json). Reported to staff on
+    # the runs page with the advice to run `manage.py recount`; the run itself
+    # never repairs them silently.
+    counter_drift_count = models.PositiveIntegerField(_("journées aux compteurs faux"), default=0)
+    counter_drift = models.JSONField(_("compteurs faux"), default=list, blank=True)
+
+    DRIFT_KEPT = 50
 
     class Meta:
         verbose_name = _("traitement")

@@ -32,6 +32,15 @@ def move_counters(opening_id: int, *, accepted: int = 0, waitlisted: int = 0) ->
     )
 
 
+def move_counters_of_day(activity_id: int, day: datetime.date, *, accepted: int = 0, waitlisted: int = 0) -> None:
+    """move_counters for the opening of (activity, day), found by its unique
+    key: for a caller that has a booking, not its opening (nothing happens on a
+    day without an Opening row)."""
+    Opening.objects.filter(activity_id=activity_id, date=day).update(
+        accepted_count=F("accepted_count") + accepted, waitlisted_count=F("waitlisted_count") + waitlisted
+    )
+
+
 def with_waiting_position(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
     """Annotate waitlisted bookings with their 1-based position (confirmation order)."""
     earlier = (

@@ -2,6 +2,8 @@
 structure, the button that runs the processing now, the history of runs,
 and the e-mail outbox with "Renvoyer" for the failed ones."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect
@@ -40,7 +42,18 @@ def runs(request):
         context["pending"] = counts.get(structure.pk, 0)
         context["page_query"] = f"structure={structure.pk}&"
         context["runs"] = queries.recent_runs(structure)
+        context["drift"] = _counter_drift(context["runs"])
     return page(request, "staff/runs.html", context)
+
+
+def _counter_drift(runs):
+    """The latest finished run's report of place counters that differ from the
+    bookings (booking.counters, issue 15), or None when they were right."""
+    last = next((run for run in runs if run.finished_at), None)
+    if last is None or not last.counter_drift_count:
+        return None
+    days = [{**entry, "date": datetime.date.fromisoformat(entry["date"])} for entry in last.counter_drift]
+    return {"run": last, "count": last.counter_drift_count, "days": days, "more": last.counter_drift_count - len(days)}
 
 
 @require_POST

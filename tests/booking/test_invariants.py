@@ -1,12 +1,16 @@
 """Invariants of places and waiting lists under random sequences of family
-demandes and staff capacity changes (R5d, R10, N3, D3, D5).
+demandes and staff actions (R5d, R10, N3, D3, D5, B7).
 
 Several families (one with two parent accounts, so two drafts of the same
 family race) click days of one limited activity open on three days, confirm
 now or later (a stale draft is re-checked at confirmation), and staff change
-an opening's capacity (through portail.booking.staff_actions.change_capacity:
-lock, snapshot, promotion). After every step:
+an opening's capacity, book or cancel for a family, give a waitlisted child a
+place or close a day (through portail.booking.staff_actions: lock, snapshot,
+promotion). After every step:
 
+- every opening's place counters (Opening.accepted_count, waitlisted_count)
+  are its active rows, counted (issue 15): whatever the engine did, the
+  counters moved with the rows;
 - accepted ≤ capacity and waitlisted ≤ waiting-list capacity per opening.
   Decision: a capacity lowered below the accepted count is the only excess
   allowed; nobody is removed, and no new acceptance happens on that opening
@@ -16,6 +20,9 @@ lock, snapshot, promotion). After every step:
   where that délai has passed, nobody is promoted (nor can cancel);
 - promotions take the waiting list from its head (FIFO), and a newcomer is
   never accepted ahead of someone already waiting (while promotions apply);
+  a staff member may choose a child out of turn (staff_promote), and cancel
+  or promote past the families' délais: those are the only exceptions;
+- a closed day has no active booking and every child sees it closed;
 - waiting-list order is confirmation order (row id, taken under the lock) and the positions
   the snapshot shows are 1..n in that order;
 - at most one active booking per child, activity and day (and the database
@@ -35,6 +42,7 @@ from hypothesis.control import currently_in_test_context
 
 from portail.booking import drafts, rules
 from portail.booking.confirm import confirm_draft
+from portail.booking.counters import find_drift
 from portail.booking.errors import BookingError
 from portail.booking.models import (
     ACTIVE_STATUSES,
@@ -46,9 +54,10 @@ from portail.booking.models import (
     DraftItem,
     Movement,
     MovementKind,
+    OpeningAudit,
 )
 from portail.booking.snapshot import load_snapshot
-from portail.booking.staff_actions import change_capacity
+from portail.booking.staff_actions import change_capacity, close_day, staff_book, staff_cancel, staff_promote
 from portail.structures.models import Opening
 from tests import factories as f
 
@@ -89,10 +98,13 @@ def reset(openings, capacities, waiting):
     Confirmation.objects.all().delete()
     DraftItem.objects.all().delete()
     Draft.objects.all().delete()
+    OpeningAudit.objects.all().delete()
     for opening, capacity, wl in zip(openings, capacities, waiting, strict=True):
+        # Open again (an example may have closed it), no booking, so nothing counted.
         Opening.objects.filter(pk=opening.pk).update(
-            capacity=capacity, waiting_list_capacity=wl, accepted_count=0, waitlisted_count=0
-        )
+            capacity=capacity, waiting_list_capacity=wl, accepted_count=0, waitlisted_count=0,
+            closed_at=None, closed_by=None, closure_reason="",
+        )  # fmt: skip
 
 
 def queue_key(booking):
@@ -116,6 +128,8 @@ def observe(activity, openings):
             "wl_capacity": opening.effective_waiting_list_capacity,
             "accepted": {b.pk for b in day if b.status == BookingStatus.ACCEPTED},
             "waiting": [b for b in day if b.status == BookingStatus.WAITLISTED],
+            "counters": (opening.accepted_count, opening.waitlisted_count),
+            "closed": opening.is_closed,
         }
     return seen
 
@@ -135,14 +149,27 @@ def check(world, activity, openings, children, before, now, locked_days, step_st
     new_movements = list(Movement.objects.filter(pk__gt=step_start_movement).select_related("booking", "confirmation"))
     for m in new_movements:
         if m.kind == MovementKind.BOOK:
-            # A demande queues at the instant its confirmation was made.
-            assert m.booking.queued_at == m.confirmation.confirmed_at
+            # A demande queues at the instant its confirmation (or the staff's booking) was made.
+            assert m.booking.queued_at == (m.confirmation.confirmed_at if m.confirmation else m.created_at)
+
+    # What a staff member did out of the families' rules in this step: cancel
+    # (or close the day) past the délai, choose a waitlisted child out of turn.
+    staff_cancelled = {
+        m.booking_id for m in new_movements if m.kind == MovementKind.CANCEL and m.created_by_id == world.staff_a.pk
+    }
+    staff_promoted = {m.booking_id for m in new_movements if m.kind == MovementKind.PROMOTION and m.reason}
+    # Every opening's counters are its rows, counted (issue 15), and nothing anywhere drifted.
+    assert find_drift() == []
 
     for day in DAYS:
         prev, cur = before[day], after[day]
         accepted, waiting = cur["accepted"], cur["waiting"]
         waiting_ids = [b.pk for b in waiting]
         newly_accepted = accepted - prev["accepted"]
+        assert cur["counters"] == (len(accepted), len(waiting)), day
+        if cur["closed"]:
+            assert not accepted and not waiting, day
+            event("day closed")
 
         # Places and waiting-list places.
         assert len(waiting) <= cur["wl_capacity"], day
@@ -150,11 +177,16 @@ def check(world, activity, openings, children, before, now, locked_days, step_st
             # Only a capacity lowered below the bookings explains this: no new acceptance then.
             assert not newly_accepted, day
 
-        # Promotions come from the head of the waiting list, in order.
+        # Promotions come from the head of the waiting list, in order (a staff
+        # member's choice aside).
         prev_waiting_ids = [b.pk for b in prev["waiting"]]
         still_active = [pk for pk in prev_waiting_ids if pk in accepted or pk in waiting_ids]
         promoted = [pk for pk in still_active if pk in accepted]
-        assert promoted == still_active[: len(promoted)], day
+        in_turn = [pk for pk in still_active if pk not in staff_promoted]
+        by_queue = [pk for pk in promoted if pk not in staff_promoted]
+        assert by_queue == in_turn[: len(by_queue)], day
+        if staff_promoted & set(promoted):
+            event("staff promotion out of turn")
         promotions = [m for m in new_movements if m.kind == MovementKind.PROMOTION and m.booking.date == day]
         assert sorted(m.booking_id for m in promotions) == sorted(promoted), day
         if promoted:
@@ -177,10 +209,10 @@ def check(world, activity, openings, children, before, now, locked_days, step_st
                 assert m.waiting_position == waiting_ids.index(m.booking_id) + 1, day
 
         if day in locked_days:
-            # Cancellation délai passed: nobody can cancel, nobody is promoted.
-            assert not promoted, day
-            assert prev["accepted"] <= accepted, day
-            assert set(prev_waiting_ids) <= set(waiting_ids), day
+            # Cancellation délai passed: no family can cancel, nobody is promoted by the queue.
+            assert not by_queue, day
+            assert prev["accepted"] - staff_cancelled <= accepted, day
+            assert set(prev_waiting_ids) - staff_cancelled - staff_promoted <= set(waiting_ids), day
         else:
             # Nobody waits while a place they could take is free.
             if len(accepted) < cur["capacity"]:
@@ -195,6 +227,9 @@ def check(world, activity, openings, children, before, now, locked_days, step_st
         for child in children:
             state = snap.state(child.pk, activity.pk, day)
             booking = snap.bookings.get((child.pk, activity.pk, day))
+            if cur["closed"]:
+                assert booking is None and state.state is rules.S.CLOSED, (child, day, state)
+                continue
             assert state.places_left == places_left
             if booking is None:
                 if len(accepted) < cur["capacity"]:
@@ -236,7 +271,18 @@ operation = st.one_of(
     # Staff set a day's capacity, or add places to a day whose waiting list is not empty.
     st.tuples(st.just("capacity"), day_index, capacity),
     st.tuples(st.just("add_places"), index, st.integers(1, 2)),
+    # Staff book for a child not booked that day (past the families' délais, never past the places),
+    st.tuples(st.just("staff_book"), day_index, index),
+    # cancel that day's n-th active booking (past the délai too),
+    st.tuples(st.just("staff_cancel"), day_index, index),
+    # give that day's n-th waitlisted child a place (refused without a free place),
+    st.tuples(st.just("staff_promote"), day_index, index),
+    # close a day (the later days more often, so that the others keep being booked).
+    st.tuples(st.just("close_day"), st.sampled_from([2, 2, 1, 0])),
 )
+
+# A staff action refused for a reason the families' rules give too.
+STAFF_REFUSALS = {str(rules.FULL), str(rules.NOT_OPEN), "Aucune place libre : augmentez d'abord les places de ce jour."}
 
 
 def click(parent, child, activity, day, now, confirm):
@@ -246,8 +292,8 @@ def click(parent, child, activity, day, now, confirm):
     try:
         drafts.toggle_day(draft, child, activity, day, now=now)
     except BookingError as error:
-        # Only a full day or a booking past its cancellation délai is not clickable here.
-        assert str(error) == rules.FULL or str(error).startswith("Hors délai d'annulation")
+        # Only a full day, a closed one or a booking past its cancellation délai is not clickable here.
+        assert str(error) in (rules.FULL, rules.NOT_OPEN) or str(error).startswith("Hors délai d'annulation")
         assert DraftItem.objects.count() == items
     if confirm:
         confirm_parent(parent, now)
@@ -263,7 +309,7 @@ def confirm_parent(parent, now):
     if len(result.movements) > 1:
         event("confirmation of several demandes")
     for movement in result.refused:
-        assert movement.reason == rules.FULL or movement.reason.startswith("Hors délai d'annulation")
+        assert movement.reason in (rules.FULL, rules.NOT_OPEN) or movement.reason.startswith("Hors délai d'annulation")
 
 
 def run_scenario(scene, capacities, waiting, operations, start):
@@ -289,10 +335,12 @@ def run_scenario(scene, capacities, waiting, operations, start):
                 day = None
             if day is not None:
                 opening = Opening.objects.select_related("activity").get(activity=activity, date=day)
-                change_capacity(
-                    opening, capacity=value, waiting_list_capacity=opening.waiting_list_capacity,
+                staff_action(
+                    change_capacity, opening, capacity=value, waiting_list_capacity=opening.waiting_list_capacity,
                     actor=world.staff_a, reason="Renfort", now=now,
                 )  # fmt: skip
+        elif op[0] in ("staff_book", "staff_cancel", "staff_promote", "close_day"):
+            run_staff_action(world, activity, children, op, now)
         elif op[0] == "click":
             _, c, d, p, at_once = op
             choices = parents_of[c]
@@ -326,6 +374,41 @@ def run_scenario(scene, capacities, waiting, operations, start):
         else:
             confirm_parent(parents[op[1]], now)
         before = check(world, activity, openings, children, before, now, locked_days, last_movement)
+
+
+def staff_action(action, *args, **kwargs):
+    """A staff action; a refusal must be one the rules give (and changes nothing: checked next)."""
+    try:
+        action(*args, **kwargs)
+    except BookingError as error:
+        assert str(error) in STAFF_REFUSALS, error
+        event(f"staff refused: {error}")
+
+
+def run_staff_action(world, activity, children, op, now):
+    day = DAYS[op[1]]
+    active = list(Booking.objects.filter(date=day, status__in=ACTIVE_STATUSES).order_by("status", "pk"))
+    if op[0] == "staff_book":
+        busy = {b.child_id for b in active}
+        free = [child for child in children if child.pk not in busy]
+        if free:
+            child = free[op[2] % len(free)]
+            staff_action(staff_book, child, activity, day, actor=world.staff_a, reason="Guichet", now=now)
+    elif op[0] == "staff_cancel":
+        if active:
+            staff_action(staff_cancel, active[op[2] % len(active)], actor=world.staff_a, reason="Malade", now=now)
+    elif op[0] == "staff_promote":
+        waiting = [b for b in active if b.status == BookingStatus.WAITLISTED]
+        if waiting:
+            booking = waiting[op[2] % len(waiting)]
+            staff_action(staff_promote, booking, actor=world.staff_a, reason="Priorité", now=now)
+    else:
+        opening = Opening.objects.select_related("activity").get(activity=activity, date=day)
+        if opening.is_closed:
+            with pytest.raises(BookingError):
+                close_day(opening, actor=world.staff_a, reason="Grève", now=now)
+        else:
+            close_day(opening, actor=world.staff_a, reason="Grève", now=now)
 
 
 # 30 random sequences per run keep the suite fast; INVARIANT_EXAMPLES=500 explores much further.
@@ -362,6 +445,16 @@ EXAMPLES = int(os.environ.get("INVARIANT_EXAMPLES", "30"))
         ("click", 2, 0, 0, False), ("click", 0, 0, 0, False), ("click", 0, 0, 1, True), ("confirm", 0),
         ("book", 0, 0, 0, True), ("confirm", 2), ("click", 0, 0, 0, False), ("click", 0, 0, 1, False),
         ("confirm", 0), ("confirm", 1),
+    ],
+)  # fmt: skip
+# Staff out of the families' rules, past the cancellation délai of DAYS[0]: places
+# raised (nobody promoted by the queue), the second waitlisted child chosen, a
+# cancellation, a direct booking into the free place, then the day closed.
+@example(
+    start=LATE, capacities=[1, 1, 1], waiting=[3, 3, 3], bookings=[("book", 0, 0, 0, True)] * 4,
+    operations=[
+        ("capacity", 0, 3), ("staff_promote", 0, 1), ("staff_cancel", 0, 0), ("staff_book", 0, 0),
+        ("close_day", 0), ("book", 0, 0, 0, True), ("staff_book", 0, 0),
     ],
 )  # fmt: skip
 def test_places_and_waiting_lists_hold(scene, start, capacities, waiting, bookings, operations):

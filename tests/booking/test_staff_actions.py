@@ -27,6 +27,7 @@ from portail.structures.models import Opening
 from portail.structures.openings import create_openings
 from tests import factories as f
 from tests.fuzz.values import fingerprint
+from tests.helpers import make_booking, set_booking_status
 
 NOW = timezone.make_aware(datetime.datetime(2026, 12, 6, 18, 0))  # after the families' délai for the 7th
 DAY = datetime.date(2026, 12, 7)
@@ -37,7 +38,7 @@ def full_day(world):
     """APS MATIN on DAY: 1 place taken by Paolo, 3 families on the waiting list (in order)."""
     world.aps_a.capacity, world.aps_a.waiting_list_capacity = 1, 5
     world.aps_a.save()
-    paolo = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
+    paolo = make_booking(child=world.paolo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
     waiting = []
     for n in range(3):
         account = f.UserFactory(username=f"attente{n}", email=f"attente{n}@example.org")
@@ -46,9 +47,7 @@ def full_day(world):
         f.EnrolmentFactory(child=child, activity=world.aps_a)
         queued = NOW - datetime.timedelta(days=3, minutes=10 - n)
         waiting.append(
-            Booking.objects.create(
-                child=child, activity=world.aps_a, date=DAY, status=BookingStatus.WAITLISTED, queued_at=queued
-            )
+            make_booking(child=child, activity=world.aps_a, date=DAY, status=BookingStatus.WAITLISTED, queued_at=queued)
         )
     return paolo, waiting
 
@@ -63,7 +62,7 @@ def test_staff_cancellation_promotes_the_first_waitlisted_and_queues_its_notice(
     # the cancellation délai of the 7th has passed for families: nobody can be promoted
     assert promoted == []
     early = NOW - datetime.timedelta(days=3)
-    Booking.objects.filter(pk=paolo.pk).update(status=BookingStatus.ACCEPTED)
+    set_booking_status(paolo, BookingStatus.ACCEPTED)
     promoted = staff_actions.staff_cancel(paolo, actor=world.staff_a, reason="Enfant malade", now=early)
     assert [b.pk for b in promoted] == [waiting[0].pk]
     assert statuses(waiting) == [BookingStatus.ACCEPTED, BookingStatus.WAITLISTED, BookingStatus.WAITLISTED]
@@ -123,7 +122,7 @@ def test_staff_promote_needs_a_free_place(world, full_day):
     paolo, waiting = full_day
     with pytest.raises(BookingError, match="Aucune place libre"):
         staff_actions.staff_promote(waiting[2], actor=world.staff_a, reason="Priorité", now=NOW)
-    Booking.objects.filter(pk=paolo.pk).update(status=BookingStatus.CANCELLED)
+    set_booking_status(paolo, BookingStatus.CANCELLED)
     staff_actions.staff_promote(waiting[2], actor=world.staff_a, reason="Priorité sociale", now=NOW)
     assert statuses(waiting) == [BookingStatus.WAITLISTED, BookingStatus.WAITLISTED, BookingStatus.ACCEPTED]
 
@@ -176,7 +175,7 @@ ACTIONS = ["book", "cancel", "promote", "capacity", "close"]
 @pytest.mark.parametrize("reason", [None, "", "   \t "])
 def test_every_staff_action_is_refused_without_a_reason_and_changes_nothing(world, full_day, name, reason):
     paolo, _ = full_day
-    Booking.objects.filter(pk=paolo.pk).update(status=BookingStatus.CANCELLED)  # a free place: promote could run
+    set_booking_status(paolo, BookingStatus.CANCELLED)  # a free place: promote could run
     action = _actions(world, full_day)[name]
     before = fingerprint()
     with pytest.raises(BookingError, match=str(staff_actions.REASON_REQUIRED)):
@@ -188,7 +187,7 @@ def test_every_staff_action_is_refused_without_a_reason_and_changes_nothing(worl
 def test_every_staff_action_records_one_audit_entry_with_who_when_and_why(world, full_day, name):
     paolo, waiting = full_day
     if name == "promote":
-        Booking.objects.filter(pk=paolo.pk).update(status=BookingStatus.CANCELLED)
+        set_booking_status(paolo, BookingStatus.CANCELLED)
     _actions(world, full_day)[name]("Motif du guichet")
     staff_rows = list(BookingAudit.objects.filter(source=AuditSource.STAFF)) + list(OpeningAudit.objects.all())
     if name == "close":
@@ -280,7 +279,7 @@ def test_the_copy_tool_does_not_copy_onto_a_closed_day(world, full_day):
     early = NOW - datetime.timedelta(days=5)  # within the families' délais
     f.EnrolmentFactory(child=world.amalia, activity=world.aps_a)
     Opening.objects.get_or_create(activity=world.cantine_a, date=DAY)
-    Booking.objects.create(child=world.amalia, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.amalia, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
     draft = drafts.get_draft(world.family_a, world.dupont)
     staff_actions.close_day(
         Opening.objects.get(activity=world.aps_a, date=DAY), actor=world.staff_a, reason="Sortie annulée", now=early
