@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portail.accounts.forms import LoginForm
+from portail.web.manifest import manifest
 
 urlpatterns = [
     path(
@@ -12,6 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("manifest.webmanifest", manifest, name="manifest"),
     path("compte/", include("portail.accounts.urls")),
     path("gestion/", include("portail.staff.urls")),
     path("admin/", admin.site.urls),

@@ -15,6 +15,7 @@ from portail.booking.confirm import confirm_draft
 from portail.booking.models import Booking, BookingStatus, DraftItem
 from portail.family import booking_views
 from tests import factories as f
+from tests.browser.header import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,6 +46,7 @@ def log_in(page, live_server, password):
     page.get_by_label("Identifiant").fill("dupont")
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+    open_menu(page)
     page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
     page.get_by_role("button", name="Changer").click()
     expect(page.get_by_test_id("info-message").first).to_contain_text("CarteVille")
@@ -52,6 +54,7 @@ def log_in(page, live_server, password):
 
 def open_calendar(page, child="Paolo", activity=None, month="Décembre 2026"):
     """Réserver → child → activity (or all) → month, through the menus and links."""
+    open_menu(page)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Réserver").click()
     page.get_by_role("link", name=f"{child} DUPONT").click()
     if activity:
@@ -164,6 +167,7 @@ def test_book_a_month_with_the_quick_tools_and_single_days(page, live_server, wo
     page.reload()
     expect(result_rows(page)).to_have_count(len(wanted))
 
+    open_menu(page)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes réservations").click()
     lines = page.get_by_test_id("reservations").locator("tbody tr")
     expect(lines).to_have_count(len(wanted))
@@ -418,6 +422,7 @@ def test_mes_reservations_prints_and_cancels_a_waiting_list_place(page, live_ser
     accepted = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=dec(7), status="accepted")
     waiting = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=dec(8), status="waitlisted")
     log_in(page, live_server, password)
+    open_menu(page)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes réservations").click()
     lines = page.get_by_test_id("reservations").locator("tbody tr")
     expect(lines).to_have_count(2)

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from portail.booking.models import Booking, BookingStatus
 from portail.structures.models import Opening
+from tests.browser.header import open_menu
 from tests.browser.test_booking_screens import (
     NOW,
     SCHOOL_DAYS,
@@ -96,15 +97,18 @@ def test_family_screens_run_under_the_policy(watched, live_server, world, passwo
     assert_no_violation(page, "result")
 
     menu = page.get_by_role("navigation", name="Menu principal")
+    open_menu(page)
     menu.get_by_role("link", name="Mes réservations").click()
     expect(page.get_by_test_id("reservations").locator("tbody tr")).to_have_count(1)
     page.get_by_role("button", name="Imprimer").click()
     assert page.evaluate("window.__printed") == 1
     assert_no_violation(page, "mes-reservations")
 
+    open_menu(page)
     menu.get_by_role("link", name="Historiques").click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert_no_violation(page, "historiques")
+    open_menu(page)
     menu.get_by_role("link", name="Profil").click()
     assert_no_violation(page, "profil")
 

@@ -16,6 +16,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from portail.booking.models import Booking, BookingStatus
+from tests.browser.header import open_menu
 from tests.test_translations import ENGLISH
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -81,12 +82,14 @@ def test_a_parent_books_in_english(page, live_server, world, password):
     page.locator("#id_password").fill(password)
     page.get_by_role("button", name=en("Se connecter")).click()
 
+    open_menu(page)
     page.get_by_label(en("Structure consultée"), exact=True).select_option(label=world.a.name)
     page.get_by_role("button", name=en("Changer"), exact=True).click()
     check("home")
     world.dupont.refresh_from_db()
     assert world.dupont.language == "en"  # chosen before logging in: kept on the account
 
+    open_menu(page)
     menu = page.get_by_role("navigation", name=en("Menu principal"))
     menu.get_by_role("link", name=en("Réserver"), exact=True).click()
     check("reserve: choose a child")

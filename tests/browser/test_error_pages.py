@@ -11,6 +11,7 @@ from django.urls import get_resolver
 from playwright.sync_api import expect
 
 from portail.web import errors
+from tests.browser.header import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,6 +50,7 @@ def log_in(page, live_server, password, family):
 
 
 def switch_to(page, family):
+    open_menu(page)
     page.get_by_label("Structure consultée").select_option(label=family.structure.name)
     page.get_by_role("button", name="Changer").click()
     expect(page.get_by_test_id("structure-select")).to_have_value(str(family.pk))

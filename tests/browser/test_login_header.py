@@ -2,6 +2,9 @@
 switches structure and sees the other structure's messages."""
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.browser.header import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -13,6 +16,11 @@ def test_parent_logs_in_reads_header_and_switches_structure(page, live_server, w
     page.get_by_role("button", name="Se connecter").click()
 
     header = page.get_by_role("banner")
+    # On a phone the header is one bar with a Menu button (issue 14 point 1); it unfolds the rest.
+    assert header.evaluate("h => h.getBoundingClientRect().height") <= 120
+    assert not header.get_by_role("button", name="Se déconnecter").is_visible()
+    assert header.get_by_test_id("last-update").is_visible()
+    open_menu(page)
     assert header.get_by_role("button", name="Se déconnecter").is_visible()
     assert header.get_by_test_id("account-name").inner_text() == "DUPONT Jean-Paul"
     assert "Dernière mise à jour du site" in header.inner_text()
@@ -22,16 +30,18 @@ def test_parent_logs_in_reads_header_and_switches_structure(page, live_server, w
     select.select_option(label="Mairie de CarteVille")
     header.get_by_role("button", name="Changer").click()
     messages = page.get_by_test_id("info-message")
-    assert "Menus de décembre à CarteVille" in messages.all_inner_texts()[0]
+    expect(messages.first).to_contain_text("Menus de décembre à CarteVille")  # waits for the new page
     assert "Sortie au zoo des Pinsons" not in page.content()
 
+    open_menu(page)
     page.get_by_label("Structure consultée").select_option(label="Accueil de loisirs Les Pinsons")
     page.get_by_role("button", name="Changer").click()
-    assert page.get_by_test_id("info-message").all_inner_texts()[0].startswith("Sortie au zoo des Pinsons")
+    expect(page.get_by_test_id("info-message").first).to_contain_text("Sortie au zoo des Pinsons")
     assert "Menus de décembre à CarteVille" not in page.content()
 
     # the page fits a 375 px phone screen: no horizontal scroll
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
+    open_menu(page)
     page.get_by_role("button", name="Se déconnecter").click()
     assert page.get_by_role("button", name="Se connecter").is_visible()

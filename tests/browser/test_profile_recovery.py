@@ -7,6 +7,7 @@ import re
 import pytest
 
 from portail.notifications.models import OutboxEmail
+from tests.browser.header import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,6 +23,7 @@ def log_in(page, live_server, password):
 
 def test_parent_changes_email_then_recovers_password_by_link(page, live_server, world, password):
     log_in(page, live_server, password)
+    open_menu(page)
     page.get_by_role("navigation").get_by_role("link", name="Profil").click()
     page.get_by_role("textbox", name="Adresse e-mail", exact=True).fill("jp.dupont@exemple.fr")
     page.locator("#email_current_password").fill(password)
@@ -29,6 +31,7 @@ def test_parent_changes_email_then_recovers_password_by_link(page, live_server, 
     assert page.get_by_role("status").filter(has_text="Votre adresse e-mail est enregistrée.").is_visible()
     assert "jp.dupont@exemple.fr" in page.get_by_test_id("current-email").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    open_menu(page)
     page.get_by_role("button", name="Se déconnecter").click()
 
     page.get_by_role("link", name="Le retrouver").click()

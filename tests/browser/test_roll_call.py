@@ -11,6 +11,7 @@ from portail.booking.models import Booking, BookingStatus, Consumption
 from portail.lib.dates import short_day
 from portail.structures.models import Enrolment, Opening
 from tests import factories as f
+from tests.browser.header import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,6 +71,7 @@ def test_roll_call_on_a_tablet_then_the_family_sees_it(browser, page, live_serve
     page.get_by_label("Identifiant").fill("dupont")
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+    open_menu(page)
     page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
     page.get_by_role("button", name="Changer").click()
     page.goto(f"{live_server.url}/historiques/")

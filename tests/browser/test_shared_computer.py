@@ -8,6 +8,8 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
+from tests.browser.header import open_menu
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
@@ -24,9 +26,11 @@ def test_back_after_logout_shows_no_family_data(page, live_server, world, passwo
     page.get_by_label("Identifiant").fill("dupont")
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+    open_menu(page)
     page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
     page.get_by_role("button", name="Changer").click()
     expect(page.get_by_test_id("info-message").first).to_contain_text("CarteVille")
+    open_menu(page)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Réserver").click()
     page.get_by_role("link", name="Paolo DUPONT").click()
     title = page.locator("#month-title")
@@ -41,6 +45,7 @@ def test_back_after_logout_shows_no_family_data(page, live_server, world, passwo
     page.go_back()
     expect(title).to_have_text(shown)
 
+    open_menu(page)
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_label("Identifiant")).to_be_visible()
     # The next user of the computer presses Back: the server is asked again
