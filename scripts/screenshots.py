@@ -4,13 +4,18 @@
     make screenshots        (or: .venv/bin/python scripts/screenshots.py)
 
 Builds a throwaway SQLite database in a temporary directory, migrates it,
-loads the demo (`manage.py load_demo`), serves it with `manage.py runserver`
+loads the dense demo (`manage.py load_demo`), runs one pass of the worker (so
+e-mails are sent), serves it with the demo's settings (`manage.py runserver`)
 on a free port, logs in as the demo parent "dupont" through the login form,
-walks through the booking screens with Debian's Chromium and writes one PNG
-per screen and width into screenshots/ (git-ignored). The server and the
-database are removed at the end; the list of files is printed.
+walks through the family's screens with Debian's Chromium (home, Réserver:
+a month with a waiting list and a refusal, the étude opening tonight, marks,
+recap, result; Mes réservations, Historiques, Profil), then as the staff of
+CarteVille (Gestion, the full day's planning, « Courriels envoyés (démo) »),
+and writes one PNG per screen and width into screenshots/ (git-ignored). The
+server and the database are removed at the end; the list of files is printed.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -78,7 +83,10 @@ class Shooter:
         self.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
 
-def walk(page, base, password):
+def walk(page, base, password, demo):
+    """The family's screens as the demo parent DUPONT sees them (dense demo data),
+    then the staff's: Gestion, the day planning of the full day, the demo's e-mails.
+    Pages are reached by their address where the header's menu may be folded (phones)."""
     from playwright.sync_api import expect
 
     s = Shooter(page)
@@ -88,103 +96,127 @@ def walk(page, base, password):
     page.get_by_label("Identifiant").fill("dupont")
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
-    page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
-    page.get_by_role("button", name="Changer").click()
-    expect(page.get_by_role("heading", name="Informations de Mairie de CarteVille")).to_be_visible()
+    expect(page.get_by_test_id("last-update")).to_be_visible()
+    if page.get_by_test_id("structure-select").count():
+        # The switch lives in the header's menu, folded on a phone: unfold it first if need be.
+        if not page.get_by_test_id("structure-select").is_visible():
+            page.get_by_test_id("menu-button").click()
+        page.get_by_test_id("structure-select").select_option(label="Mairie de CarteVille")
+        page.get_by_role("button", name="Changer").click()
     s.shot("accueil")
+    if page.get_by_test_id("menu-button").is_visible():
+        page.get_by_test_id("menu-button").click()
+        s.shot("accueil-menu-ouvert")
 
-    nav = page.get_by_role("navigation", name="Menu principal")
-    nav.get_by_role("link", name="Réserver").click()
+    page.goto(f"{base}/reserver/")
     s.shot("reserver-choix-enfant")
 
-    # Paolo, APS MATIN (à horaires): the first month with days to book, two days marked.
-    page.get_by_role("link", name="Paolo DUPONT").click()
-    page.get_by_label("Activité", exact=True).select_option(label="APS MATIN")
-    page.get_by_role("button", name="Afficher").click()
+    def reserve(child, activity, month):
+        page.goto(f"{base}/reserver/?enfant={demo[child]}&activite={demo[activity]}&mois={demo[month]}")
+        expect(page.get_by_test_id("calendar")).to_be_visible()
+
+    # Paolo, APS MATIN, the next month: places, a waiting list, the day given from the waiting list.
+    reserve("paolo", "aps_matin", "next_month")
+    s.shot("calendrier-mois-suivant-liste-attente")
+    reserve("amalia", "aps_matin", "next_month")
+    s.shot("calendrier-amalia-refusee-complet")
+    # The étude: its bookings open tonight, the calendar says when.
+    reserve("paolo", "etude", "next_month")
+    s.shot("calendrier-ouverture-ce-soir")
+    # This month, all activities: what DUPONT booked, and the day panel of a day.
+    page.goto(f"{base}/reserver/?enfant={demo['paolo']}&mois={demo['month']}")
+    s.shot("calendrier-toutes-activites-ce-mois")
+
+    # APS SOIR next month: three free days marked, then the recap and the result.
+    reserve("paolo", "aps_soir", "next_month")
     free = page.locator('td[data-state="S2"] .day-button')
-    for _ in range(3):
-        if free.count() >= 3:
-            break
-        shown = page.locator("#month-title").inner_text()
-        page.get_by_role("link", name="Mois suivant").click()
-        expect(page.locator("#month-title")).not_to_have_text(shown)
     days = [free.nth(i).get_attribute("id") for i in range(min(3, free.count()))]
     for day_id in days:
         page.locator(f"#{day_id}").click()
+        dialog = page.get_by_role("dialog")
+        if dialog.count() and dialog.is_visible():  # an à horaires day may ask its times
+            dialog.get_by_role("button", name="Valider").click()
         expect(page.locator(f"td:has(#{day_id})")).to_have_attribute("data-state", "book")
-    month = page.locator("#calendar").get_attribute("data-month")
-    s.shot("calendrier-une-activite")
-
-    # All activities: the day panel of the first marked day, then the time dialog of APS SOIR.
-    page.get_by_label("Activité", exact=True).select_option(label="Toutes les activités")
-    page.get_by_role("button", name="Afficher").click()
-    page.locator(f"#{days[0]}").click()
-    panel = page.get_by_test_id("day-panel")
-    expect(panel).to_be_visible()
-    s.shot("calendrier-toutes-activites-journee")
-    panel.get_by_role("button", name="Réserver (horaires) APS SOIR").click()
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    s.shot("dialogue-horaires")
-    dialog.get_by_role("button", name="Valider").click()
-    expect(dialog).to_be_hidden()
-
-    # Copy: Amalia already has the first day marked, so that day is "non importée".
-    child_ids = dict(
-        page.get_by_label("Enfant", exact=True)
-        .locator("option")
-        .evaluate_all("options => options.map(o => [o.textContent.trim(), o.value])")
-    )
-    activity_id = (
-        page.get_by_label("Activité", exact=True).locator("option", has_text="APS MATIN").get_attribute("value")
-    )
-    page.goto(f"{base}/reserver/?enfant={child_ids['Amalia DUPONT']}&activite={activity_id}&mois={month}")
-    page.locator(f"#{days[0]}").click()
-    expect(page.locator(f"td:has(#{days[0]})")).to_have_attribute("data-state", "book")
-    page.get_by_role("link", name="Recopier des réservations").click()
-    page.get_by_label("Enfant source").select_option(label="Paolo")
-    page.get_by_label("Du").fill(f"{month}-01")
-    page.get_by_label("Au").fill(f"{month}-28")
-    s.shot("recopier-formulaire")
-    page.get_by_role("button", name="Recopier").click()
-    expect(page.get_by_test_id("copy-result")).to_be_visible()
-    s.shot("recopier-resultat")
-
-    page.get_by_role("link", name="Retour au calendrier").click()
-    page.get_by_role("link", name="Valider").click()
+    s.shot("calendrier-jours-marques")
+    page.goto(f"{base}/reserver/recapitulatif/")
     s.shot("recapitulatif")
     page.get_by_role("button", name="Confirmer").click()
     expect(page.get_by_test_id("result")).to_be_visible()
     s.shot("resultat")
 
-    nav.get_by_role("link", name="Mes réservations").click()
+    page.goto(f"{base}/mes-reservations/")
     s.shot("mes-reservations")
     page.emulate_media(media="print")
     s.shot("mes-reservations-impression")
     page.emulate_media(media="screen")
+    page.goto(f"{base}/historiques/")
+    s.shot("historiques")
+    page.goto(f"{base}/compte/profil/")
+    s.shot("profil")
+
+    # The staff of CarteVille: Gestion, the full day's planning, the demo's e-mail page.
+    page.context.clear_cookies()
+    page.goto(f"{base}/admin/login/")
+    page.get_by_label("Nom d’utilisateur").fill("agent.carteville")
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Connexion").click()
+    page.goto(f"{base}/gestion/")
+    s.shot("gestion")
+    page.goto(f"{base}/gestion/planning/?date={demo['full_day']}&activite={demo['aps_matin']}")
+    s.shot("gestion-planning-journee-complete")
+    page.goto(f"{base}/demo/courriels/")
+    expect(page.get_by_test_id("demo-emails")).to_be_visible()
+    s.shot("demo-courriels-envoyes")
     return s.files
+
+
+# What the walk needs from the demo data, read once (ids, months, the full day).
+DEMO_IDS = """
+import json, datetime
+from django.utils import timezone
+from portail.booking.models import Booking
+from portail.structures.models import Activity, Child
+today = timezone.localdate()
+next_month = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+kids = {c.first_name.lower(): c.pk for c in Child.objects.filter(family__reference="DUP001")}
+acts = {a.code: a.pk for a in Activity.objects.filter(structure__name="Mairie de CarteVille")}
+full = Booking.objects.filter(child__family__reference="DUP001", status="refused").order_by("date").first()
+print(json.dumps({**kids, "aps_matin": acts["APSM"], "aps_soir": acts["APSS"], "etude": acts.get("ETUDE"),
+                  "month": f"{today:%Y-%m}", "next_month": f"{next_month:%Y-%m}",
+                  "full_day": f"{full.date:%Y-%m-%d}" if full else f"{next_month:%Y-%m-%d}"}))
+"""
 
 
 def main():
     from playwright.sync_api import sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix="portail-screenshots-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # The demo's settings (as scripts/demo.py gives them), on a throwaway database; no .env read.
     env = dict(
         os.environ,
         DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
         DJANGO_DEBUG="1",
+        PORTAIL_DEMO="1",
+        SITE_URL=base,
+        PORTAIL_ENV_FILE="",
         DJANGO_SETTINGS_MODULE="portail.settings",
+        LOG_LEVEL="WARNING",
     )
     server = log = None
     try:
         manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
         manage(env, "load_demo", stdout=subprocess.DEVNULL)
+        # One pass of the demo's worker: last night's comptes-rendus and the notices are sent (to the console).
+        manage(env, "worker", "--once", stdout=subprocess.DEVNULL)
         password = manage(
             env, "shell", "--no-imports", "-c", "from portail.demo.data import DEMO_PASSWORD; print(DEMO_PASSWORD)",
             capture_output=True, text=True,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
+        demo = json.loads(
+            manage(env, "shell", "--no-imports", "-c", DEMO_IDS, capture_output=True, text=True).stdout.splitlines()[-1]
+        )
         log = (tmp / "runserver.log").open("w")
         server = subprocess.Popen(  # noqa: S603 (our own manage.py)
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -202,7 +234,7 @@ def main():
             page = context.new_page()
             page.set_default_timeout(15_000)
             try:
-                files = walk(page, base, password)
+                files = walk(page, base, password, demo)
             finally:
                 browser.close()
     finally:

@@ -321,7 +321,7 @@ def load_demo(today=None, now=None):
     found by its natural key before being created. The bookings, consumptions
     and runs are made once, the first time (the DUPONT family has no
     confirmation yet), through the engine, at moments in the past: the
-    previous month's bookings were confirmed mid-month before it, the current
+    previous month's bookings were confirmed around the 10th of the month before, the current
     month's likewise, the next month's three days ago; a run each time after;
     last night's run at 02:00 leaves its comptes-rendus in the outbox, for the
     demo's worker to send. `now` (or 15:00 on `today`) is the present."""
@@ -534,11 +534,12 @@ def _live(now, structures, families, carteville_activities, pinsons_activities, 
                     booker.mark(kid, plan, [d for d in _days(first, last, plan.weekdays) if d not in skip])
             booker.confirm()
 
-    # The previous and the current month, each booked mid-month before it, then transmitted.
+    # The previous and the current month, each booked around the 10th of the month before
+    # (before its holidays: a délai counted in working days skips them), then transmitted.
     for first, last in [(previous_first, previous_last), (current_first, current_last)]:
-        book_month(first, last, _at(first - datetime.timedelta(days=12), 9, 0))
+        book_month(first, last, _at(first - datetime.timedelta(days=20), 9, 0))
         for structure in structures:
-            run, emails = _run(structure, _at(first - datetime.timedelta(days=11), 2, 0))
+            run, emails = _run(structure, _at(first - datetime.timedelta(days=19), 2, 0))
             _mark_sent(emails, run.started_at + datetime.timedelta(minutes=1))
 
     # The next month, booked three days ago; APS MATIN's days `full` and `freed`
