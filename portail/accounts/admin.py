@@ -257,10 +257,15 @@ class InvitationAdmin(ScopedModelAdmin):
         send_family_invitation(obj)
 
     def response_add(self, request, obj, post_url_continue=None):
+        days = (obj.expires_at - obj.created_at).days
         messages.success(
             request,
-            _("Invitation envoyée à %(email)s pour la famille %(family)s. Le lien est valable %(days)d jours.")
-            % {"email": obj.email, "family": obj.family, "days": (obj.expires_at - obj.created_at).days},
+            ngettext(
+                "Invitation envoyée à %(email)s pour la famille %(family)s. Le lien est valable %(days)d jour.",
+                "Invitation envoyée à %(email)s pour la famille %(family)s. Le lien est valable %(days)d jours.",
+                days,
+            )
+            % {"email": obj.email, "family": obj.family, "days": days},
         )
         return self.response_post_save_add(request, obj)
 

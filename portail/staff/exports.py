@@ -87,7 +87,7 @@ def attendance_pdf(activity_days):
         for n, booking in enumerate(planning.accepted, start=1):
             row = [str(n), Paragraph(_escape(_child_name(booking.child)), cell),
                    strip_control_characters(booking.child.school_class),
-                   gettext("%(age)s ans") % {"age": booking.age}]  # fmt: skip
+                   ngettext("%(age)s an", "%(age)s ans", booking.age) % {"age": booking.age}]  # fmt: skip
             if activity.has_times:
                 row.append(_times(booking))
             row += ["", "", ""]

@@ -14,6 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from portail.booking import drafts
+from portail.booking.confirm import confirm_draft
 from portail.booking.models import Consumption
 from portail.lib import dates, french
 from portail.notifications.outbox import render_email
@@ -169,3 +171,36 @@ def test_the_copy_page_says_0_jour_recopie(parent, world):
     text = page_text(response)
     assert "0 jour recopié dans vos demandes." in text
     assert "0 jours" not in text
+
+
+def test_a_one_year_old_is_1_an_on_the_staff_screens(world):
+    """Planning, roll call and the attendance sheet (PDF aside) say « 1 an », « 3 ans »."""
+    world.leo.birth_date = datetime.date(2025, 6, 1)
+    world.leo.save(update_fields=["birth_date"])
+    f.EnrolmentFactory(child=world.leo, activity=world.aps_a)
+    with time_machine.travel(TODAY, tick=False):
+        for account, family, child in (
+            (world.martin, world.martin_a, world.leo),
+            (world.dupont, world.family_a, world.paolo),
+        ):
+            draft = drafts.get_draft(family, account)
+            drafts.toggle_day(draft, child, world.aps_a, world.opening_a.date, now=TODAY)
+            draft.refresh_from_db()
+            assert confirm_draft(draft, draft.token, user=account, now=TODAY).error is None
+        staff = Client()
+        staff.force_login(world.staff_a)
+        day = {"date": "2026-12-07", "activite": world.aps_a.pk}
+        for name in ("staff:planning", "staff:roll_call", "staff:sheet"):
+            text = page_text(staff.get(reverse(name), day))
+            assert "1 an" in text and "1 ans" not in text, name
+            assert "9 ans" in text, name  # Paolo, born 2 May 2017
+
+
+def test_an_invitation_valid_one_day_says_1_jour(world, settings):
+    settings.INVITATION_VALID_DAYS = 1
+    client = Client()
+    client.force_login(world.staff_a)
+    text = page_text(client.get(reverse("admin:accounts_invitation_add")))
+    assert "un lien valable 1 jour :" in text and "1 jours" not in text
+    settings.INVITATION_VALID_DAYS = 14
+    assert "un lien valable 14 jours :" in page_text(client.get(reverse("admin:accounts_invitation_add")))
