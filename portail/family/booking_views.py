@@ -4,6 +4,7 @@ is decided by portail.booking."""
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,6 +19,7 @@ from portail.booking import drafts
 from portail.booking.confirm import confirm_draft
 from portail.booking.errors import BookingError
 from portail.booking.models import Confirmation, DraftAction
+from portail.booking.rules import NOT_OPEN
 from portail.booking.states import enrolled_activities, month_bounds, month_snapshot, month_states
 from portail.family import calendar
 from portail.family.forms import (
@@ -26,6 +28,7 @@ from portail.family.forms import (
     CopyTargetForm,
     DayPanelForm,
     DiscardForm,
+    OpeningForm,
     ReserveForm,
     ToggleDayForm,
     ToggleSetForm,
@@ -84,11 +87,13 @@ def reserve_url(child, activity=None, year_month=None):
 
 def calendar_context(
     request, family, child, activity, year_month, *, error=None, day=None, children=None, activities=None,
-    draft=None, snapshot=None,
+    draft=None, snapshot=None, status=None,
 ):  # fmt: skip
     """What the calendar shows. The caller passes what it has read already (the
     family's children, the child's activities, the draft, a snapshot of the month
-    for the activity shown): each is then not read twice in one request."""
+    for the activity shown): each is then not read twice in one request.
+    A fixed number of queries, whatever the number of children, activities,
+    days and bookings (tests/family/test_calendar_lean.py)."""
     now = timezone.now()
     if activities is None:
         # Lazy: with an activity shown, only the full page's chooser lists them (not the htmx partial).
@@ -104,6 +109,12 @@ def calendar_context(
     has_prev = month_bounds(*prev_ym)[1] >= first
     has_next = month_bounds(*next_ym)[0] <= last
     time_choices = activity.time_choices() if activity and activity.has_times else []
+    month_value = f"{year:04d}-{month:02d}"
+    urls = _urls()
+    links = _links(child, activity, month_value, time_choices, urls)
+    closed = calendar.closures(family.structure, [a.pk for a in scope], states.first, states.last)
+    notices = calendar.opening_notices(scope, now)
+    countdown = next((n for n in notices if n.counting_down), None)
     return {
         "child": child,
         # Lazy when not given: the htmx partial does not use it.
@@ -112,36 +123,67 @@ def calendar_context(
         "activities": activities,
         "year": year,
         "month": month,
-        "month_value": f"{year:04d}-{month:02d}",
+        "month_value": month_value,
         "month_label": f"{MONTH_NAMES[month - 1].capitalize()} {year}",
         "month_name": month_year(year, month),  # inside a sentence: « octobre 2026 » (issue 14 point 4)
         "prev_month": f"{prev_ym[0]:04d}-{prev_ym[1]:02d}" if has_prev else None,
         "next_month": f"{next_ym[0]:04d}-{next_ym[1]:02d}" if has_next else None,
-        "grid": calendar.month_grid(states, activity.pk if activity else None),
+        "grid": calendar.month_grid(states, activity.pk if activity else None, closed, links),
         "weekdays": calendar.weekday_heads(),
         "legend": calendar.legend(activity.pk if activity else None),
         "draft_count": draft.items.count(),
         "time_choices": time_choices,
-        "times_csv": ",".join(f"{t:%H:%M}" for t in time_choices),
-        # Reversed once here rather than for each of the calendar's forms.
-        "urls": {
-            "toggle_day": reverse("family:toggle_day"),
-            "toggle_set": reverse("family:toggle_set"),
-            "reserve": reverse("family:reserve"),
-            "day_panel": reverse("family:day_panel"),
-        },
+        "times_csv": links.times_csv,
+        "urls": urls,
         "error": error,
-        "day_panel": _day_panel(states, day) if day else None,
+        "status": status,
+        "day_panel": _day_panel(states, day, closed) if day else None,
+        "notices": notices,
+        "countdown": countdown,
+        "next_opening_in": notices[0].seconds_left if notices else None,
+        "poll_seconds": opening_poll_seconds(),
     }
 
 
-def _day_panel(states, day):
+def opening_poll_seconds():
+    """How often a calendar counting down to an opening asks the server (the
+    setting OPENING_POLL_SECONDS, 20 s by default: modest for thousands of
+    parents waiting; a test makes it short)."""
+    return getattr(settings, "OPENING_POLL_SECONDS", 20)
+
+
+def _urls():
+    # Reversed once per request rather than for each of the calendar's forms.
     return {
-        "day": day,
-        "rows": [
-            (a.activity, calendar.s_cell(day, a.days[day]), a.days[day]) for a in states.activities if day in a.days
-        ],
+        "toggle_day": reverse("family:toggle_day"),
+        "toggle_set": reverse("family:toggle_set"),
+        "reserve": reverse("family:reserve"),
+        "day_panel": reverse("family:day_panel"),
+        "opening": reverse("family:opening"),
     }
+
+
+def _links(child, activity, month_value, time_choices, urls):
+    return calendar.CellLinks(
+        child_id=child.pk,
+        activity_id=activity.pk if activity else None,
+        month_value=month_value,
+        toggle_url=urls["toggle_day"],
+        reserve_url=urls["reserve"],
+        panel_url=urls["day_panel"],
+        times_csv=",".join(f"{t:%H:%M}" for t in time_choices),
+        activity_name=activity.name if activity else "",
+    )
+
+
+def _day_panel(states, day, closed):
+    rows = []
+    for a in states.activities:
+        if day in a.days:
+            state = a.days[day]
+            reason = closed.reason(a.activity.pk, day) if state.reason == str(NOT_OPEN) else None
+            rows.append((a.activity, calendar.s_cell(day, state, reason), state))
+    return {"day": day, "rows": rows}
 
 
 @require_GET
@@ -228,24 +270,21 @@ def toggle_day(request):
 def _cell_answer(request, draft, child, activity, day, state, year_month):
     """One day toggled in one-activity mode: only that cell is redrawn, with the
     draft count and the status line updated out of band (R5d, fast on a phone)."""
+    month_value = f"{year_month[0]:04d}-{year_month[1]:02d}"
     time_choices = activity.time_choices() if activity.has_times else []
-    context = {
-        "cell": calendar.s_cell(day, state),
-        "child": child,
-        "activity": activity,
-        "month_value": f"{year_month[0]:04d}-{year_month[1]:02d}",
-        "times_csv": ",".join(f"{t:%H:%M}" for t in time_choices),
-        "urls": {"toggle_day": reverse("family:toggle_day"), "reserve": reverse("family:reserve"),
-                 "day_panel": reverse("family:day_panel")},
-        "draft_count": draft.items.count(),
-    }  # fmt: skip
-    return render(request, "family/_day_cell_response.html", context)
+    links = _links(child, activity, month_value, time_choices, _urls())
+    cells = [calendar.cell_html(calendar.s_cell(day, state), links)]
+    return render(request, "family/_day_cell_response.html", {"cells": cells, "draft_count": draft.items.count()})
 
 
 @require_POST
 @family_required
 def toggle_set(request):
-    """R5c: the week arrow, the weekday arrow and the month icon."""
+    """R5c: the week arrow, the weekday arrow and the month icon.
+
+    htmx gets what changed: the cells of the days marked or unmarked, as
+    out-of-band swaps, and the draft's count; not the whole calendar (issue 15
+    point 4). Without JavaScript, back to the calendar page."""
     family = current_family(request)
     try:
         values = read(ToggleSetForm, request.POST)
@@ -269,17 +308,77 @@ def toggle_set(request):
     now = timezone.now()
     # Judged and redrawn from one read of the month: marking days changes only the draft.
     snapshot = month_snapshot(child, activity, *year_month, now=now)
-    error = None
+    problem = None
+    changes = {}
     if activity.has_times and (arrival is None or departure is None):
-        error = _("Choisissez des horaires par défaut pour utiliser les outils rapides.")
+        problem = _("Choisissez des horaires par défaut pour utiliser les outils rapides.")
     else:
         try:
-            drafts.toggle_set(
+            changes = drafts.toggle_set(
                 draft, child, activity, days, now=now, arrival=arrival, departure=departure, snapshot=snapshot
             )
         except BookingError as exc:
-            error = str(exc)
-    return _answer(request, family, child, activity, year_month, error=error, draft=draft, snapshot=snapshot)
+            problem = str(exc)
+    if problem or not request.htmx:
+        response = _answer(request, family, child, activity, year_month, error=problem, draft=draft, snapshot=snapshot)
+        if request.htmx:
+            # The tool swaps nothing itself; an error redraws the whole calendar with its message.
+            response["HX-Retarget"] = "#calendar"
+            response["HX-Reswap"] = "outerHTML"
+        return response
+    month_value = f"{year_month[0]:04d}-{year_month[1]:02d}"
+    time_choices = activity.time_choices() if activity.has_times else []
+    links = _links(child, activity, month_value, time_choices, _urls())
+    # The snapshot judged the days before the change; each changed day now carries its new mark.
+    cells = [
+        calendar.cell_html(calendar.s_cell(d, snapshot.state(child.pk, activity.pk, d, mark=mark)), links, oob=True)
+        for d, mark in sorted(changes.items())
+    ]
+    return render(
+        request,
+        "family/_day_cell_response.html",
+        {"cells": cells, "oob_only": True, "draft_count": draft.items.count()},
+    )
+
+
+@require_GET
+@family_required
+def opening(request):
+    """Issue 14 point 2: a calendar counting down to an activity's opening asks
+    here. While nothing has opened since the page was drawn (`attente`: how many
+    activities it showed as not yet open), the notice again, with the seconds
+    left by the server's clock; once one has opened, the whole calendar, its
+    days now bookable. Without JavaScript (never polled): the calendar page."""
+    family = current_family(request)
+    try:
+        values = read(OpeningForm, request.GET)
+    except BadValue as error:
+        return bad_request(request, str(error))
+    child, activity, year_month = _posted_target(family, values)
+    if not request.htmx:
+        return redirect(reserve_url(child, activity, year_month))
+    activities = [activity] if activity else _child_activities(child)
+    notices = calendar.opening_notices(activities, timezone.now())
+    if len(notices) >= values["attente"]:
+        context = {
+            "notices": notices,
+            "countdown": next((n for n in notices if n.counting_down), None),
+            "next_opening_in": notices[0].seconds_left if notices else None,
+            "poll_seconds": opening_poll_seconds(),
+            "activity": activity,
+            "child": child,
+            "month_value": f"{year_month[0]:04d}-{year_month[1]:02d}",
+            "urls": _urls(),
+        }
+        return render(request, "family/_opening_notice.html", context)
+    context = calendar_context(
+        request, family, child, activity, year_month, activities=activities if activity is None else None,
+        status=_("Les réservations sont ouvertes : vous pouvez réserver."),
+    )  # fmt: skip
+    response = render(request, "family/_calendar.html", context)
+    response["HX-Retarget"] = "#calendar"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 @require_GET

@@ -81,6 +81,25 @@ class ToggleSetForm(forms.Form):
         return data
 
 
+class OpeningForm(forms.Form):
+    """The calendar counting down to an opening (issue 14 point 2): which
+    calendar, and how many activities it showed as not yet open."""
+
+    enfant = IdField()
+    activite = IdField(required=False)
+    mois = MonthField()
+    attente = forms.IntegerField(
+        min_value=0,
+        max_value=1000,
+        error_messages={
+            "required": _("Nombre d'activités invalide."),
+            "invalid": _("Nombre d'activités invalide."),
+            "min_value": _("Nombre d'activités invalide."),
+            "max_value": _("Nombre d'activités invalide."),
+        },
+    )
+
+
 class DayPanelForm(forms.Form):
     enfant = IdField()
     date = DayField()

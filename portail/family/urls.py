@@ -10,6 +10,7 @@ urlpatterns = [
     path("reserver/jour/", booking_views.toggle_day, name="toggle_day"),
     path("reserver/ensemble/", booking_views.toggle_set, name="toggle_set"),
     path("reserver/journee/", booking_views.day_panel, name="day_panel"),
+    path("reserver/ouverture/", booking_views.opening, name="opening"),
     path("reserver/recopier/", booking_views.copy, name="copy"),
     path("reserver/abandonner/", booking_views.discard, name="discard"),
     path("reserver/recapitulatif/", booking_views.recap, name="recap"),

@@ -119,6 +119,13 @@ ROUTES = {
         htmx=True,
     ),
     "family:day_panel": Route("get", {"enfant": "id", "date": "date"}, valid=_target, users=FAMILY_USERS, htmx=True),
+    "family:opening": Route(
+        "get",
+        {"enfant": "id", "activite": "id", "mois": "month", "attente": "int"},
+        valid=lambda w: {**_target(w), "attente": ["0", "1", "2"]},
+        users=FAMILY_USERS,
+        htmx=True,
+    ),
     "family:copy": Route(
         "post",
         {
@@ -222,6 +229,9 @@ RIGHT = {
         "arrivee": ["07:30"], "depart": ["08:30"],
     },
     "family:day_panel": lambda w: {"enfant": [str(w.paolo.pk)], "date": ["2026-12-07"]},
+    "family:opening": lambda w: {
+        "enfant": [str(w.paolo.pk)], "activite": [str(w.aps_a.pk), ""], "mois": ["2026-12"], "attente": ["0", "1"]
+    },
     "family:copy": lambda w: {
         "enfant": [str(w.amalia.pk)], "activite": [str(w.aps_a.pk)], "mois": ["2026-12"],
         "source_enfant": [str(w.paolo.pk)], "source_activite": [str(w.aps_a.pk)],

@@ -108,6 +108,15 @@ MATRIX = {
             "get", lambda w: (reverse("family:day_panel"), {"enfant": w.paolo_b.pk, "date": DAY.isoformat()}), NOT_FOUND
         ),
     ],  # fmt: skip
+    "family:opening": [
+        case(
+            "get",
+            lambda w: (reverse("family:opening"), {"enfant": w.paolo.pk, "mois": "2026-12", "attente": 1}),
+            NOT_FOUND,
+            **HTMX,
+        ),
+        case("get", lambda w: (reverse("family:opening"), _reserve_target(w, w.paolo, attente=0)), NOT_FOUND, **HTMX),
+    ],  # fmt: skip
     "family:copy": [
         case("get", lambda w: (reverse("family:copy"), {"enfant": w.paolo.pk, "activite": w.aps_a.pk}), NOT_FOUND),
         # onto DUPONT's child
