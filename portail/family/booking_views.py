@@ -18,6 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from portail.booking import drafts
 from portail.booking.confirm import confirm_draft
 from portail.booking.errors import BookingError
+from portail.booking.forecast import forecast_draft
 from portail.booking.models import Confirmation, DraftAction
 from portail.booking.rules import NOT_OPEN
 from portail.booking.states import enrolled_activities, month_bounds, month_snapshot, month_states
@@ -468,13 +469,17 @@ def recap(request):
         back_url = reserve_url(
             first.child, first.activity if one_activity else None, (first.date.year, first.date.month)
         )
+    # Issue 14 point 3: what "Confirmer" would record now, from the same rules
+    # and places as the confirmation (an estimate: the confirmation decides, R10).
+    forecasts = forecast_draft(family, items, now=timezone.now())
+    rows = [(i, forecasts.get(i.pk)) for i in items]
     return render(
         request,
         "family/recap.html",
         {
             "draft": draft,
-            "bookings": [i for i in items if i.action == DraftAction.BOOK],
-            "cancellations": [i for i in items if i.action == DraftAction.CANCEL],
+            "bookings": [(i, fc) for i, fc in rows if i.action == DraftAction.BOOK],
+            "cancellations": [(i, fc) for i, fc in rows if i.action == DraftAction.CANCEL],
             "back_child": items[0].child if items else None,
             "back_url": back_url,
         },
