@@ -31,7 +31,10 @@ def visible_emails(user):
     if ids is None:
         return emails
     addresses = (
-        User.objects.filter(families__structure__in=ids).exclude(email="").annotate(address=Lower("email")).values("address")
+        User.objects.filter(families__structure__in=ids)
+        .exclude(email="")
+        .annotate(address=Lower("email"))
+        .values("address")
     )
     return emails.annotate(address=Lower("to")).filter(
         Q(structure__in=ids) | Q(structure__isnull=True, address__in=addresses)
