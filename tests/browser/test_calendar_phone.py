@@ -71,7 +71,7 @@ def test_the_calendar_fits_the_screen_with_labelled_tools(page, live_server, wor
     assert title.evaluate("t => t.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(t).lineHeight)")
 
     # Each tool: a visible short label, and its full accessible name.
-    month_tool = page.get_by_role("button", name="Tout le mois de Décembre 2026 : réserver ou annuler")
+    month_tool = page.get_by_role("button", name="Tout le mois de décembre 2026 : réserver ou annuler")
     expect(month_tool).to_contain_text("Mois")
     expect(page.get_by_role("link", name="Recopier des réservations")).to_contain_text("Recopier")
     expect(page.get_by_role("columnheader", name="Semaine")).to_be_visible()
@@ -123,7 +123,7 @@ def test_the_month_tool_marks_days_without_redrawing_the_calendar(page, live_ser
     open_calendar(page, live_server, world)
     # A mark kept on the calendar's own element: a redraw of the calendar would lose it.
     page.evaluate("document.getElementById('calendar').dataset.kept = '1'")
-    page.get_by_role("button", name="Tout le mois de Décembre 2026 : réserver ou annuler").click()
+    page.get_by_role("button", name="Tout le mois de décembre 2026 : réserver ou annuler").click()
     expect(page.get_by_test_id("draft-count")).to_have_text(str(len(DECEMBER)))
     for day in DECEMBER:
         expect(cell(page, day)).to_have_attribute("data-state", "book")
