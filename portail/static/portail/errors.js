@@ -83,7 +83,12 @@
     }
   });
 
-  document.addEventListener("htmx:beforeRequest", clear);
+  // A new action clears the last message; a background poll (the calendar's
+  // opening countdown, [data-poll]) is no action of the user's and leaves it.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!(elt && elt.hasAttribute && elt.hasAttribute("data-poll"))) clear();
+  });
   document.addEventListener("htmx:responseError", function (event) {
     show(messageOf(event.detail.xhr));
   });
