@@ -101,6 +101,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL: how long a confirmation waits for the openings' row locks before
+# it gives up and the parent reads "Trop de demandes en même temps…" (nothing
+# recorded, the draft kept), well before gunicorn's --timeout kills the worker.
+BOOKING_LOCK_TIMEOUT_MS = env_int("BOOKING_LOCK_TIMEOUT_MS", 5000)
 
 # --- Accounts and security ------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
