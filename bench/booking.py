@@ -9,7 +9,12 @@ structure, 6 activities open every school day of 2026-2027, N families
 (default 20,000) of 1–3 children enrolled in the 6 activities and about a
 million bookings, then measures the engine through its services:
 
-- states.month_states for the 3 children of a family enrolled in 6 activities;
+- the openings' place counters filled from the inserted rows (booking.counters.recount,
+  as `manage.py recount` does), timed: `recount_seconds`;
+- the month of day states of the 3 children of a family enrolled in 6
+  activities: states.children_month_states (one snapshot for the family:
+  `month_states_family`, the target) and states.month_states once per child
+  (`month_states_3_children`);
 - drafts.toggle_day;
 - confirm.confirm_draft of a 60-demande draft (a fresh family every run);
 - processing.process_requests over 10 "Non transmis" movements per family,
@@ -450,6 +455,16 @@ def build(report, families_count, seed):
     full_days = sum(1 for (c, w) in counts.values() if w)
     report.info(f"{report.prefix} build: {full_days} limited (activity, day) with a waiting list")
 
+    # The rows were inserted behind the engine: the openings' place counters
+    # (issue 15) are filled from them as `manage.py recount` does, and timed.
+    from portail.booking.counters import recount
+
+    t0 = time.perf_counter()
+    repaired = recount()
+    world.recount_seconds = time.perf_counter() - t0
+    world.recount_openings = len(repaired)
+    step(f"place counters filled (booking.counters.recount: {len(repaired)} openings set)", t0)
+
     # Every booking came with a movement that an earlier run already transmitted.
     t0 = time.perf_counter()
     old_run = ProcessingRun.objects.create(
@@ -489,6 +504,10 @@ def build(report, families_count, seed):
     report.line("build_openings", openings, "openings")
     report.line("build_bookings", bookings, "rows")
     report.line("build_time", world.build_seconds, "s")
+    report.line(
+        "recount_seconds", world.recount_seconds, "s",
+        note=f"{world.recount_openings} openings' counters set from {bookings:,} booking rows",
+    )  # fmt: skip
     return world
 
 
@@ -507,7 +526,7 @@ def count_queries(fn):
 def bench_month_states(report, world, runs):
     from portail.booking import drafts
     from portail.booking.models import DraftAction, DraftItem
-    from portail.booking.states import month_states
+    from portail.booking.states import children_month_states, month_states
     from portail.structures.models import Family
 
     family = Family.objects.get(pk=world.special_family.pk)
@@ -525,9 +544,15 @@ def bench_month_states(report, world, runs):
     months = [(2026, 11), (2026, 12), (2027, 1), (2027, 3)]
 
     def family_month(year, month):
+        # The family's children together: one snapshot, the rules once per (activity, day).
+        return children_month_states(children, year, month, now=world.now, draft=draft)
+
+    def each_child(year, month):
+        # One child at a time, as the Réserver calendar of one child reads it.
         return [month_states(child, year, month, now=world.now, draft=draft) for child in children]
 
     sample = family_month(2027, 3)
+    assert sample == each_child(2027, 3), "the family's months are each child's"
     assert all(len(m.activities) == 6 for m in sample), "every child is enrolled in the 6 activities"
     states = Counter(ds.state.name for m in sample for a in m.activities for ds in a.days.values())
     report.info(f"{report.prefix} month_states March 2027 S-states: {dict(states)}")
@@ -540,9 +565,19 @@ def bench_month_states(report, world, runs):
             family_month(year, month)
     timings(report, "month_states_family", timer)
     report.line("month_states_family_queries", count_queries(lambda: family_month(2027, 3)), "queries")
+    timer = Timer()
+    for i in range(runs):
+        year, month = months[i % len(months)]
+        with timer():
+            each_child(year, month)
+    timings(report, "month_states_3_children", timer)
+    report.line("month_states_3_children_queries", count_queries(lambda: each_child(2027, 3)), "queries")
     report.info(
         f"{report.prefix} month_states: 3 children × 6 activities, months {months} in turn, "
-        "children preloaded with their family, draft with a few marks"
+        "children preloaded with their family, draft with a few marks; month_states_family: "
+        "states.children_month_states (the 3 children from one snapshot); month_states_3_children: "
+        "states.month_states once per child (the Réserver calendar's call; what month_states_family "
+        "measured before issue 15)"
     )
 
 

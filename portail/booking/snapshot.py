@@ -6,6 +6,7 @@ Used by the calendar (day states) and by the confirmation, inside its
 transaction after the locks are taken, so both judge with the same code.
 """
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from collections.abc import Collection, Iterable
@@ -80,6 +81,13 @@ class Snapshot:
     # loaded with positions: an annotation, hence Any)
     bookings: dict[tuple[int, int, datetime.date], Any] = field(default_factory=dict)
     closed_days: frozenset[datetime.date] = frozenset()
+    # What the rules say of an (activity id, date) whatever the child (issue 15
+    # point 2), worked out once per snapshot by `state` and shared by all its
+    # children: the state of an enrolled child with no booking and no mark, and
+    # the cancellation refusal of a booking that day. `count` forgets the day's
+    # state when its places move.
+    day_states: dict[tuple[int, datetime.date], DayState] = field(default_factory=dict)
+    cancel_refusals: dict[tuple[int, datetime.date], str | None] = field(default_factory=dict)
 
     def enrolled(self, child_id: int, activity_id: int, day: datetime.date) -> bool:
         return any(start <= day <= end for start, end in self.enrolments.get((child_id, activity_id), ()))
@@ -100,6 +108,7 @@ class Snapshot:
         in the same transaction, under the opening's lock."""
         occupancy = self.occupancy(opening).moved(accepted=accepted, waitlisted=waitlisted)
         self.occupancies[opening.pk] = occupancy
+        self.day_states.pop((opening.activity_id, opening.date), None)
         before = self.pending.get(opening.pk, (0, 0))
         self.pending[opening.pk] = (before[0] + accepted, before[1] + waitlisted)
         return occupancy
@@ -124,23 +133,56 @@ class Snapshot:
             )
 
     def state(self, child_id: int, activity_id: int, day: datetime.date, mark: Mark | None = None) -> DayState:
-        """The S-state of one child, activity and day (with an optional draft mark)."""
-        opening = self.openings.get((activity_id, day))
+        """The S-state of one child, activity and day (with an optional draft mark):
+        rules.day_state's answer, with what does not depend on the child (the
+        day's opening, places, period and délais) worked out once per activity
+        and day for all the snapshot's children.
+
+        Only three inputs of rules.day_state depend on the child: its booking,
+        its enrolment and the draft's mark. A booked day is judged by the
+        booking and the day's cancellation délai; otherwise an open day the
+        child is not enrolled in is NOT_ENROLLED (rules.booking_refusal checks
+        the opening, then the enrolment, then the rest), and an enrolled child
+        gets the day's state, a "to book" mark kept where it can apply."""
+        key = (activity_id, day)
+        opening = self.openings.get(key)
         booking = self.bookings.get((child_id, activity_id, day))
-        position = None
-        if booking is not None and booking.status == BookingStatus.WAITLISTED:
-            position = booking.earlier_in_queue + 1
-        return rules.day_state(
-            day,
-            self.rules[activity_id],
-            now=self.now,
-            is_open=opening is not None,
-            enrolled=self.enrolled(child_id, activity_id, day),
-            closed_days=self.closed_days,
-            occupancy=self.occupancy(opening) if opening is not None else None,
-            booking_status=booking.status if booking is not None else None,
-            waiting_position=position,
-            mark=mark,
+        if booking is not None:
+            return self._booked_state(booking, opening, key, mark)
+        day_state = self.day_states.get(key)
+        if day_state is None:
+            day_state = self.day_states[key] = rules.day_state(
+                day, self.rules[activity_id], now=self.now, is_open=opening is not None, enrolled=True,
+                closed_days=self.closed_days, occupancy=self.occupancy(opening) if opening is not None else None,
+                booking_status=None,
+            )  # fmt: skip
+        if opening is not None and not self.enrolled(child_id, activity_id, day):
+            return DayState(rules.S.CLOSED, reason=str(rules.NOT_ENROLLED))
+        if mark is Mark.BOOK and day_state.bookable:
+            return dataclasses.replace(day_state, mark=mark)
+        return day_state
+
+    def _booked_state(
+        self, booking: Any, opening: Opening | None, key: tuple[int, datetime.date], mark: Mark | None
+    ) -> DayState:
+        """rules.day_state of a booked day, its cancellation délai read once per activity and day."""
+        if key in self.cancel_refusals:
+            too_late = self.cancel_refusals[key]
+        else:
+            too_late = self.cancel_refusals[key] = rules.cancellation_refusal(
+                key[1], self.rules[key[0]], now=self.now, closed_days=self.closed_days
+            )
+        waiting = booking.status == BookingStatus.WAITLISTED
+        if too_late:
+            state = rules.S.WAITLISTED_LOCKED if waiting else rules.S.BOOKED_LOCKED
+        else:
+            state = rules.S.WAITLISTED if waiting else rules.S.BOOKED
+        return DayState(
+            state,
+            self.occupancy(opening).places_left if opening is not None else None,
+            booking.earlier_in_queue + 1 if waiting else None,
+            too_late,
+            mark if mark is Mark.CANCEL and not too_late else None,
         )
 
 
@@ -156,12 +198,14 @@ def load_snapshot(
     dates: Collection[datetime.date] | None = None,
     lock: bool = False,
     positions: bool = True,
+    enrolments: Iterable[tuple[int, int, datetime.date, datetime.date]] | None = None,
 ) -> Snapshot:
     """Load what the rules need for these children and activities between start and end
     (only on `dates` when given: a confirmation counts only the days it touches).
 
-    Five queries (four when `activities` are given), whatever the sizes. The
-    places taken are the openings' counters: no booking row is counted.
+    Five queries (four when `activities` are given, three with `enrolments`
+    too), whatever the sizes. The places taken are the openings' counters: no
+    booking row is counted; the other families' bookings are never read.
 
     `lock=True` (inside a transaction): the openings are read FOR UPDATE, in
     primary-key order (see booking.locks), and only what other transactions
@@ -174,6 +218,11 @@ def load_snapshot(
     `positions=False`: the waitlisted bookings are loaded without their queue
     position (`state()` then cannot be used); the confirmation only needs to
     know which bookings exist, and this subquery is a good part of its time.
+
+    `enrolments`: the children's enrolments in these activities overlapping
+    start–end, as (child id, activity id, start, end), when the caller has
+    read them already (states.month_states reads them with their activities):
+    one query less.
     """
     snap = Snapshot(now=now)
     child_ids, activity_ids = list(child_ids), list(activity_ids)
@@ -184,13 +233,14 @@ def load_snapshot(
         snap.rules[activity.pk] = rules.ActivityRules.from_activity(activity)
     activity_ids = list(snap.activities)
 
-    enrolments = (
-        Enrolment.objects.filter(
-            child_id__in=child_ids, activity_id__in=activity_ids, start_date__lte=end, end_date__gte=start
+    if enrolments is None:
+        enrolments = (
+            Enrolment.objects.filter(
+                child_id__in=child_ids, activity_id__in=activity_ids, start_date__lte=end, end_date__gte=start
+            )
+            .values_list("child_id", "activity_id", "start_date", "end_date")
+            .order_by()
         )
-        .values_list("child_id", "activity_id", "start_date", "end_date")
-        .order_by()
-    )
     for child_id, activity_id, first, last in enrolments:
         snap.enrolments[(child_id, activity_id)].append((first, last))
     snap.closed_days = closed_days(structure_id, start, end)

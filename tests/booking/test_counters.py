@@ -181,3 +181,67 @@ def test_bookings_deleted_by_a_cascade_free_their_places(booked, deleted):
         assert not Opening.objects.filter(pk=world.opening_a.pk).exists()
     assert find_drift() == []
     assert counters(world.opening_b) == (1, 0)  # the other structure's day is untouched
+
+
+# ---------------------------------------------------------------- point 2: the rules once per (activity, day)
+
+
+def expected(snap, now, child, activity, day, mark):
+    """rules.day_state of one child, activity and day, from the snapshot's inputs."""
+    from portail.booking import rules
+
+    opening = snap.openings.get((activity.pk, day))
+    booking = snap.bookings.get((child.pk, activity.pk, day))
+    waiting = booking is not None and booking.status == BookingStatus.WAITLISTED
+    return rules.day_state(
+        day, snap.rules[activity.pk], now=now, is_open=opening is not None,
+        enrolled=snap.enrolled(child.pk, activity.pk, day), closed_days=snap.closed_days,
+        occupancy=snap.occupancy(opening) if opening is not None else None,
+        booking_status=booking.status if booking is not None else None,
+        waiting_position=booking.earlier_in_queue + 1 if waiting else None, mark=mark,
+    )  # fmt: skip
+
+
+def test_snapshot_states_are_the_rules_day_states(world):
+    """Snapshot.state shares what does not depend on the child between the
+    children: every child, activity, day and mark still gets exactly what
+    rules.day_state says, and a place taken in the snapshot is seen at once."""
+    from portail.booking import rules
+    from portail.booking.snapshot import load_snapshot
+
+    world.aps_a.capacity, world.aps_a.waiting_list_capacity = 1, 1
+    world.aps_a.save()
+    first, last = datetime.date(2026, 11, 30), datetime.date(2026, 12, 13)
+    for day in (datetime.date(2026, 12, 1), datetime.date(2026, 12, 8), datetime.date(2026, 12, 10)):
+        f.OpeningFactory(activity=world.aps_a, date=day)
+    f.OpeningFactory(activity=world.cantine_a, date=DAY)
+    f.EnrolmentFactory(child=world.leo, activity=world.aps_a, end_date=datetime.date(2026, 12, 8))
+    f.EnrolmentFactory(child=world.paolo, activity=world.cantine_a)
+    make_booking(child=world.paolo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.leo, activity=world.aps_a, date=DAY, status=BookingStatus.WAITLISTED)
+    make_booking(child=world.leo, activity=world.aps_a, date=datetime.date(2026, 12, 1), status=BookingStatus.ACCEPTED)
+    children = [world.paolo, world.amalia, world.leo]  # Amalia is enrolled in nothing
+    activities = [world.aps_a, world.cantine_a]
+    for now in (NOW, timezone.make_aware(datetime.datetime(2026, 12, 7, 12, 0))):  # before and after délais
+        snap = load_snapshot(
+            world.a.pk, [c.pk for c in children], [a.pk for a in activities], first, last, now, activities=activities
+        )
+
+        seen = set()
+        for day in (first + datetime.timedelta(days=n) for n in range((last - first).days + 1)):
+            for activity in activities:
+                for child in children:
+                    for mark in (None, rules.Mark.BOOK, rules.Mark.CANCEL):
+                        state = snap.state(child.pk, activity.pk, day, mark)
+                        assert state == expected(snap, now, child, activity, day, mark), (child, activity, day, mark)
+                        seen.add(state.state)
+        assert {rules.S.CLOSED, rules.S.BOOKED if now == NOW else rules.S.BOOKED_LOCKED} <= seen
+        # A place taken in the snapshot (a confirmation judging its demandes) is seen at once.
+        opening = snap.openings[(world.aps_a.pk, datetime.date(2026, 12, 8))]
+        before = snap.state(world.amalia.pk, world.aps_a.pk, opening.date)
+        snap.count(opening, accepted=1)
+        after = snap.state(world.paolo.pk, world.aps_a.pk, opening.date)
+        assert after == expected(snap, now, world.paolo, world.aps_a, opening.date, None)
+        if now == NOW:
+            assert (before.state, after.state) == (rules.S.CLOSED, rules.S.WAITLIST_OPEN)
+            assert after.places_left == 0

@@ -14,7 +14,7 @@ from portail.booking import rules
 from portail.booking.confirm import confirm_draft
 from portail.booking.drafts import get_draft
 from portail.booking.models import Booking, BookingStatus, Draft, DraftAction, DraftItem
-from portail.booking.states import month_states
+from portail.booking.states import children_month_states, month_states
 from portail.structures.models import Child, Enrolment, Family, Opening
 from tests import factories as f
 from tests.helpers import recount_all
@@ -22,11 +22,13 @@ from tests.helpers import recount_all
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 26, 12, 0))
 BOOKINGS_PER_OTHER_CHILD = 20
 
-# month_states: enrolled activities, then the snapshot with the activities
-# given (openings with their place counters, enrolments, the child's bookings
-# with their waiting-list positions, closed periods), then the draft's marks.
-# (7 before issue 15: the occupancy was counted from the booking rows.)
-MONTH_STATES_QUERIES = 6
+# month_states: the enrolments with their activities, then the snapshot with
+# both given (closed periods, the openings with their place counters, the
+# child's bookings with their waiting-list positions), then the draft's marks.
+# (7 before issue 15: the occupancy was counted from the booking rows, and the
+# enrolled activities and the enrolments were two queries.) The same for the
+# children of a family together (children_month_states).
+MONTH_STATES_QUERIES = 5
 # confirm_draft: SAVEPOINT (the test runs in a transaction; BEGIN in
 # production is not a logged query), the token taken (the UPDATE that locks
 # the draft's row; on PostgreSQL it also sets the transaction's lock_timeout),
@@ -133,7 +135,15 @@ def test_month_states_queries_do_not_grow(world, django_assert_num_queries):
         assert len(month.activities) == 1 and len(month.days) == 31
         month = states(child6, 2027, 2)
         assert len(month.activities) == 6 and len(month.days) == 28
-        return month.activities[1].days[weekdays(2027, 2)[0]].places_left
+        # Both children at once: the same queries, the same states as one by one.
+        family_children = list(Family.objects.get(pk=world.family_a.pk).children.filter(pk__in=[child6.pk, child1.pk]))
+        with django_assert_num_queries(MONTH_STATES_QUERIES):
+            together = children_month_states(family_children, 2027, 1, now=NOW, draft=draft)
+        for child, month in zip(family_children, together, strict=True):
+            alone = month_states(child, 2027, 1, now=NOW, draft=draft)
+            assert month.child == child and month.t_states == alone.t_states
+            assert [(a.activity, a.days) for a in month.activities] == [(a.activity, a.days) for a in alone.activities]
+        return states(child6, 2027, 2).activities[1].days[weekdays(2027, 2)[0]].places_left
 
     add_other_bookings(world, six, 10)
     assert check_all() == 50
