@@ -76,7 +76,7 @@ def counted(status: str) -> Coalesce:
 
 def find_drift(structure_id: int | None = None, *, opening_ids: list[int] | None = None) -> list[CounterDrift]:
     """The openings (closed ones included) whose counters are not their rows'
-    counts, in activity and date order; [] when every counter is right.
+    counts, by structure, activity and date; [] when every counter is right.
 
     One statement: it reads the counters and the rows in one snapshot of the
     database, and a transaction of the engine commits both together, so an
@@ -88,7 +88,7 @@ def find_drift(structure_id: int | None = None, *, opening_ids: list[int] | None
         openings = openings.filter(pk__in=opening_ids)
     rows = (
         openings.annotate(rows_accepted=counted(BookingStatus.ACCEPTED), rows_waitlisted=counted(BookingStatus.WAITLISTED))
-        .order_by("activity__name", "activity_id", "date")
+        .order_by("activity__structure__name", "activity__name", "activity_id", "date")
         .values_list(
             "pk", "activity__structure__name", "activity__name", "date",
             "accepted_count", "rows_accepted", "waitlisted_count", "rows_waitlisted",
