@@ -744,6 +744,10 @@ def bench_processing(report, world):
         note=f"{data['source']} of a fresh process running it, Django baseline {data['baseline_rss_mb']:.0f} MB included; "
         f"growth during the run {data['peak_rss_mb'] - data['baseline_rss_mb']:.0f} MB",
     )  # fmt: skip
+    report.info(
+        f"{report.prefix} processing: its check of the place counters found {data['counter_drift']} opening(s) "
+        f"off their rows; the check alone takes {data['drift_check_seconds']:.2f} s"
+    )
     hooks = data["hooks"]
     if hooks["names"]:
         report.info(
@@ -804,6 +808,12 @@ def processing_child():
     run = processing.process_requests(structure, now=now)
     seconds = time.perf_counter() - t0
     peak, source = peak_rss_mb()
+    # The run's check of the place counters (issue 15), timed again on its own.
+    from portail.booking.counters import find_drift
+
+    t0 = time.perf_counter()
+    find_drift(structure.pk)
+    drift_check = time.perf_counter() - t0
     print(
         json.dumps(
             {
@@ -814,6 +824,8 @@ def processing_child():
                 "peak_rss_mb": peak,
                 "source": source,
                 "hooks": hooks,
+                "counter_drift": run.counter_drift_count,
+                "drift_check_seconds": drift_check,
             }
         )
     )

@@ -183,6 +183,15 @@ def test_bookings_deleted_by_a_cascade_free_their_places(booked, deleted):
     assert counters(world.opening_b) == (1, 0)  # the other structure's day is untouched
 
 
+def test_a_delete_on_a_counter_already_wrong_is_not_refused(booked):
+    """A counter at 0 that should be 1 (drifted): deleting the child still
+    works, the counter stays at 0 (right again), and the runs report any drift."""
+    world = booked
+    tamper(world.opening_a, 1, 0)  # Léo's waiting-list place was not counted
+    Child.objects.get(pk=world.leo.pk).delete()
+    assert counters(world.opening_a) == rows(world.opening_a) == (1, 0)
+
+
 # ---------------------------------------------------------------- point 2: the rules once per (activity, day)
 
 
