@@ -17,8 +17,9 @@ once (default 64):
 
 1. logins: every family logs in through the login form (GET then POST,
    following the redirect to the home page);
-2. before the opening: one family's month-tool click is refused with the
-   French message and its draft stays empty;
+2. before the opening: one family's month-tool click marks nothing, its
+   draft stays empty, and its calendar says the bookings are not open yet
+   (in French, on each day);
 3. drafts, from the opening instant: every family opens "Réserver", the
    calendar of each child on the activity, clicks the month tool (the real
    htmx call: the 10 days marked "à réserver") and opens the recap;
@@ -321,13 +322,16 @@ async def month_tool(family, child_pk, activity_pk, month, *, name=None):
     path = f"/reserver/?enfant={child_pk}&activite={activity_pk}&mois={month}"
     page = await b.go("GET", path, name=name and "calendar_page")
     attrs, fields = form_with(page.body, outil="mois")
+    # The month icon is a button of that form carrying the same address in its
+    # hx-post (issue 15 point 4: it swaps only the cells that changed); before,
+    # the form itself carried hx-post and the answer was the whole calendar.
     headers = {
         "HX-Request": "true",
         "HX-Current-URL": f"https://127.0.0.1:{b.port}{path}",
-        "HX-Target": "calendar",
+        "HX-Target": "calendar" if "hx-post" in attrs else "tool-month",
         "X-CSRFToken": fields["csrfmiddlewaretoken"],
     }
-    return await b.go("POST", attrs["hx-post"], form=fields, headers=headers, name=name)
+    return await b.go("POST", attrs.get("hx-post") or attrs["action"], form=fields, headers=headers, name=name)
 
 
 async def build_draft(family, activity_pk, month, days):
@@ -820,7 +824,15 @@ def run_mode(mode, args):
         Activity.objects.filter(pk=activity.pk).update(bookings_open_at=opens_at)
         connection.close()
         early = asyncio.run(month_tool(journeys[0], journeys[0].children[0], activity.pk, month))
-        refused = "pas encore ouvertes" in early.body and 'data-state="book"' not in early.body
+        # The click marks nothing (the answer carries no "à réserver" day and no
+        # demande), and the calendar tells the parent why on each day.
+        calendar_path = f"/reserver/?enfant={journeys[0].children[0]}&activite={activity.pk}&mois={month}"
+        page = asyncio.run(journeys[0].browser.go("GET", calendar_path))
+        refused = (
+            'data-state="book"' not in early.body
+            and draft_count(early.body) in (None, 0)
+            and "pas encore ouvertes" in page.body
+        )
         if not refused or DraftItem.objects.exists():
             report.fail("a click before the opening was not refused")
         report.line("refused_before_opening", "yes" if refused else "NO")
