@@ -205,6 +205,13 @@ class Activity(models.Model):
         validators=[validate_date_window],
         help_text=_("Laisser vide si les réservations sont ouvertes dès maintenant."),
     )
+    # A leisure centre runs when the schools are off: the structure's school-holiday
+    # closures (ClosedPeriod.school_holidays) do not close it (issue 18 point 2).
+    open_during_school_holidays = models.BooleanField(
+        _("ouverte pendant les vacances scolaires"),
+        default=False,
+        help_text=_("Cochez pour un accueil de loisirs : les fermetures « vacances scolaires » ne s'appliquent pas."),
+    )
 
     class Meta:
         verbose_name = _("activité")
@@ -380,6 +387,23 @@ class ClosedPeriod(models.Model):
     label = models.CharField(_("libellé"), max_length=100, validators=[validate_single_line])
     start_date = models.DateField(_("du"), validators=[validate_date_window])
     end_date = models.DateField(_("au"), validators=[validate_date_window])
+    # Issue 18 point 2: a closure may concern some activities only (none chosen:
+    # the whole structure), and school holidays spare the activities open then.
+    activities = models.ManyToManyField(
+        Activity,
+        blank=True,
+        related_name="closed_periods",
+        verbose_name=_("activités"),
+        help_text=_("Aucune activité choisie : toute la structure est fermée."),
+    )
+    school_holidays = models.BooleanField(
+        _("vacances scolaires"),
+        default=False,
+        help_text=_(
+            "Cochez pour des vacances scolaires : les activités ouvertes pendant les vacances "
+            "scolaires restent ouvertes (sauf si elles sont choisies ci-dessus)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("fermeture")
