@@ -14,6 +14,7 @@ from portail.booking.models import Booking, BookingAudit, BookingStatus, FamilyR
 from portail.booking.processing import process_requests
 from portail.booking.states import month_states
 from tests import factories as f
+from tests.helpers import make_booking
 
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 26, 12, 0))
 DAY = datetime.date(2026, 12, 7)  # a Monday, well before its délai
@@ -171,7 +172,7 @@ def test_migration_0004_drops_only_the_audit_rows_that_repeat_a_confirmations_mo
     cancelled = BookingAudit.objects.create(
         booking=booking, source="family", from_status="accepted", to_status="cancelled"
     )
-    staff_booking = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 12, 8))
+    staff_booking = make_booking(child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 12, 8))
     staff_made = BookingAudit.objects.create(booking=staff_booking, source="staff", to_status="accepted")
 
     migration.drop_repeated_births(apps, None)

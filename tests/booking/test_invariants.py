@@ -60,6 +60,7 @@ from portail.booking.snapshot import load_snapshot
 from portail.booking.staff_actions import change_capacity, close_day, staff_book, staff_cancel, staff_promote
 from portail.structures.models import Opening
 from tests import factories as f
+from tests.helpers import make_booking
 
 DAYS = [datetime.date(2026, 12, 7), datetime.date(2026, 12, 8), datetime.date(2026, 12, 9)]  # Mon–Wed
 # Well before every délai: everything can be booked and cancelled.
@@ -496,14 +497,14 @@ def test_capacity_raised_after_cancellation_delai_promotes_nobody(scene):
 
 def test_database_refuses_a_second_active_booking(world):
     day = world.opening_a.date
-    Booking.objects.create(child=world.paolo, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.paolo, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
     for status in (BookingStatus.ACCEPTED, BookingStatus.WAITLISTED):
         with pytest.raises(IntegrityError), transaction.atomic():
-            Booking.objects.create(child=world.paolo, activity=world.aps_a, date=day, status=status)
+            make_booking(child=world.paolo, activity=world.aps_a, date=day, status=status)
     # Refused and cancelled traces are not active: any number of them may coexist.
     for status in (BookingStatus.REFUSED, BookingStatus.REFUSED, BookingStatus.CANCELLED, BookingStatus.CANCELLED):
-        Booking.objects.create(child=world.paolo, activity=world.aps_a, date=day, status=status)
+        make_booking(child=world.paolo, activity=world.aps_a, date=day, status=status)
     # Another day, activity or child is another booking.
-    Booking.objects.create(child=world.amalia, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
-    Booking.objects.create(child=world.paolo, activity=world.cantine_a, date=day, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.amalia, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.paolo, activity=world.cantine_a, date=day, status=BookingStatus.ACCEPTED)
     assert Booking.objects.filter(child=world.paolo, status__in=ACTIVE_STATUSES).count() == 2

@@ -32,6 +32,7 @@ from portail.booking.models import (
     MovementKind,
 )
 from tests import factories as f
+from tests.helpers import make_booking
 
 PARIS = rules.PARIS
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=PARIS)
@@ -324,7 +325,7 @@ def test_tampered_items_mixed_with_good_ones(world):
 def test_tampered_cancellation_after_its_delai_is_refused(world):
     day = datetime.date(2026, 11, 27)
     f.OpeningFactory(activity=world.aps_a, date=day)
-    booking = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
+    booking = make_booking(child=world.paolo, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
     draft = draft_of(world)
     with pytest.raises(BookingError, match=r"^Hors délai d'annulation \(jusqu'au mer\. 25/11 à 10:00\)$"):
         drafts.toggle_day(draft, world.paolo, world.aps_a, day, now=NOW)

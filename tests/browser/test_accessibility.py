@@ -10,7 +10,6 @@ import time_machine
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from portail.booking.models import Booking
 from tests import factories as f
 from tests.browser.test_booking_screens import (
     NOW,
@@ -21,6 +20,7 @@ from tests.browser.test_booking_screens import (
     log_in,
     open_days,
 )
+from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,7 +44,7 @@ def rich_world(world):
     for day, (places, waiting) in capacities.items():
         aps.openings.filter(date=day).update(capacity=places, waiting_list_capacity=waiting)
     for day, status in [(1, "accepted"), (3, "waitlisted"), (4, "accepted"), (8, "waitlisted"), (10, "accepted")]:
-        Booking.objects.create(child=world.paolo, activity=aps, date=dec(day), status=status)
+        make_booking(child=world.paolo, activity=aps, date=dec(day), status=status)
     soir = f.ActivityFactory(
         structure=world.a, name="APS SOIR", code="APSS", has_times=True, earliest_time=datetime.time(16, 30),
         latest_time=datetime.time(18, 30), time_step_minutes=15,

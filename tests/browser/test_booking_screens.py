@@ -16,6 +16,7 @@ from portail.booking.models import Booking, BookingStatus, DraftItem
 from portail.family import booking_views
 from tests import factories as f
 from tests.browser.header import open_menu
+from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -253,7 +254,7 @@ def test_all_activities_day_panel_books_two_and_cancels_one(page, live_server, w
     for activity in (world.cantine_a, aps_soir):
         f.EnrolmentFactory(child=world.paolo, activity=activity)
         open_days(activity, [dec(7)])
-    booked = Booking.objects.create(child=world.paolo, activity=aps_soir, date=dec(7), status=BookingStatus.ACCEPTED)
+    booked = make_booking(child=world.paolo, activity=aps_soir, date=dec(7), status=BookingStatus.ACCEPTED)
     log_in(page, live_server, password)
     open_calendar(page)  # "Toutes les activités"
     expect(page.get_by_label("Activité", exact=True)).to_have_value("")
@@ -319,8 +320,8 @@ def test_copy_paolos_bookings_to_amalia_lists_days_not_imported(page, live_serve
     open_days(world.aps_a, [dec(8), dec(10), dec(14)])
     world.aps_a.openings.filter(date=dec(10)).update(capacity=1, waiting_list_capacity=0)  # Paolo's place fills it
     for day in (dec(7), dec(8), dec(10)):
-        Booking.objects.create(child=world.paolo, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
-    Booking.objects.create(child=world.paolo, activity=world.aps_a, date=dec(14), status=BookingStatus.CANCELLED)
+        make_booking(child=world.paolo, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.paolo, activity=world.aps_a, date=dec(14), status=BookingStatus.CANCELLED)
     log_in(page, live_server, password)
     open_calendar(page, child="Amalia")  # all activities, moved on to December by "Mois suivant" (htmx)
     page.get_by_label("Activité", exact=True).select_option(label="APS MATIN")
@@ -419,8 +420,8 @@ def test_mes_reservations_prints_and_cancels_a_waiting_list_place(page, live_ser
     "Confirmer"; it is then Annulée in the database."""
     open_days(world.aps_a, [dec(8)])
     world.aps_a.openings.filter(date=dec(8)).update(capacity=0)
-    accepted = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=dec(7), status="accepted")
-    waiting = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=dec(8), status="waitlisted")
+    accepted = make_booking(child=world.paolo, activity=world.aps_a, date=dec(7), status="accepted")
+    waiting = make_booking(child=world.paolo, activity=world.aps_a, date=dec(8), status="waitlisted")
     log_in(page, live_server, password)
     open_menu(page)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes réservations").click()

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from portail.booking.models import Booking, BookingStatus
+from portail.booking.models import BookingStatus
 from portail.structures.models import Opening
 from tests.browser.header import open_menu
 from tests.browser.test_booking_screens import (
@@ -23,6 +23,7 @@ from tests.browser.test_booking_screens import (
     open_calendar,
     open_days,
 )
+from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -120,7 +121,7 @@ def test_staff_screens_and_admin_run_under_the_policy(watched, live_server, worl
     page = watched
     today = NOW.date()
     Opening.objects.get_or_create(activity=world.aps_a, date=today)
-    Booking.objects.create(child=world.paolo, activity=world.aps_a, date=today, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.paolo, activity=world.aps_a, date=today, status=BookingStatus.ACCEPTED)
     day = f"date={today.isoformat()}&activite={world.aps_a.pk}"
 
     visit(page, f"{live_server.url}/admin/login/", "admin login")

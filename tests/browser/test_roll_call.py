@@ -7,11 +7,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from portail.booking.models import Booking, BookingStatus, Consumption
+from portail.booking.models import BookingStatus, Consumption
 from portail.lib.dates import short_day
 from portail.structures.models import Enrolment, Opening
 from tests import factories as f
 from tests.browser.header import open_menu
+from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +34,7 @@ def booked_today(world):
         Enrolment.objects.get_or_create(
             child=child, activity=world.aps_a, start_date=today, defaults={"end_date": today}
         )
-        Booking.objects.create(child=child, activity=world.aps_a, date=today, status=BookingStatus.ACCEPTED)
+        make_booking(child=child, activity=world.aps_a, date=today, status=BookingStatus.ACCEPTED)
     return today, children
 
 

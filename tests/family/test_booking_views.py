@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from portail.booking.models import Booking, BookingStatus, DraftItem, Movement
 from tests import factories as f
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
 DAY = datetime.date(2026, 12, 7)
@@ -235,7 +235,7 @@ def test_cancel_a_waiting_list_place_goes_through_the_recap(parent, world):
 
 def test_cancel_another_familys_booking_is_404(parent, world):
     f.EnrolmentFactory(child=world.leo, activity=world.aps_a)
-    other = Booking.objects.create(child=world.leo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
+    other = make_booking(child=world.leo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
     assert parent.post(reverse("family:cancel"), {"reservation": other.pk}).status_code == 404
     assert not DraftItem.objects.exists()
 

@@ -17,8 +17,9 @@ from django.test import Client
 from django.urls import reverse
 
 from portail.accounts.recovery import set_security_question
-from portail.booking.models import Booking, BookingStatus, Consumption
+from portail.booking.models import BookingStatus, Consumption
 from tests import factories as f
+from tests.helpers import make_booking
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
 DAY = datetime.date(2026, 12, 7)
@@ -181,7 +182,7 @@ def test_refusals_of_the_booking_engine_in_english(parent, world):
     world.aps_a.openings.filter(date=DAY).update(capacity=1, waiting_list_capacity=0)
     other = f.ChildFactory(family=world.martin_a)
     f.EnrolmentFactory(child=other, activity=world.aps_a)
-    Booking.objects.create(child=other, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED, queued_at=NOW)
+    make_booking(child=other, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED, queued_at=NOW)
     response = parent.post(
         reverse("family:toggle_day"),
         {"enfant": world.paolo.pk, "activite": world.aps_a.pk, "mois": "2026-12", "date": DAY.isoformat()},

@@ -39,6 +39,7 @@ from tests.fuzz.values import (
     params,
     send,
 )
+from tests.helpers import make_booking
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -272,7 +273,7 @@ def fuzz_world(world):
     world.aps_a.refresh_from_db()
     f.EnrolmentFactory(child=world.amalia, activity=world.aps_a)
     f.OpeningFactory(activity=world.aps_a, date=datetime.date(2026, 12, 14))
-    Booking.objects.create(
+    make_booking(
         child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 12, 14), status=BookingStatus.ACCEPTED
     )
     Consumption.objects.create(child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 11, 3))

@@ -38,6 +38,7 @@ from tests.fuzz.values import (
     params,
     send,
 )
+from tests.helpers import make_booking
 
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 26, 12, 0))
 DAY = "2026-12-07"  # APS MATIN (A) is open; ALSH MERCREDI (B) is open on 2026-12-09
@@ -150,16 +151,10 @@ def staff_world(world):
     """The shared world plus what the staff screens act on: a booking and a
     waitlisted one on APS MATIN (A), a booking on ALSH (B), a failed e-mail each."""
     w = world
-    w.booking_a = Booking.objects.create(
-        child=w.paolo, activity=w.aps_a, date=w.opening_a.date, status=BookingStatus.ACCEPTED
-    )
-    w.waiting_a = Booking.objects.create(
-        child=w.leo, activity=w.aps_a, date=w.opening_a.date, status=BookingStatus.WAITLISTED
-    )
+    w.booking_a = make_booking(child=w.paolo, activity=w.aps_a, date=w.opening_a.date, status=BookingStatus.ACCEPTED)
+    w.waiting_a = make_booking(child=w.leo, activity=w.aps_a, date=w.opening_a.date, status=BookingStatus.WAITLISTED)
     f.EnrolmentFactory(child=w.leo, activity=w.aps_a)
-    w.booking_b = Booking.objects.create(
-        child=w.paolo_b, activity=w.alsh_b, date=w.opening_b.date, status=BookingStatus.ACCEPTED
-    )
+    w.booking_b = make_booking(child=w.paolo_b, activity=w.alsh_b, date=w.opening_b.date, status=BookingStatus.ACCEPTED)
     for side, structure in (("a", w.a), ("b", w.b)):
         setattr(w, f"email_{side}", OutboxEmail.objects.create(
             kind="test", to=f"parent-{side}@example.org", subject="Compte-rendu", body_text="…",

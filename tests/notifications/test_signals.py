@@ -14,6 +14,7 @@ from portail.notifications import reports
 from portail.notifications.models import OutboxEmail
 from portail.structures.models import Opening
 from tests import factories as f
+from tests.helpers import make_booking
 
 DAY = datetime.date(2026, 12, 7)  # world: APS MATIN is open that day
 
@@ -27,11 +28,11 @@ def waiting(world):
     """APS MATIN on DAY: 2 places, Paolo on one, another family's child waitlisted."""
     world.aps_a.capacity = 2
     world.aps_a.save()
-    Booking.objects.create(child=world.paolo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.paolo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
     account = f.UserFactory(username="attente", email="attente@example.org")
     child = f.ChildFactory(family=f.FamilyFactory(structure=world.a, accounts=[account]))
     f.EnrolmentFactory(child=child, activity=world.aps_a)
-    return Booking.objects.create(child=child, activity=world.aps_a, date=DAY, status=BookingStatus.WAITLISTED)
+    return make_booking(child=child, activity=world.aps_a, date=DAY, status=BookingStatus.WAITLISTED)
 
 
 def test_each_receiver_is_connected_once_even_when_ready_runs_again(db):

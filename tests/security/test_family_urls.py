@@ -22,7 +22,7 @@ from portail.booking.models import Booking, Confirmation, Consumption, Draft, Dr
 from portail.notifications.models import OutboxEmail
 from portail.web.family import SESSION_KEY
 from tests import factories as f
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
 DAY = datetime.date(2026, 12, 7)
@@ -346,7 +346,7 @@ def w(world, client):
     draft.refresh_from_db()
     assert draft.items.count() == 1
     booking = Booking.objects.get(child=world.paolo)
-    booking_b = Booking.objects.create(child=world.paolo_b, activity=world.alsh_b, date=world.opening_b.date,
+    booking_b = make_booking(child=world.paolo_b, activity=world.alsh_b, date=world.opening_b.date,
                                        status="accepted")  # fmt: skip
     Consumption.objects.create(child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 11, 20))
     Consumption.objects.create(child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 10, 12))

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portail.booking.models import Booking, BookingStatus
 from tests import factories as f
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text
 
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 26, 12, 0))
 DAY = datetime.date(2026, 12, 7)
@@ -35,7 +35,7 @@ def full_day(world):
     world.aps_a.save()
     world.paolo.school_class = "CE2"
     world.paolo.save()
-    paolo = Booking.objects.create(child=world.paolo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
+    paolo = make_booking(child=world.paolo, activity=world.aps_a, date=DAY, status=BookingStatus.ACCEPTED)
     waiting = []
     for n in range(3):
         account = f.UserFactory(username=f"attente{n}", email=f"attente{n}@example.org")
@@ -43,7 +43,7 @@ def full_day(world):
         child = f.ChildFactory(family=family, first_name=f"Enfant{n}", last_name=f"ATTENTE{n}")
         f.EnrolmentFactory(child=child, activity=world.aps_a)
         waiting.append(
-            Booking.objects.create(
+            make_booking(
                 child=child, activity=world.aps_a, date=DAY, status=BookingStatus.WAITLISTED,
                 queued_at=NOW - datetime.timedelta(days=3, minutes=10 - n),
             )

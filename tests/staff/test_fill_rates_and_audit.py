@@ -13,7 +13,7 @@ from portail.booking.confirm import confirm_draft
 from portail.booking.models import AuditSource, Booking, BookingAudit, BookingStatus
 from portail.staff import views as staff_views
 from portail.structures.models import Opening
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text
 from tests.staff.conftest import DAY, NOW, visible_text
 
 FILL = reverse("staff:fill_rates")
@@ -21,7 +21,7 @@ FILL = reverse("staff:fill_rates")
 
 def test_fill_rates_table_chart_and_csv(staff, world, full_day):
     Opening.objects.create(activity=world.aps_a, date=datetime.date(2026, 12, 8), capacity=4)
-    Booking.objects.create(
+    make_booking(
         child=world.amalia, activity=world.aps_a, date=datetime.date(2026, 12, 8), status=BookingStatus.ACCEPTED
     )
     response = staff.get(FILL, {"activite": world.aps_a.pk, "mois": "2026-12"})

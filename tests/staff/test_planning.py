@@ -20,7 +20,7 @@ from portail.booking.models import (
 from portail.notifications.models import OutboxEmail
 from portail.structures.models import Opening
 from tests import factories as f
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text, set_booking_status
 from tests.staff.conftest import DAY, statuses, visible_text
 
 PLANNING = reverse("staff:planning")
@@ -54,7 +54,7 @@ def test_planning_shows_times_of_an_activity_with_times(staff, world):
         latest_time=datetime.time(18, 30), time_step_minutes=15,
     )  # fmt: skip
     f.OpeningFactory(activity=activity, date=DAY)
-    Booking.objects.create(
+    make_booking(
         child=world.leo, activity=activity, date=DAY, status=BookingStatus.ACCEPTED,
         arrival=datetime.time(16, 45), departure=datetime.time(18, 0),
     )  # fmt: skip
@@ -199,7 +199,7 @@ def test_promote_needs_a_free_place_then_skips_the_queue(staff, world, full_day)
     response = post(staff, "promote", {"reservation": waiting[2].pk, "motif": "Priorité"})
     assert "Aucune place libre" in " ".join(messages_of(response))
     post(staff, "capacity", {"activite": world.aps_a.pk, "date": DAY, "places": 1, "places_attente": "", "motif": "x"})
-    Booking.objects.filter(pk=paolo.pk).update(status=BookingStatus.CANCELLED)
+    set_booking_status(paolo, BookingStatus.CANCELLED)
     response = post(staff, "promote", {"reservation": waiting[2].pk, "motif": "Priorité sociale"})
     assert statuses(waiting) == [BookingStatus.WAITLISTED, BookingStatus.WAITLISTED, BookingStatus.ACCEPTED]
     audit = BookingAudit.objects.get(booking=waiting[2])

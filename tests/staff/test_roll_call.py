@@ -6,9 +6,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from portail.booking.models import Booking, BookingStatus, Consumption
+from portail.booking.models import BookingStatus, Consumption
 from tests import factories as f
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text
 from tests.staff.conftest import DAY, visible_text
 
 ROLL_CALL = reverse("staff:roll_call")
@@ -25,7 +25,7 @@ def evening(world):
     f.OpeningFactory(activity=activity, date=DAY)
     f.EnrolmentFactory(child=world.paolo, activity=activity)
     f.EnrolmentFactory(child=world.amalia, activity=activity)
-    Booking.objects.create(
+    make_booking(
         child=world.paolo, activity=activity, date=DAY, status=BookingStatus.ACCEPTED,
         arrival=datetime.time(16, 45), departure=datetime.time(18, 0),
     )  # fmt: skip

@@ -5,8 +5,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from portail.booking.models import Booking, BookingStatus, Movement, MovementKind, ProcessingRun
+from portail.booking.models import BookingStatus, Movement, MovementKind, ProcessingRun
 from portail.notifications.models import EmailStatus, OutboxEmail
+from tests.helpers import make_booking
 from tests.staff.conftest import DAY, visible_text
 
 RUNS = reverse("staff:runs")
@@ -22,7 +23,7 @@ def pending(world, full_day):
         )
         for b in [paolo, *waiting]
     ]
-    leo_b = Booking.objects.create(child=world.paolo_b, activity=world.alsh_b, date=DAY, status=BookingStatus.ACCEPTED)
+    leo_b = make_booking(child=world.paolo_b, activity=world.alsh_b, date=DAY, status=BookingStatus.ACCEPTED)
     Movement.objects.create(
         kind=MovementKind.BOOK, booking=leo_b, family=world.family_b, structure=world.b, outcome=leo_b.status
     )

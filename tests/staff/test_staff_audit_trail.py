@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from portail.booking.models import (
     AuditSource,
-    Booking,
     BookingAudit,
     BookingStatus,
     OpeningAudit,
@@ -22,7 +21,7 @@ from portail.staff import queries
 from portail.structures.models import Opening
 from tests import factories as f
 from tests.fuzz.values import fingerprint
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text
 from tests.staff.conftest import DAY, visible_text
 
 PLANNING = reverse("staff:planning")
@@ -127,7 +126,7 @@ def test_a_closed_day_is_shown_closed_and_left_out_of_counts(staff, world, full_
     data = _posts(world, full_day)
     Opening.objects.get_or_create(activity=world.cantine_a, date=DAY)
     Opening.objects.get_or_create(activity=world.cantine_a, date=DAY + datetime.timedelta(days=1))
-    Booking.objects.create(child=world.leo, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.leo, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
     staff.post(reverse("staff:close"), {**data["close"], "motif": "Grève du personnel"})
     staff.post(
         reverse("staff:close"),

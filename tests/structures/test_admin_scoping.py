@@ -47,7 +47,7 @@ from portail.notifications.models import OutboxEmail
 from portail.structures.admin_base import ScopedAdminMixin, StructureListFilter
 from portail.structures.models import Opening
 from tests import factories as f
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text
 
 OUR_APPS = ("accounts", "structures", "booking", "notifications")
 ADMINS = {
@@ -150,9 +150,7 @@ def scoped(world):
         ("a", w.paolo, w.aps_a, w.opening_a, w.family_a),
         ("b", w.paolo_b, w.alsh_b, w.opening_b, w.family_b),
     ):
-        booking = Booking.objects.create(
-            child=child, activity=activity, date=opening.date, status=BookingStatus.ACCEPTED
-        )
+        booking = make_booking(child=child, activity=activity, date=opening.date, status=BookingStatus.ACCEPTED)
         setattr(w, f"booking_{side}", booking)
         BookingAudit.objects.create(booking=booking, source="family", to_status=BookingStatus.ACCEPTED)
         setattr(w, f"movement_{side}", Movement.objects.create(

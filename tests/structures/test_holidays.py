@@ -10,14 +10,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.booking.models import Booking, BookingStatus
+from portail.booking.models import BookingStatus
 from portail.booking.reservations import family_reservations
 from portail.booking.states import month_states
 from portail.structures.calendar import is_public_holiday, structure_closed_days
 from portail.structures.models import DayCount, HolidaySubdivision, Structure
 from portail.structures.openings import preview_openings
 from tests import factories as f
-from tests.helpers import page_text
+from tests.helpers import make_booking, page_text
 
 GOOD_FRIDAY_2027 = datetime.date(2027, 3, 26)  # Easter Sunday is 28/03/2027
 SAINT_STEPHEN_2025 = datetime.date(2025, 12, 26)  # a Friday
@@ -167,7 +167,7 @@ def test_cancellation_deadline_counts_saint_stephen_in_alsace(world, working_day
     """Monday 29/12/2025, one working day back: Friday 26/12 in metropolitan France;
     in Alsace 26/12 is a holiday and 25/12 too, so Wednesday 24/12."""
     monday = datetime.date(2025, 12, 29)
-    Booking.objects.create(
+    make_booking(
         child=world.paolo_b,
         activity=working_day_activity,
         date=monday,
@@ -194,7 +194,7 @@ def test_promotion_notice_gives_the_cancellation_deadline_of_the_region(world, w
     from portail.notifications.reports import queue_promotion_notice
 
     set_region(world.b, HolidaySubdivision.MOSELLE)
-    booking = Booking.objects.create(
+    booking = make_booking(
         child=world.paolo_b,
         activity=working_day_activity,
         date=TUESDAY_AFTER_EASTER,

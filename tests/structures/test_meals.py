@@ -7,9 +7,10 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
-from portail.booking.models import Booking, BookingStatus
+from portail.booking.models import BookingStatus
 from portail.structures.models import Opening
 from tests import factories as f
+from tests.helpers import make_booking
 from tests.staff.conftest import DAY, visible_text
 
 BEFORE = ("structures", "0003_input_validators")
@@ -62,9 +63,9 @@ def test_kitchen_count_follows_the_field_not_the_name(client, world):
     lunch = f.ActivityFactory(structure=world.a, name="MIDI", code="MIDI", serves_meal=True)
     for activity in (world.cantine_a, lunch):
         Opening.objects.get_or_create(activity=activity, date=DAY)
-    Booking.objects.create(child=world.paolo, activity=lunch, date=DAY, status=BookingStatus.ACCEPTED)
-    Booking.objects.create(child=world.leo, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
-    Booking.objects.create(child=world.amalia, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.paolo, activity=lunch, date=DAY, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.leo, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
+    make_booking(child=world.amalia, activity=world.cantine_a, date=DAY, status=BookingStatus.ACCEPTED)
 
     client.force_login(world.staff_a)
     text = visible_text(client.get(reverse("staff:meals"), {"semaine": DAY.isoformat()}))
