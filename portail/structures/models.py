@@ -105,6 +105,9 @@ class Family(models.Model):
     accounts = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="families", verbose_name=_("comptes")
     )
+    # Who to call when an e-mail cannot reach the family (a day closed: staff
+    # « Fermer une journée » prints the families without an e-mail address).
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True, validators=[validate_single_line])
 
     class Meta:
         verbose_name = _("famille")
