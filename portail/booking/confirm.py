@@ -45,7 +45,7 @@ from portail.booking.models import (
 )
 from portail.booking.snapshot import Snapshot, load_snapshot
 from portail.booking.waiting_list import promote_waiting_list
-from portail.structures.models import Activity, Child, Family
+from portail.structures.models import Activity, Child, Family, Opening
 
 if TYPE_CHECKING:
     # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
@@ -345,8 +345,34 @@ def _apply(
     _insert_movements(movements, now)
     if audits:
         BookingAudit.objects.bulk_create(audits)
-    snap.save_counts()  # the openings' counters change with the rows, under their locks
+    _save_counts(snap)  # the openings' counters change with the rows, under their locks
     return movements
+
+
+def _save_counts(snap: Snapshot) -> None:
+    """Snapshot.save_counts in one SQL UPDATE: the places this confirmation
+    moved (snap.pending, by difference) added to the openings' counters, a
+    CASE per counter. The ORM's Case/When for twenty openings cost 1.7 ms of
+    Python a confirmation; this costs a tenth."""
+    moved = sorted((pk, delta) for pk, delta in snap.pending.items() if delta != (0, 0))
+    snap.pending.clear()
+    if not moved:
+        return
+    q = connection.ops.quote_name
+    pk, accepted, waitlisted = (
+        q(cast(str, _field(Opening, n).column)) for n in ("id", "accepted_count", "waitlisted_count")
+    )
+    whens = " ".join(["WHEN %s THEN %s"] * len(moved))
+    ids = ", ".join(["%s"] * len(moved))
+    sql = (
+        f"UPDATE {_table(Opening)} SET {accepted} = {accepted} + CASE {pk} {whens} ELSE 0 END,"  # noqa: S608
+        f" {waitlisted} = {waitlisted} + CASE {pk} {whens} ELSE 0 END WHERE {pk} IN ({ids})"
+    )
+    params = [v for opening_id, (a, _) in moved for v in (opening_id, a)]
+    params += [v for opening_id, (_, w) in moved for v in (opening_id, w)]
+    params += [opening_id for opening_id, _ in moved]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _movement(

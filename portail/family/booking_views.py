@@ -19,7 +19,7 @@ from portail.booking import drafts
 from portail.booking.confirm import confirm_draft
 from portail.booking.errors import BookingError
 from portail.booking.forecast import forecast_draft
-from portail.booking.models import Confirmation, DraftAction
+from portail.booking.models import Confirmation, DraftAction, MovementKind
 from portail.booking.rules import NOT_OPEN
 from portail.booking.states import enrolled_activities, month_bounds, month_snapshot, month_states
 from portail.family import calendar
@@ -36,7 +36,7 @@ from portail.family.forms import (
     read,
 )
 from portail.family.params import own_activity, own_child
-from portail.lib.dates import MONTH_NAMES, month_year
+from portail.lib.dates import MONTH_NAMES, month_year, short_day
 from portail.lib.validators import FIRST_DATE, LAST_DATE
 from portail.web.errors import bad_request
 from portail.web.family import current_family, family_required
@@ -531,6 +531,18 @@ def result(request, pk):
 
 
 def _result_context(request, confirmation, movements):
+    # Each row's kind and day as text, worked out once per kind and per day:
+    # get_kind_display hashes every translated choice on each call, and the
+    # day's name is a translation too; on registration night Confirmer answers
+    # with these rows (issue 15 point 3).
+    kinds = {value: str(label) for value, label in MovementKind.choices}
+    days = {}
+    for m in movements:
+        m.kind_label = kinds.get(m.kind, m.kind)
+        day = m.booking.date
+        if day not in days:
+            days[day] = short_day(day)
+        m.day_label = days[day]
     return {
         "confirmation": confirmation,
         "movements": movements,
