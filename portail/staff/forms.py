@@ -208,3 +208,38 @@ class ResendForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("État d'e-mail inconnu.")},
     )
+
+
+# ---------------------------------------------------------------- CAF figures (issue 18 point 10)
+
+# The longest period one CAF report covers: a year, a leap one included.
+CAF_MAX_PERIOD_DAYS = 366
+
+
+class CafForm(forms.Form):
+    """The CAF figures: a structure (scoped by the view), a period of at most a
+    year (both days or neither: neither is the current month), a file format."""
+
+    structure = IdField(_("Structure"), required=False)
+    du = DayField(_("Début de la période"), required=False)
+    au = DayField(_("Fin de la période"), required=False)
+    format = forms.ChoiceField(
+        choices=[("", "page"), ("csv", "CSV"), ("xlsx", "XLSX")],
+        required=False,
+        error_messages={"invalid_choice": _("Format inconnu.")},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        start, end = cleaned.get("du"), cleaned.get("au")
+        if (start is None) != (end is None):
+            raise forms.ValidationError(_("Indiquez le début et la fin de la période, ou ni l'un ni l'autre."))
+        if start is not None and end < start:
+            raise forms.ValidationError(_("La fin de la période doit suivre son début."))
+        if start is not None and (end - start).days + 1 > CAF_MAX_PERIOD_DAYS:
+            raise forms.ValidationError(
+                format_lazy(_("Période trop longue : {maximum} jours au plus."), maximum=CAF_MAX_PERIOD_DAYS)
+            )
+        return cleaned

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.staff import action_views, roll_call_views, run_views, views
+from portail.staff import action_views, caf_views, roll_call_views, run_views, views
 
 app_name = "staff"
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
     path("emails/", run_views.emails, name="emails"),
     path("emails/<int:pk>/renvoyer/", run_views.resend_email, name="resend_email"),
     path("remplissage/", views.fill_rates, name="fill_rates"),
+    path("chiffres-caf/", caf_views.caf_figures, name="caf"),
     path("famille/<int:pk>/historique/", views.family_audit, name="family_audit"),
     path("reservation/<int:pk>/historique/", views.booking_audit, name="booking_audit"),
     path("planning/historique/", views.day_audit, name="day_audit"),

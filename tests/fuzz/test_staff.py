@@ -70,6 +70,8 @@ def _target(w):
         "date": [DAY, "2026-12-09"],
         "semaine": [DAY],
         "mois": ["2026-12"],
+        "du": ["2026-11-01", "2026-12-01"],
+        "au": ["2026-12-31", "2027-11-30"],
         "arrivee": ["07:30"],
         "depart": ["08:30"],
         "motif": ["Demande de la famille par téléphone", "A" * 100_000, "Malade\r\nSet-Cookie: x=1"],
@@ -130,6 +132,9 @@ ROUTES = {
     ),
     "staff:fill_rates": Route(
         "get", {"activite": "id", "mois": "month", "format": "choice"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:caf": Route(
+        "get", {"structure": "id", "du": "date", "au": "date", "format": "choice"}, valid=_target, users=STAFF_USERS
     ),
     "staff:family_audit": Route(
         "get", {"page": "int"}, url_kwargs=lambda w: {"pk": w.family_a.pk}, valid=_target, users=STAFF_USERS
@@ -208,6 +213,7 @@ def _base(w):
         "staff:emails": {"etat": "failed", "page": "1"},
         "staff:resend_email": {"etat": "failed"},
         "staff:fill_rates": {"activite": str(w.aps_a.pk), "mois": "2026-12", "format": "csv"},
+        "staff:caf": {"structure": str(w.a.pk), "du": "2026-12-01", "au": "2026-12-31", "format": "xlsx"},
         "staff:family_audit": {"page": "1"},
         "staff:booking_audit": {"page": "1"},
     }
