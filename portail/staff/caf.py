@@ -278,7 +278,7 @@ def table_rows(report: CafReport) -> list[list[Any]]:
             )
         rows.append([name, gettext("Total de l'activité"), None] + _cells(activity.figures, activity.counts_hours))
     if report.activities:
-        rows.append([gettext("Total général"), "", None] + _cells(report.figures, True))
+        rows.append(["", gettext("Total général"), None] + _cells(report.figures, True))
     return rows
 
 
