@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portail.booking import admin_enrolments
 from portail.booking.models import ACTIVE_STATUSES, Booking, BookingAudit, Consumption, Movement, ProcessingRun
 from portail.booking.processing import RunInProgress, start_run_now
 from portail.booking.staff_actions import save_opening
@@ -165,3 +166,7 @@ class EngineOpeningAdmin(OpeningAdmin):
 for model, model_admin in [(Structure, EngineStructureAdmin), (Opening, EngineOpeningAdmin)]:
     admin.site.unregister(model)
     admin.site.register(model, model_admin)
+
+
+# The children's and enrolments' admin: bookings left outside an ended enrolment (issue 18 point 1).
+admin_enrolments.register()

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portail.structures import admin_views, import_views
@@ -90,13 +92,89 @@ class EnrolmentInline(ScopedTabularInline):
     max_num = absolute_max = 500  # years of enrolments stay editable
 
 
+def _years_before(day, years):
+    """The same day `years` years earlier (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+class ChildAgeFilter(admin.SimpleListFilter):
+    """Age today, by the bands of the children's activities (issue 18 point 1)."""
+
+    title = _("âge")
+    parameter_name = "age"
+    BANDS = {"0-2": (0, 2), "3-5": (3, 5), "6-11": (6, 11), "12-17": (12, 17)}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("0-2", _("moins de 3 ans")),
+            ("3-5", _("3–5 ans")),
+            ("6-11", _("6–11 ans")),
+            ("12-17", _("12–17 ans")),
+        ]
+
+    def queryset(self, request, queryset):
+        band = self.BANDS.get(self.value())
+        if band is None:
+            return queryset
+        youngest, oldest = band
+        today = timezone.localdate()
+        # Aged `youngest` to `oldest` today: born after the day `oldest + 1` years ago,
+        # and at the latest `youngest` years ago.
+        return queryset.filter(
+            birth_date__gt=_years_before(today, oldest + 1), birth_date__lte=_years_before(today, youngest)
+        )
+
+
+class SchoolClassFilter(admin.SimpleListFilter):
+    """The classes written on the children of the staff member's structures."""
+
+    title = _("classe")
+    parameter_name = "classe"
+    MAX_CLASSES = 200  # a list filter, not a report: a town has a few dozen classes
+
+    def lookups(self, request, model_admin):
+        classes = (
+            model_admin.get_queryset(request)
+            .exclude(school_class="")
+            .order_by("school_class")
+            .values_list("school_class", flat=True)
+            .distinct()[: self.MAX_CLASSES]
+        )
+        return [(name, name) for name in classes]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(school_class=self.value())
+        return queryset
+
+
 @admin.register(Child)
 class ChildAdmin(ScopedModelAdmin):
     list_display = ["__str__", "birth_date", "school_class", "family", "structure"]
-    list_filter = [type("ChildStructureFilter", (StructureListFilter,), {"path": "family__structure"})]
-    search_fields = ["first_name", "last_name", "family__last_name", "family__reference"]
+    list_filter = [
+        type("ChildStructureFilter", (StructureListFilter,), {"path": "family__structure"}),
+        ChildAgeFilter,
+        SchoolClassFilter,
+    ]
+    search_fields = ["first_name", "last_name", "family__last_name", "family__reference", "school_class"]
     autocomplete_fields = ["family"]
     inlines = [EnrolmentInline]
+    actions = ["enrol_selected"]
+
+    @admin.action(description=_("Inscrire à…"))
+    def enrol_selected(self, request, queryset):
+        return admin_views.bulk_enrolment(self, request, queryset)
+
+    def response_action(self, request, queryset):
+        # Django filters the list by the posted ids before calling the action:
+        # "abc" there raised a ValueError (a 500). A tampered selection is refused.
+        if not admin_views.valid_selection(request):
+            self.message_user(request, _("Sélection d'enfants invalide."), messages.ERROR)
+            return None
+        return super().response_action(request, queryset)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("family__structure")
@@ -127,6 +205,7 @@ class ActivityAdmin(StructureFieldMixin, ScopedModelAdmin):
             },
         ),
         (_("Période de réservation"), {"fields": ["booking_period_start", "booking_period_end", "bookings_open_at"]}),
+        (_("Fermetures"), {"fields": ["open_during_school_holidays"]}),
     ]
 
     def get_urls(self):
@@ -162,11 +241,38 @@ class EnrolmentAdmin(ScopedModelAdmin):
         return super().get_queryset(request).select_related("child", "activity")
 
 
+class ClosedPeriodForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        structure, activities = data.get("structure"), data.get("activities")
+        if structure is not None and activities:
+            others = [str(a) for a in activities if a.structure_id != structure.pk]
+            if others:
+                self.add_error(
+                    "activities",
+                    _("Activités d'une autre structure : %(activities)s.") % {"activities": ", ".join(others)},
+                )
+        return data
+
+
 @admin.register(ClosedPeriod)
 class ClosedPeriodAdmin(StructureFieldMixin, ScopedModelAdmin):
-    list_display = ["label", "start_date", "end_date", "structure"]
-    list_filter = [StructureListFilter]
+    """A closure of the whole structure, or of the activities chosen (issue 18 point 2)."""
+
+    form = ClosedPeriodForm
+    list_display = ["label", "start_date", "end_date", "structure", "school_holidays", "concerns"]
+    list_filter = [StructureListFilter, "school_holidays"]
     search_fields = ["label"]
+    fields = ["structure", "label", "start_date", "end_date", "school_holidays", "activities"]
+    autocomplete_fields = ["activities"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("structure").prefetch_related("activities")
+
+    @admin.display(description=_("activités concernées"))
+    def concerns(self, obj):
+        chosen = obj.activities.all()
+        return ", ".join(str(a) for a in chosen) if chosen else _("toutes")
 
 
 @admin.register(InfoMessage)

@@ -1,7 +1,9 @@
-"""Back-office screens beyond the admin's own: bulk creation of openings (B3)."""
+"""Back-office screens beyond the admin's own: bulk creation of openings (B3),
+enrolling the children chosen in the list (issue 18 point 1)."""
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -10,8 +12,22 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from portail.lib.validators import MAX_PLACES, validate_date_window
-from portail.structures.openings import create_openings, preview_openings
+from portail.lib.validators import MAX_ID, MAX_PLACES, validate_date_window
+from portail.structures.enrolments import enrol_children, plan_enrolments
+from portail.structures.models import Activity
+from portail.structures.openings import create_openings, preview_openings, usual_weekdays
+
+
+class IsoDateInput(forms.DateInput):
+    """A browser date picker: its value must be YYYY-MM-DD (issue 18 point 2: the
+    French "01/07/2027" of the default format is rejected by browsers, which then
+    show an empty field). The form still reads both."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
 
 WEEKDAY_CHOICES = [
     (0, _("lundi")),
@@ -25,12 +41,8 @@ WEEKDAY_CHOICES = [
 
 
 class BulkOpeningsForm(forms.Form):
-    start = forms.DateField(
-        label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_date_window]
-    )
-    end = forms.DateField(
-        label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_date_window]
-    )
+    start = forms.DateField(label=_("Du"), widget=IsoDateInput, validators=[validate_date_window])
+    end = forms.DateField(label=_("Au"), widget=IsoDateInput, validators=[validate_date_window])
     weekdays = forms.TypedMultipleChoiceField(
         label=_("Jours de la semaine"), choices=WEEKDAY_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple
     )
@@ -90,7 +102,7 @@ class BulkOpeningsView(View):
             initial={
                 "start": activity.booking_period_start,
                 "end": activity.booking_period_end,
-                "weekdays": [0, 1, 3, 4],
+                "weekdays": usual_weekdays(activity),
             }
         )
         return self.render(request, activity, form)
@@ -107,3 +119,98 @@ class BulkOpeningsView(View):
         created = create_openings(*args, capacity=data["capacity"], waiting_list_capacity=data["waiting_list_capacity"])
         messages.success(request, ngettext("%d ouverture créée.", "%d ouvertures créées.", created) % created)
         return redirect(reverse("admin:structures_opening_changelist") + f"?activity__id__exact={activity.pk}")
+
+
+# ------------------------------------------------ bulk enrolment (issue 18 point 1)
+
+
+class BulkEnrolmentForm(forms.Form):
+    activity = forms.ModelChoiceField(label=_("Activité"), queryset=Activity.objects.none())
+    start = forms.DateField(label=_("Du"), widget=IsoDateInput, validators=[validate_date_window])
+    end = forms.DateField(label=_("Au"), widget=IsoDateInput, validators=[validate_date_window])
+
+    def __init__(self, *args, activities, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the activities of the children's structure: an id of another is "not one of the choices".
+        self.fields["activity"].queryset = activities
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("La fin de l'inscription doit suivre son début."))
+        return data
+
+
+def valid_selection(request):
+    """Whether every id of the list's selection can be an id."""
+    selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+    return all(value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID for value in selected)
+
+
+BULK_ENROLMENT_STEP = "enrolment_step"  # present once the intermediate page is posted
+
+
+def bulk_enrolment(model_admin, request, queryset):
+    """The "Inscrire à…" action of the children's list: an intermediate page
+    (activity of the children's structure, period), its preview, then the
+    enrolments written on confirmation. `queryset`: the selected children,
+    already scoped to the staff member's structures by the admin."""
+    children = list(queryset.select_related("family__structure").order_by("last_name", "first_name", "pk"))
+    structure_ids = {child.family.structure_id for child in children}
+    if len(structure_ids) != 1:
+        messages.error(request, _("Choisissez des enfants d'une seule structure (filtre « structure »)."))
+        return None
+    structure = children[0].family.structure
+    activities = Activity.objects.filter(structure=structure).order_by("name")
+    if BULK_ENROLMENT_STEP in request.POST:
+        form = BulkEnrolmentForm(request.POST, activities=activities)
+    else:
+        form = BulkEnrolmentForm(activities=activities)
+    plan = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        args = (children, data["activity"], data["start"], data["end"])
+        if "confirm" in request.POST:
+            plan = enrol_children(*args)
+            _report_enrolments(request, plan)
+            url = reverse("admin:structures_enrolment_changelist")
+            return redirect(f"{url}?activity__id__exact={plan.activity.pk}")
+        plan = plan_enrolments(*args)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": _("Inscrire des enfants — %s") % structure,
+        "structure": structure,
+        "children": children,
+        "form": form,
+        "plan": plan,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "step_name": BULK_ENROLMENT_STEP,
+    }
+    return TemplateResponse(request, "admin/structures/child/bulk_enrolment.html", context)
+
+
+def _report_enrolments(request, plan):
+    period = {"start": plan.start.strftime("%d/%m/%Y"), "end": plan.end.strftime("%d/%m/%Y")}
+    count = len(plan.to_enrol)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d enfant inscrit à %(activity)s du %(start)s au %(end)s.",
+            "%(count)d enfants inscrits à %(activity)s du %(start)s au %(end)s.",
+            count,
+        )
+        % {"count": count, "activity": plan.activity, **period},
+    )
+    if plan.already_enrolled:
+        skipped = len(plan.already_enrolled)
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d enfant déjà inscrit sur cette période, inchangé : %(names)s.",
+                "%(count)d enfants déjà inscrits sur cette période, inchangés : %(names)s.",
+                skipped,
+            )
+            % {"count": skipped, "names": ", ".join(str(child) for child in plan.already_enrolled)},
+        )

@@ -28,31 +28,27 @@ def is_public_holiday(day, subdivision=NATIONAL):
     return day in public_holidays(day.year, subdivision)
 
 
-def closed_dates(structure, start, end):
-    """Dates between start and end (inclusive) inside one of the structure's
-    closed periods, without the public holidays (the bulk openings count them
-    apart). The booking rules take `structure_closed_days`, through
-    booking.calendar.closed_days."""
-    periods = structure.closed_periods.filter(start_date__lte=end, end_date__gte=start)
-    spans = periods.values_list("start_date", "end_date").order_by()
-    return {day for first, last in spans for day in days_between(max(first, start), min(last, end))}
+def closure_applies(chosen_ids, school_holidays, activity_id, open_during_school_holidays):
+    """Whether a closed period closes an activity (issue 18 point 2): an activity
+    chosen for it is closed; a period with no activity chosen closes the whole
+    structure, except, when it is marked as school holidays, the activities
+    open during the school holidays. `activity_id` None: the structure as a
+    whole (its periods with no activity chosen, school holidays included)."""
+    if chosen_ids:
+        return activity_id in chosen_ids
+    return not (school_holidays and open_during_school_holidays)
 
 
-def structure_closed_days(structure_id, start, end):
-    """Every day between start and end (inclusive) the structure is closed: its
-    closed periods and its region's public holidays, as a frozenset. One query.
-
-    What the booking rules take as `closed_days` (working-day délais). Periods
-    are clipped to the window, so a closure stored with an absurd start costs
-    no more than one within the window.
-    """
+def _periods(structure_id, start, end):
+    """The structure's region and its closed periods overlapping start–end, each
+    as (first, last, school_holidays, ids of its chosen activities). One query:
+    the structure's row LEFT JOINed with its periods in the window and their
+    activities (one row, periods None, when there is none)."""
     # Imported here: the pure booking rules import this module, never the models.
     from django.db.models import FilteredRelation, Q
 
     from portail.structures.models import Structure
 
-    # The structure's row LEFT JOINed with its periods in the window: one row
-    # (periods None) when there is none, so the region comes in the same query.
     rows = (
         Structure.objects.filter(pk=structure_id)
         .annotate(
@@ -61,18 +57,75 @@ def structure_closed_days(structure_id, start, end):
                 condition=Q(closed_periods__end_date__gte=start, closed_periods__start_date__lte=end),
             )
         )
-        .values_list("holiday_subdivision", "period__start_date", "period__end_date")
+        .values_list(
+            "holiday_subdivision",
+            "period__pk",
+            "period__start_date",
+            "period__end_date",
+            "period__school_holidays",
+            "period__activities__pk",
+        )
         .order_by()
     )
-    closed = set()
     subdivision = NATIONAL  # an unknown structure: nothing closed but the national holidays
-    for region, first, last in rows:
+    periods = {}
+    for region, pk, first, last, school_holidays, activity_id in rows:
         subdivision = region
-        if first is not None:
+        if pk is None:
+            continue
+        _, _, _, chosen = periods.setdefault(pk, (first, last, school_holidays, set()))
+        if activity_id is not None:
+            chosen.add(activity_id)
+    return subdivision, list(periods.values())
+
+
+def _closed_by_periods(periods, start, end, activity):
+    activity_id = activity.pk if activity is not None else None
+    open_in_holidays = activity is not None and activity.open_during_school_holidays
+    closed = set()
+    for first, last, school_holidays, chosen in periods:
+        if closure_applies(chosen, school_holidays, activity_id, open_in_holidays):
             closed.update(days_between(max(first, start), min(last, end)))
+    return closed
+
+
+def closed_dates(structure, start, end, activity=None):
+    """Dates between start and end (inclusive) inside one of the structure's
+    closed periods, without the public holidays (the bulk openings count them
+    apart). With `activity`: the periods that close that activity
+    (`closure_applies`). The booking rules take `structure_closed_days`,
+    through booking.calendar.closed_days."""
+    _, periods = _periods(structure.pk, start, end)
+    return _closed_by_periods(periods, start, end, activity)
+
+
+def structure_closed_days(structure_id, start, end, activity=None):
+    """Every day between start and end (inclusive) the structure is closed: its
+    closed periods and its region's public holidays, as a frozenset. One query.
+    With `activity` (an Activity): the days closed for that activity — the
+    periods that close it (`closure_applies`) and the public holidays.
+
+    What the booking rules take as `closed_days` (working-day délais). Periods
+    are clipped to the window, so a closure stored with an absurd start costs
+    no more than one within the window.
+    """
+    by_activity = structure_closed_days_by_activity(structure_id, start, end, [activity])
+    return by_activity[activity.pk if activity is not None else None]
+
+
+def structure_closed_days_by_activity(structure_id, start, end, activities):
+    """`structure_closed_days` for several activities at once, in one query:
+    {activity id: frozenset of days} (an activity None: the whole structure, under None)."""
+    subdivision, periods = _periods(structure_id, start, end)
+    holidays_in_window = set()
     for year in range(start.year, end.year + 1):
-        closed.update(day for day in public_holidays(year, subdivision) if start <= day <= end)
-    return frozenset(closed)
+        holidays_in_window.update(day for day in public_holidays(year, subdivision) if start <= day <= end)
+    return {
+        (activity.pk if activity is not None else None): frozenset(
+            _closed_by_periods(periods, start, end, activity) | holidays_in_window
+        )
+        for activity in activities
+    }
 
 
 def days_between(start, end):

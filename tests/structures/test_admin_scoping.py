@@ -44,6 +44,7 @@ from portail.booking.models import (
     ProcessingRun,
 )
 from portail.notifications.models import OutboxEmail
+from portail.structures.admin import ChildAgeFilter, SchoolClassFilter
 from portail.structures.admin_base import ScopedAdminMixin, StructureListFilter
 from portail.structures.models import Opening
 from tests import factories as f
@@ -100,7 +101,12 @@ SEARCH_TERMS = {
 SEARCHABLE = [label for label in LABELS if ADMINS[label].search_fields]
 
 # List filters that only offer fixed values (yes/no, dates, field choices).
-STATIC_FILTERS = (BooleanFieldListFilter, ChoicesFieldListFilter, DateFieldListFilter, EmptyFieldListFilter)
+# The children's age bands and classes (issue 18 point 1) offer values, not objects;
+# tests/structures/test_bulk_enrolment.py checks that no other structure's class is offered.
+STATIC_FILTERS = (
+    BooleanFieldListFilter, ChoicesFieldListFilter, DateFieldListFilter, EmptyFieldListFilter,
+    ChildAgeFilter, SchoolClassFilter,
+)  # fmt: skip
 
 MISSING_PK = 987654321
 ADMIN_INDEX = "/admin/"
@@ -560,6 +566,22 @@ def test_inlines_of_own_object_are_editable(staff, side, label):
 # --- actions ------------------------------------------------------------------------------
 
 
+def action_answers(name, obj):
+    """The answers an action's intermediate page asks for, to carry it out on
+    `obj` (made before the snapshot): « Inscrire à… » enrols the children on an
+    activity of their structure once confirmed (issue 18 point 1)."""
+    if name == "enrol_selected":
+        activity = f.ActivityFactory(structure=obj.family.structure)
+        return {
+            "enrolment_step": "1",
+            "activity": activity.pk,
+            "start": "2027-01-04",
+            "end": "2027-01-08",
+            "confirm": "1",
+        }
+    return {}
+
+
 @pytest.mark.parametrize("label", LABELS)
 def test_bulk_actions_never_touch_other_structure(staff, side, label):
     model_admin = ADMINS[label]
@@ -567,8 +589,9 @@ def test_bulk_actions_never_touch_other_structure(staff, side, label):
     names |= set(model_admin.get_actions(model_request(side.staff)))
     url = admin_url(label, "changelist")
     for name in sorted(names):
+        answers = action_answers(name, side.other(label))
         before = snapshot()
-        data = {"action": name, "_selected_action": [side.other(label).pk], "post": "yes", "index": "0"}
+        data = {"action": name, "_selected_action": [side.other(label).pk], "post": "yes", "index": "0", **answers}
         fetch(staff, url, data)
         assert snapshot() == before, f"action {name} acted on the other structure"
 
@@ -583,8 +606,11 @@ def test_bulk_actions_do_act_on_own_objects(staff, side, label):
         if name == "send_reset_links":  # a reset link is for a parent who has chosen a password (issue 12)
             own.set_password(f.PASSWORD)
             own.save(update_fields=["password"])
+        answers = action_answers(name, own)
         before = snapshot()
-        data = {"action": name, "_selected_action": [own.pk], "post": "yes", "index": "0"}
+        data = {"action": name, "_selected_action": [own.pk], "post": "yes", "index": "0", **answers}
+        if answers:  # the intermediate page's own POST: without "index", as its form sends it
+            data.pop("index")
         fetch(staff, url, data)
         if name == "delete_selected" and has_bookings(own):
             # Confirmed bookings are never lost through a delete (a day is closed in "Gestion").

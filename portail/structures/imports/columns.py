@@ -29,6 +29,7 @@ COLUMNS = [
     Column("enfant_prenom", False, gettext_lazy("Prénom d'un enfant de la famille."), "Paolo"),
     Column("enfant_nom", False, gettext_lazy("Nom de cet enfant."), "DUPONT"),
     Column("enfant_naissance", False, gettext_lazy("Date de naissance de cet enfant, JJ/MM/AAAA."), "02/05/2017"),
+    Column("enfant_classe", False, gettext_lazy("Classe de cet enfant, en texte court (par exemple « CE1 — Mme Martin ») ; vide : la classe déjà connue est gardée."), "CE1"),
     Column("activite", False, gettext_lazy("Code d'une activité de la structure où inscrire cet enfant."), "APSM"),
     Column("inscription_debut", False, gettext_lazy("Début de l'inscription, JJ/MM/AAAA ; par défaut, le début de la période de réservation."), ""),
     Column("inscription_fin", False, gettext_lazy("Fin de l'inscription, JJ/MM/AAAA ; par défaut, la fin de la période de réservation."), ""),
@@ -40,10 +41,10 @@ CHILD_COLUMNS = ("enfant_prenom", "enfant_nom", "enfant_naissance")
 ACCOUNT_DETAIL_COLUMNS = ("email", "compte_nom", "compte_prenom")
 
 EXAMPLE_ROWS = [
-    ["F001", "Mme", "DUPONT", "Marie", "marie.dupont", "marie.dupont@example.org", "", "", "Paolo", "DUPONT", "02/05/2017", "APSM", "", ""],
-    ["F001", "Mme", "DUPONT", "Marie", "jp.dupont", "jp.dupont@example.org", "DUPONT", "Jean-Paul", "Paolo", "DUPONT", "02/05/2017", "REST", "01/09/2026", "03/07/2027"],
-    ["F001", "Mme", "DUPONT", "Marie", "", "", "", "", "Amalia", "DUPONT", "21/08/2019", "", "", ""],
-    ["F002", "M.", "MARTIN", "Luc", "luc.martin", "", "", "", "Léo", "MARTIN", "14/03/2018", "APSM", "", ""],
+    ["F001", "Mme", "DUPONT", "Marie", "marie.dupont", "marie.dupont@example.org", "", "", "Paolo", "DUPONT", "02/05/2017", "CE1", "APSM", "", ""],
+    ["F001", "Mme", "DUPONT", "Marie", "jp.dupont", "jp.dupont@example.org", "DUPONT", "Jean-Paul", "Paolo", "DUPONT", "02/05/2017", "CE1", "REST", "01/09/2026", "03/07/2027"],
+    ["F001", "Mme", "DUPONT", "Marie", "", "", "", "", "Amalia", "DUPONT", "21/08/2019", "GS", "", "", ""],
+    ["F002", "M.", "MARTIN", "Luc", "luc.martin", "", "", "", "Léo", "MARTIN", "14/03/2018", "CE2 — Mme Martin", "APSM", "", ""],
 ]  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from portail.structures.imports.plan import (
     PlanStep,
     RowError,
     account_updates,
+    child_changed,
     family_changed,
     kept_as_is,
 )
@@ -247,6 +248,19 @@ class Matcher(PlanStep):
                 },
             )
             return None
+        if child["school_class"] and planned.school_class and child["school_class"] != planned.school_class:
+            self.error(
+                row,
+                "enfant_classe",
+                gettext("Classe de l'enfant différente des autres lignes %(de_first_name)s (ligne %(line)s)")
+                % {
+                    "de_first_name": french.de(child["first_name"]),
+                    "first_name": child["first_name"],
+                    "line": planned.line,
+                },
+            )
+            return None
+        planned.school_class = planned.school_class or child["school_class"]
         return planned
 
     def merge_enrolment(self, row, child, enrolment):
@@ -294,7 +308,7 @@ class Matcher(PlanStep):
             for child in family.children.values():
                 if child.existing is None:
                     counts.children_created += 1
-                elif child.existing.last_name != child.last_name:
+                elif child_changed(child.existing, child):
                     counts.children_updated += 1
                 for enrolment in child.enrolments.values():
                     if enrolment.existing is None:

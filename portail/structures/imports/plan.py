@@ -62,6 +62,7 @@ class ChildPlan:
     last_name: str
     birth_date: datetime.date
     line: int
+    school_class: str = ""  # empty: the class already known is kept
     existing: Child | None = None
     instance: Child | None = None
     enrolments: dict = field(default_factory=dict)
@@ -152,3 +153,10 @@ class PlanStep:
     def error(self, row, column, reason):
         # str(): a lazy constant (UNAVAILABLE_USERNAME) becomes the text of the current language.
         self.plan.errors.append(RowError(row.line, column, str(reason)))
+
+
+def child_changed(existing, child):
+    """Whether the file changes a known child: its last name, or its class when the file gives one."""
+    return existing.last_name != child.last_name or bool(
+        child.school_class and existing.school_class != child.school_class
+    )

@@ -168,7 +168,10 @@ class LineChecker(PlanStep):
 
     def child(self, row):
         given = [c for c in CHILD_COLUMNS if row.get(c)]
+        school_class = self.text(row, "enfant_classe", 50)
         if not given:
+            if school_class:
+                self.error(row, "enfant_classe", gettext("Classe sans enfant sur la ligne"))
             return None
         for column in CHILD_COLUMNS:
             if column not in given:
@@ -180,7 +183,12 @@ class LineChecker(PlanStep):
             self.error(row, "enfant_naissance", gettext("Date de naissance dans le futur"))
         if len(given) < len(CHILD_COLUMNS) or not birth_date:
             return None
-        return {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
+        return {
+            "first_name": first_name,
+            "last_name": last_name,
+            "birth_date": birth_date,
+            "school_class": school_class,
+        }
 
     def enrolment(self, row, child):
         code = row.get("activite")

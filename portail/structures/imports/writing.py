@@ -4,7 +4,7 @@ bulk queries (no query per line)."""
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from portail.structures.imports.plan import account_updates, family_changed
+from portail.structures.imports.plan import account_updates, child_changed, family_changed
 from portail.structures.models import Child, Enrolment, Family
 
 
@@ -99,15 +99,17 @@ def _write_children(plan):
                     first_name=child.first_name,
                     last_name=child.last_name,
                     birth_date=child.birth_date,
+                    school_class=child.school_class,
                 )
                 new.append(child.instance)
             else:
                 child.instance = child.existing
-                if child.existing.last_name != child.last_name:
+                if child_changed(child.existing, child):
                     child.existing.last_name = child.last_name
+                    child.existing.school_class = child.school_class or child.existing.school_class
                     changed.append(child.existing)
     Child.objects.bulk_create(new)
-    Child.objects.bulk_update(changed, ["last_name"])
+    Child.objects.bulk_update(changed, ["last_name", "school_class"])
     if any(c.pk is None for c in new):
         ids = {
             (family_id, first_name, birth_date): pk
