@@ -21,7 +21,7 @@ keep the ORM (waiting_list.promote is shared with the staff's actions).
 
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -98,17 +98,54 @@ def confirm_draft(
     transaction rolled back, the draft keeps its items and its token, and the
     same recap can be confirmed again (booking.locks).
     """
+    return _confirm_guarded(_Target(draft.family_id, draft_pk=draft.pk), lambda: draft.family, token, user, now)
+
+
+def confirm_family_draft(
+    family: Family, token: object, *, user: "User", now: datetime.datetime | None = None
+) -> ConfirmationResult:
+    """confirm_draft for `user`'s draft of `family` (drafts.get_draft), found
+    by the UPDATE that takes its token instead of being read first: Confirmer's
+    view sends one query less. Same answers as confirm_draft."""
+    return _confirm_guarded(_Target(family.pk, account_id=user.pk), lambda: family, token, user, now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Which draft: by its id, or as the account's draft of the family."""
+
+    family_id: int
+    draft_pk: int | None = None
+    account_id: int | None = None
+
+    def where(self) -> tuple[str, list[int]]:
+        if self.draft_pk is not None:
+            return f"{_columns(Draft, 'id')} = %s", [self.draft_pk]
+        assert self.account_id is not None
+        return f"{_columns(Draft, 'family')} = %s AND {_columns(Draft, 'account')} = %s", [
+            self.family_id,
+            self.account_id,
+        ]
+
+
+def _confirm_guarded(
+    target: _Target,
+    family: Callable[[], Family],
+    token: object,
+    user: "User",
+    now: datetime.datetime | None,
+) -> ConfirmationResult:
     now = now or timezone.now()
     try:
         token = uuid.UUID(str(token))
     except ValueError:
-        return _not_current(draft)
+        return _not_current(target)
     try:
         with transaction.atomic():
-            return _confirm(draft, token, user=user, now=now)
+            return _confirm(target, family, token, user=user, now=now)
     except IntegrityError:
         # A concurrent double click won the race on the token's unique index.
-        previous = _replay(token, draft.family_id)
+        previous = _replay(token, target.family_id)
         if previous is not None:
             return previous
         raise
@@ -118,10 +155,14 @@ def confirm_draft(
         return ConfirmationResult(None, error=str(BUSY))
 
 
-def _not_current(draft: Draft) -> ConfirmationResult:
+def _not_current(target: _Target) -> ConfirmationResult:
     """The answer to a token that is not the draft's and was never confirmed:
     nothing is recorded, and the parent is told what to look at again."""
-    return ConfirmationResult(None, error=str(CHANGED if DraftItem.objects.filter(draft=draft).exists() else STALE))
+    if target.draft_pk is not None:
+        items = DraftItem.objects.filter(draft_id=target.draft_pk)
+    else:
+        items = DraftItem.objects.filter(draft__family_id=target.family_id, draft__account_id=target.account_id)
+    return ConfirmationResult(None, error=str(CHANGED if items.exists() else STALE))
 
 
 def _replay(token: uuid.UUID, family_id: int) -> ConfirmationResult | None:
@@ -132,22 +173,25 @@ def _replay(token: uuid.UUID, family_id: int) -> ConfirmationResult | None:
     return ConfirmationResult(confirmation, movements, replayed=True)
 
 
-def _confirm(draft: Draft, token: uuid.UUID, *, user: "User", now: datetime.datetime) -> ConfirmationResult:
+def _confirm(
+    target: _Target, family_of: Callable[[], Family], token: uuid.UUID, *, user: "User", now: datetime.datetime
+) -> ConfirmationResult:
     # Taking the token is the draft's lock: one UPDATE that holds the row until
     # the commit, so the same draft confirmed twice at once queues here, and the
     # second one then finds the token gone.
     # The same WHERE is the version check (R9): a change of the draft committed
     # since the recap, or committing while this waits for the row, gave the
     # draft a new token, and this UPDATE then takes nothing.
-    if not _take_token(draft, token, now):
+    draft_pk = _take_token(target, token, now)
+    if draft_pk is None:
         # The token is no longer the draft's: confirmed already (a replay, or a
         # double click that waited here for the first click to commit: same
         # answer), or the draft changed since the recap, or was emptied.
-        return _replay(token, draft.family_id) or _not_current(draft)
-    family = draft.family
+        return _replay(token, target.family_id) or _not_current(target)
+    family = family_of()
     # The draft is this transaction's (its row is locked): empty it before
     # taking the openings' locks, which other families wait for.
-    items = _take_items(draft, family)
+    items = _take_items(draft_pk, family)
     confirmation = _record_confirmation(token, family, user, now)
     movements = _apply(family, items, confirmation, user=user, now=now) if items else []
     return ConfirmationResult(confirmation, movements)
@@ -177,20 +221,27 @@ def _db(model: type[Model], name: str, value: Any) -> Any:
     return _field(model, name).get_db_prep_save(value, connection)
 
 
-def _take_token(draft: Draft, token: uuid.UUID, now: datetime.datetime) -> bool:
-    """One UPDATE. On PostgreSQL its RETURNING also sets this transaction's
+def _take_token(target: _Target, token: uuid.UUID, now: datetime.datetime) -> int | None:
+    """One UPDATE … RETURNING the draft's id (None: the token was not the
+    draft's). On PostgreSQL its RETURNING also sets this transaction's
     lock_timeout (SET LOCAL, booking.locks), once the draft's row is ours:
     no extra round trip."""
     token_column, updated_at, pk = _columns(Draft, "token"), _columns(Draft, "updated_at"), _columns(Draft, "id")
-    sql = f"UPDATE {_table(Draft)} SET {token_column} = %s, {updated_at} = %s WHERE {pk} = %s AND {token_column} = %s"  # noqa: S608
-    params = [_db(Draft, "token", uuid.uuid4()), _db(Draft, "updated_at", now), draft.pk, _db(Draft, "token", token)]
+    where, where_params = target.where()
+    sql = f"UPDATE {_table(Draft)} SET {token_column} = %s, {updated_at} = %s WHERE {where} AND {token_column} = %s RETURNING {pk}"  # noqa: S608
+    params = [
+        _db(Draft, "token", uuid.uuid4()),
+        _db(Draft, "updated_at", now),
+        *where_params,
+        _db(Draft, "token", token),
+    ]
     limit = locks.lock_wait_limit()
+    if limit is not None:
+        sql, params = f"{sql}, {limit[0]}", params + limit[1]
     with connection.cursor() as cursor:
-        if limit is None:
-            cursor.execute(sql, params)
-            return cursor.rowcount == 1
-        cursor.execute(f"{sql} RETURNING {limit[0]}", params + limit[1])
-        return cursor.fetchone() is not None
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 @dataclass(slots=True)
@@ -207,7 +258,7 @@ class _Item:
     departure: datetime.time | None
 
 
-def _take_items(draft: Draft, family: Family) -> list[_Item]:
+def _take_items(draft_pk: int, family: Family) -> list[_Item]:
     """Delete the draft's items and return those whose child is still the
     family's and whose activity is still its structure's (the others are
     dropped), in (date, activity, child) order: one DELETE … RETURNING on both
@@ -223,7 +274,7 @@ def _take_items(draft: Draft, family: Family) -> list[_Item]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {table} WHERE {q('draft_id')} = %s RETURNING {item_columns}, ({first_name}), ({same_structure})",  # noqa: S608
-            [draft.pk, family.pk, family.structure_id],
+            [draft_pk, family.pk, family.structure_id],
         )
         rows = sorted(
             (row for row in cursor.fetchall() if row[6] is not None and row[7] is not None),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from portail.booking import drafts
-from portail.booking.confirm import confirm_draft
+from portail.booking.confirm import confirm_family_draft
 from portail.booking.errors import BookingError
 from portail.booking.forecast import forecast_draft
 from portail.booking.models import Confirmation, DraftAction, MovementKind
@@ -497,8 +497,8 @@ def confirm(request):
     posts, and is redirected to the same result page (GET, so a reload never
     posts again)."""
     family = current_family(request)
-    draft = drafts.get_draft(family, request.user)
-    result = confirm_draft(draft, request.POST.get("jeton", ""), user=request.user)
+    # The account's draft is found by the UPDATE that takes its token: no read before.
+    result = confirm_family_draft(family, request.POST.get("jeton", ""), user=request.user)
     if result.error:
         messages.error(request, result.error)
         if request.htmx:
