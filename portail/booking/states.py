@@ -53,7 +53,8 @@ def draft_marks(
     """(child id, activity id, date) -> DraftItem of the draft, for these children and dates."""
     if draft is None or draft.pk is None:
         return {}
-    items = DraftItem.objects.filter(draft=draft, child_id__in=list(child_ids), date__range=(start, end))
+    # No ordering: DraftItem's default one joins the children, the activities and their structures.
+    items = DraftItem.objects.filter(draft=draft, child_id__in=list(child_ids), date__range=(start, end)).order_by()
     return {(i.child_id, i.activity_id, i.date): i for i in items}
 
 
