@@ -18,6 +18,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -248,6 +249,20 @@ class FamilyImportView(View):
                 _(
                     "Les nouveaux comptes n'ont pas de mot de passe : envoyez-leur une invitation "
                     "depuis la liste des comptes."
+                ),
+            )
+        if plan.shortened:
+            # Issue 18 point 1: an enrolment ended earlier may leave bookings after its
+            # new end; each child's page lists them and cancels them through the engine.
+            links = format_html_join(
+                ", ",
+                '<a href="{}">{}</a>',
+                ((reverse("admin:structures_child_outside_enrolments", args=[c.pk]), c) for c in plan.shortened),
+            )
+            messages.warning(
+                request,
+                format_html(
+                    "{} {}", _("Inscriptions raccourcies : vérifiez les réservations après leur nouvelle fin :"), links
                 ),
             )
         return redirect(reverse("admin:structures_family_changelist") + f"?structure={structure.pk}")

@@ -10,6 +10,7 @@ import re
 import pytest
 import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from portail.booking import staff_actions
 from portail.booking.enrolment_ends import bookings_outside_enrolments
 from portail.booking.models import Booking, BookingStatus, Movement, MovementKind
 from portail.structures import importer
+from portail.structures.import_views import SESSION_KEY
 from portail.structures.models import Child, Enrolment
 from tests import factories as f
 from tests.fuzz.values import fingerprint
@@ -297,3 +299,23 @@ def test_another_structures_staff_cannot_see_nor_cancel(client, world, booked):
     ids = [b.pk for b in bookings_outside_enrolments([world.paolo.pk])]
     assert client.post(url, {"bookings": ids, "reason": "x"}).status_code == 404
     assert fingerprint() == before
+
+
+def test_an_import_ending_an_enrolment_earlier_points_to_the_bookings_left(agent, world, booked):
+    header = importer.COLUMN_NAMES
+    values = dict.fromkeys(header, "")
+    values.update(
+        reference_famille="DUP", civilite="M.", nom="DUPONT", prenom="Jean-Paul", enfant_prenom="Paolo",
+        enfant_nom="DUPONT", enfant_naissance="02/05/2017", activite="APSM", inscription_debut="01/09/2026",
+        inscription_fin="11/01/2027",
+    )  # fmt: skip
+    data = ("\r\n".join([";".join(header), ";".join(values[c] for c in header)]) + "\r\n").encode()
+    url = reverse("admin:structures_family_import")
+    agent.post(url, {"structure": world.a.pk, "file": SimpleUploadedFile("f.csv", data)})
+    done = agent.post(url, {"confirm": "1", "sha256": agent.session[SESSION_KEY]["sha256"]}, follow=True)
+    world.enrolment_a.refresh_from_db()
+    assert world.enrolment_a.end_date == datetime.date(2027, 1, 11)
+    text = page_text(done)
+    assert "Inscriptions raccourcies : vérifiez les réservations après leur nouvelle fin :" in text
+    assert reverse("admin:structures_child_outside_enrolments", args=[world.paolo.pk]) in text
+    assert [b.date for b in bookings_outside_enrolments([world.paolo.pk])] == booked[1:]

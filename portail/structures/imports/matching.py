@@ -315,3 +315,8 @@ class Matcher(PlanStep):
                         counts.enrolments_created += 1
                     elif enrolment.existing.end_date != enrolment.end_date:
                         counts.enrolments_updated += 1
+                        if (
+                            enrolment.end_date < enrolment.existing.end_date
+                            and child.existing not in self.plan.shortened
+                        ):
+                            self.plan.shortened.append(child.existing)

@@ -93,6 +93,9 @@ class ImportPlan:
     counts: ImportCounts = field(default_factory=ImportCounts)
     new_links: set = field(default_factory=set)
     notices: list = field(default_factory=list)
+    # Children whose enrolment the file ends earlier (issue 18 point 1): their
+    # bookings after the new end are offered for cancellation after the import.
+    shortened: list = field(default_factory=list)
 
     @property
     def is_valid(self):
