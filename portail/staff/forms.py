@@ -243,3 +243,63 @@ class CafForm(forms.Form):
                 format_lazy(_("Période trop longue : {maximum} jours au plus."), maximum=CAF_MAX_PERIOD_DAYS)
             )
         return cleaned
+
+
+# ---------------------------------------------------------------- roll call of the real morning (issue 18 point 5)
+
+# Age bands of the roll call's filter and of the kitchen's counts (the CAF's: under 6 / 6 and over).
+AGE_BANDS = [("moins6", _("Moins de 6 ans")), ("6plus", _("6 ans et plus"))]
+
+
+class _RollCallFilterMixin(forms.Form):
+    """What a roll call screen carries from one tap to the next: the confirmation
+    of a day before yesterday, and the filters by class and age band."""
+
+    confirmer = forms.ChoiceField(
+        choices=[("", "non"), ("1", "oui")],
+        required=False,
+        error_messages={"invalid_choice": _("Confirmation invalide : repartez de la page du pointage.")},
+    )
+    classe = forms.CharField(
+        required=False,
+        max_length=50,  # Child.school_class
+        validators=[validate_single_line],
+        error_messages={
+            "max_length": _("Classe invalide : 50 caractères au plus."),
+            "null_characters_not_allowed": _("Classe invalide : une ligne, sans caractère invisible."),
+            "control_characters": _("Classe invalide : une ligne, sans caractère invisible."),
+        },
+    )
+    age = forms.ChoiceField(
+        choices=[("", _("tous les âges")), *AGE_BANDS],
+        required=False,
+        error_messages={"invalid_choice": _("Tranche d'âge inconnue.")},
+    )
+
+
+class RollCallForm(_RollCallFilterMixin, DayActivityForm):
+    recherche = forms.CharField(
+        required=False,
+        max_length=100,
+        validators=[validate_single_line],
+        error_messages={
+            "max_length": _("Recherche trop longue : 100 caractères au plus."),
+            "null_characters_not_allowed": _("Recherche invalide : une ligne, sans caractère invisible."),
+            "control_characters": _("Recherche invalide : une ligne, sans caractère invisible."),
+        },
+    )
+
+
+class RollCallMarkForm(_RollCallFilterMixin, MarkForm):
+    """One tap (MarkForm) and the screen's filters, to send back its counts."""
+
+
+class AllPresentForm(_RollCallFilterMixin, forms.Form):
+    activite = IdField()
+    date = DayField()
+
+
+class KitchenForm(WeekForm):
+    format = forms.ChoiceField(
+        choices=[("", "page"), ("pdf", "PDF")], required=False, error_messages={"invalid_choice": _("Format inconnu.")}
+    )

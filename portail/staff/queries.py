@@ -4,6 +4,7 @@ shown (tests/staff/test_query_counts.py holds the planning to it)."""
 
 import calendar
 import datetime
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Value
@@ -197,48 +198,167 @@ def roll_call_row(activity, day, child):
     return row
 
 
+def age_band(age):
+    """The CAF's age bands, used by the roll call's filter and the kitchen: "moins6" or "6plus"."""
+    return "moins6" if age < 6 else "6plus"
+
+
+def filter_roll_call(rows, school_class="", band=""):
+    """The rows of one school class and/or one age band (empty: all)."""
+    return [
+        row
+        for row in rows
+        if (not school_class or row.child.school_class == school_class) and (not band or age_band(row.age) == band)
+    ]
+
+
+@dataclass
+class RollCallCounts:
+    """The roll call's live counts: présents (walk-ins included), absents, and
+    attendus (the children booked), with those booked not marked yet."""
+
+    present: int
+    absent: int
+    expected: int
+    unmarked: int
+
+
+def roll_call_counts(rows):
+    marked = [r.consumption for r in rows if r.consumption is not None]
+    return RollCallCounts(
+        present=sum(1 for c in marked if c.present),
+        absent=sum(1 for c in marked if not c.present),
+        expected=sum(1 for r in rows if r.booking is not None),
+        unmarked=sum(1 for r in rows if r.booking is not None and r.consumption is None),
+    )
+
+
+def _folded(text):
+    """Lower case without accents: "Éloïse" is found by "eloise"."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def search_children(children, query):
+    """The children whose "NOM Prénom" (or "Prénom NOM") holds every word of `query`."""
+    words = _folded(query).split()
+    return [c for c in children if all(w in _folded(f"{c.last_name} {c.first_name}") for w in words)]
+
+
 # ---------------------------------------------------------------- meals of a week
 
 
 @dataclass
-class WeekRow:
+class KitchenCell:
+    """One activity (or a site's meals) on one day: the children booked, by age
+    band; `closed` the closure's text when staff closed the day ("Fermé : grève"),
+    `total` None when the activity does not run that day."""
+
+    total: int | None = None
+    under_6: int = 0
+    six_and_over: int = 0
+    closed: str = ""
+
+    def add(self, other):
+        if other.total is not None:
+            self.total = (self.total or 0) + other.total
+            self.under_6 += other.under_6
+            self.six_and_over += other.six_and_over
+
+
+@dataclass
+class KitchenRow:
     activity: object
     meal: bool
-    cells: list  # per day: count of accepted bookings, or None when not open
+    cells: list  # KitchenCell per day
 
 
-def week_counts(activities, monday):
-    """Accepted bookings per activity and day of the week starting `monday`;
-    meals (activities that serve one) first. Two queries."""
+@dataclass
+class KitchenSite:
+    """A structure's week: its meals (activities that serve one), their totals by
+    day and age band, and its other activities (children expected, no meal)."""
+
+    structure: object
+    meals: list = field(default_factory=list)
+    others: list = field(default_factory=list)
+    totals: list = field(default_factory=list)  # KitchenCell per day, meals only
+
+
+@dataclass
+class KitchenWeek:
+    days: list
+    sites: list
+    totals: list  # KitchenCell per day, the meals of every site
+
+    @property
+    def has_meals(self):
+        return any(site.meals for site in self.sites)
+
+
+def closure_text(reason):
+    """ "Fermé : grève", or "Fermé" when staff gave no reason."""
+    return gettext("Fermé : %(reason)s") % {"reason": reason} if reason else gettext("Fermé")
+
+
+def kitchen_week(activities, monday):
+    """The kitchen's week from `monday`: per site (structure), the meals of every
+    activity that serves one (canteen, leisure-centre days…) by day and age band
+    on that day (under 6, 6 and over), the days staff closed marked with their
+    reason; the other activities' children after them. Saturday and Sunday only
+    when something is open or closed then. Two queries."""
     days = [monday + datetime.timedelta(days=n) for n in range(7)]
     ids = [a.pk for a in activities]
-    open_days = set(
-        Opening.objects.open()
-        .filter(activity_id__in=ids, date__range=(days[0], days[-1]))
-        .values_list("activity_id", "date")
-    )
-    counts = {
-        (row["activity_id"], row["date"]): row["n"]
-        for row in Booking.objects.filter(
-            activity_id__in=ids, date__range=(days[0], days[-1]), status=BookingStatus.ACCEPTED
-        )
-        .values("activity_id", "date")
-        .annotate(n=Count("id"))
+    openings = {
+        (o["activity_id"], o["date"]): o
+        for o in Opening.objects.filter(activity_id__in=ids, date__range=(days[0], days[-1]))
+        .values("activity_id", "date", "closed_at", "closure_reason")
         .order_by()
     }
-    if not any(day.weekday() >= 5 and (a, day) in open_days for a in ids for day in days[5:]):
+    booked = {}
+    for row in (
+        Booking.objects.filter(activity_id__in=ids, date__range=(days[0], days[-1]), status=BookingStatus.ACCEPTED)
+        .values("activity_id", "date", "child__birth_date")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        cell = booked.setdefault((row["activity_id"], row["date"]), KitchenCell(total=0))
+        cell.total += row["n"]
+        if age_band(age_on(row["child__birth_date"], row["date"])) == "moins6":
+            cell.under_6 += row["n"]
+        else:
+            cell.six_and_over += row["n"]
+    if not any(key[1].weekday() >= 5 for key in [*openings, *booked]):
         days = days[:5]
-    rows = []
+
+    sites = {}
     for activity in activities:
         cells = []
         for day in days:
-            key = (activity.pk, day)
-            cells.append(counts.get(key, 0) if key in open_days else (counts.get(key) or None))
-        if any(cell is not None for cell in cells):
-            rows.append(WeekRow(activity=activity, meal=activity.serves_meal, cells=cells))
-    rows.sort(key=lambda r: (not r.meal, r.activity.structure.name, r.activity.name))
-    meal_totals = [sum(r.cells[i] or 0 for r in rows if r.meal) for i in range(len(days))]
-    return days, rows, meal_totals
+            opening = openings.get((activity.pk, day))
+            cell = booked.get((activity.pk, day))
+            if opening is not None and opening["closed_at"] is not None:
+                cell = KitchenCell(closed=closure_text(opening["closure_reason"]))
+            elif opening is not None:
+                cell = cell or KitchenCell(total=0)
+            cells.append(cell or KitchenCell())  # bookings without an opening still count
+        if all(c.total is None and not c.closed for c in cells):
+            continue
+        site = sites.setdefault(activity.structure_id, KitchenSite(structure=activity.structure))
+        row = KitchenRow(activity=activity, meal=activity.serves_meal, cells=cells)
+        (site.meals if row.meal else site.others).append(row)
+
+    totals = [KitchenCell(total=0) for _ in days]
+    for site in sites.values():
+        site.totals = [KitchenCell(total=0) for _ in days]
+        for i, total in enumerate(site.totals):
+            for row in site.meals:
+                total.add(row.cells[i])
+            reasons = sorted({row.cells[i].closed for row in site.meals if row.cells[i].closed})
+            if reasons and all(row.cells[i].total is None for row in site.meals):
+                total.closed = ", ".join(reasons)  # no meal that day: the kitchen is told why
+            totals[i].add(total)
+    ordered = sorted(sites.values(), key=lambda s: s.structure.name)
+    return KitchenWeek(days=days, sites=ordered, totals=totals)
 
 
 # ---------------------------------------------------------------- fill rates

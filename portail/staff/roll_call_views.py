@@ -1,13 +1,25 @@
 """The roll call ("pointage", B6) on a phone or tablet: one tap on "Présent"
 or "Absent" records the child's consommation at once (an htmx POST that
-returns the row; without JavaScript the form posts and comes back here)."""
+returns the row and the live counts; without JavaScript the form posts and
+comes back here).
+
+Issue 18 point 5, the real morning: only today and past days (a day before
+yesterday asks for a confirmation first, so that a slip of the date picker does
+not fill an old day), "Tous présents" then the exceptions, live counts
+(présents / absents / attendus), filters by school class and age band, and a
+child who came without a booking found by name and added on the spot."""
+
+import datetime
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from portail.booking import rules
@@ -15,16 +27,45 @@ from portail.booking.models import Booking, BookingStatus, Consumption
 from portail.lib.dates import long_date, short_day
 from portail.staff import queries
 from portail.staff.access import activity_param, day_or_today, page, scoped, scoped_activities, staff_required
-from portail.staff.forms import DayActivityForm, MarkForm, read
+from portail.staff.forms import AGE_BANDS, AllPresentForm, RollCallForm, RollCallMarkForm, read
 from portail.structures.models import Child, Enrolment
 from portail.web.forms import BadValue
 
 PRESENCE = {"present": True, "absent": False}
+# Children listed at once under "Ajouter un enfant venu sans réservation"; beyond, a search by name.
+ADDABLE_SHOWN = 20
 
 
-def roll_call_url(activity, day, child=None):
-    url = reverse("staff:roll_call") + f"?date={day:%Y-%m-%d}&activite={activity.pk}"
+def roll_call_url(activity, day, child=None, keep=None):
+    """The roll call of `activity` on `day`, with the screen's confirmation and filters (`keep`)."""
+    query = {"date": f"{day:%Y-%m-%d}", "activite": activity.pk, **(keep or {})}
+    url = reverse("staff:roll_call") + "?" + urlencode(query)
     return url + (f"#ligne-{child.pk}" if child is not None else "")
+
+
+def kept(params):
+    """What the roll call carries from a tap to the next: confirmation and filters, when set."""
+    return {name: params[name] for name in ("confirmer", "classe", "age") if params.get(name)}
+
+
+def needs_confirmation(day):
+    """True for a day before yesterday; refuses a day to come (BadValue, in French)."""
+    today = timezone.localdate()
+    if day > today:
+        raise BadValue(
+            _("Le %(day)s est à venir : le pointage se fait le jour même ou pour un jour passé.")
+            % {"day": short_day(day)}
+        )
+    return day < today - datetime.timedelta(days=1)
+
+
+def check_day(day, params):
+    """A tap or "Tous présents": today or yesterday, or an older day confirmed on the roll call's page."""
+    if needs_confirmation(day) and not params["confirmer"]:
+        raise BadValue(
+            _("Vous pointez le %(day)s, un jour passé : confirmez d'abord ce jour sur la page du pointage.")
+            % {"day": short_day(day)}
+        )
 
 
 def status_text(consumption):
@@ -42,32 +83,67 @@ def status_text(consumption):
     return text
 
 
+def _shown_rows(activity, day, params):
+    """The rows of the roll call the screen shows (its filters), each with its status text,
+    and all of them (for the choices of classes)."""
+    rows, addable = queries.roll_call(activity, day)
+    shown = queries.filter_roll_call(rows, params["classe"], params["age"])
+    for row in shown:
+        row.status = status_text(row.consumption)
+    return rows, shown, addable
+
+
+def _list_context(activity, day, params, shown):
+    return {
+        "activity": activity,
+        "day": day,
+        "rows": shown,
+        "counts": queries.roll_call_counts(shown),
+        "time_choices": activity.time_choices(),
+        "keep": kept(params),
+        "filtered": bool(params["classe"] or params["age"]),
+    }
+
+
 @require_GET
 @staff_required
 def roll_call(request):
-    params = read(DayActivityForm, request.GET)
+    params = read(RollCallForm, request.GET)
     activities = list(scoped_activities(request.user))
     day = day_or_today(params["date"])
     activity = activity_param(params["activite"], activities)
+    old_day = needs_confirmation(day)
     context = {
         "title": _("Pointage du %(day)s") % {"day": short_day(day)},
         "day": day,
         "day_label": long_date(day).capitalize(),
+        "today": timezone.localdate(),
     }
     if activity is None:
         context["open_activities"] = queries.open_activities(activities, day)
+        context["confirmed"] = bool(params["confirmer"])
         return page(request, "staff/roll_call_choose.html", context)
-    rows, addable = queries.roll_call(activity, day)
-    for row in rows:
-        row.status = status_text(row.consumption)
+    context["title"] = _("Pointage — %(activity)s — %(day)s") % {"activity": activity, "day": short_day(day)}
+    context["activity"] = activity
+    if old_day and not params["confirmer"]:
+        context["confirm_url"] = roll_call_url(activity, day, keep={**kept(params), "confirmer": "1"})
+        context["today_url"] = roll_call_url(activity, timezone.localdate())
+        return page(request, "staff/roll_call_confirm.html", context)
+    rows, shown, addable = _shown_rows(activity, day, params)
+    search = params["recherche"].strip()
+    found = queries.search_children(addable, search) if search else addable
+    context.update(_list_context(activity, day, params, shown))
     context.update(
-        title=_("Pointage — %(activity)s — %(day)s") % {"activity": activity, "day": short_day(day)},
-        activity=activity,
-        rows=rows,
-        addable=addable,
-        time_choices=activity.time_choices(),
-        present_count=sum(1 for r in rows if r.consumption is not None and r.consumption.present),
-        absent_count=sum(1 for r in rows if r.consumption is not None and not r.consumption.present),
+        all_count=len(rows),
+        classes=sorted({r.child.school_class for r in rows if r.child.school_class}),
+        age_bands=AGE_BANDS,
+        chosen_class=params["classe"],
+        chosen_age=params["age"],
+        search=search,
+        addable_count=len(addable),
+        found=found[:ADDABLE_SHOWN] if search or len(addable) <= ADDABLE_SHOWN else [],
+        found_more=len(found) > ADDABLE_SHOWN,
+        old_day=old_day,
     )
     return page(request, "staff/roll_call.html", context)
 
@@ -88,13 +164,15 @@ def _posted_times(params, activity, booking, present):
 @require_POST
 @staff_required
 def mark(request):
-    """Record one child's presence or absence (update_or_create: a second tap corrects the first)."""
-    params = read(MarkForm, request.POST)
+    """Record one child's presence or absence (update_or_create: a second tap corrects the first).
+    A child who came without a booking may be marked when enrolled in the activity that day."""
+    params = read(RollCallMarkForm, request.POST)
     activity = scoped(scoped_activities(request.user), request.user, params["activite"])
     day = params["date"]
     child = scoped(Child.objects.select_related("family"), request.user, params["enfant"])
     if child.family.structure_id != activity.structure_id:
         raise Http404
+    check_day(day, params)
     present = PRESENCE[params["presence"]]
     booking = Booking.objects.filter(child=child, activity=activity, date=day, status=BookingStatus.ACCEPTED).first()
     if (
@@ -114,12 +192,50 @@ def mark(request):
     if request.htmx:
         row = queries.roll_call_row(activity, day, child)
         row.status = status_text(row.consumption)
-        context = {"row": row, "activity": activity, "day": day, "time_choices": activity.time_choices(),
-                   "error": problem}  # fmt: skip
+        shown = _shown_rows(activity, day, params)[1]
+        context = {**_list_context(activity, day, params, shown), "row": row, "error": problem}
         return render(request, "staff/_roll_call_update.html", context)
     if problem:
         messages.error(request, _("%(child)s : %(problem)s") % {"child": child, "problem": problem})
     else:
         message = _("Enregistré : %(child)s présent.") if present else _("Enregistré : %(child)s absent.")
         messages.success(request, message % {"child": child})
-    return redirect(roll_call_url(activity, day, child))
+    return redirect(roll_call_url(activity, day, child, kept(params)))
+
+
+@require_POST
+@staff_required
+def all_present(request):
+    """« Tous présents »: every child booked (among those the screen shows) and
+    not marked yet is recorded present, with the booking's times; a child
+    already marked keeps that mark, so staff then tap only the exceptions."""
+    params = read(AllPresentForm, request.POST)
+    activity = scoped(scoped_activities(request.user), request.user, params["activite"])
+    day = params["date"]
+    check_day(day, params)
+    shown = _shown_rows(activity, day, params)[1]
+    now = timezone.now()
+    new = [
+        Consumption(
+            child=row.child, activity=activity, date=day, present=True,
+            arrival=row.booking.arrival if activity.has_times else None,
+            departure=row.booking.departure if activity.has_times else None,
+            recorded_by=request.user, recorded_at=now,
+        )
+        for row in shown
+        if row.booking is not None and row.consumption is None
+    ]  # fmt: skip
+    with transaction.atomic():
+        # A colleague's tap in the meantime wins: its row is kept (ignore_conflicts).
+        Consumption.objects.bulk_create(new, ignore_conflicts=True)
+    message = ngettext(
+        "Tous présents : %(n)d enfant marqué présent. Touchez « Absent » pour les exceptions.",
+        "Tous présents : %(n)d enfants marqués présents. Touchez « Absent » pour les exceptions.",
+        len(new),
+    ) % {"n": len(new)}
+    if request.htmx:
+        shown = _shown_rows(activity, day, params)[1]
+        context = {**_list_context(activity, day, params, shown), "message": message}
+        return render(request, "staff/_roll_call_list.html", context)
+    messages.success(request, message)
+    return redirect(roll_call_url(activity, day, keep=kept(params)))

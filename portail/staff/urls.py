@@ -15,6 +15,7 @@ urlpatterns = [
     path("repas/", views.meals, name="meals"),
     path("pointage/", roll_call_views.roll_call, name="roll_call"),
     path("pointage/marquer/", roll_call_views.mark, name="mark"),
+    path("pointage/tous-presents/", roll_call_views.all_present, name="all_present"),
     path("traitements/", run_views.runs, name="runs"),
     path("traitements/lancer/", run_views.start_run, name="start_run"),
     path("emails/", run_views.emails, name="emails"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from portail.booking.models import Booking
 from portail.lib.dates import MONTH_NAMES, long_date, short_day
-from portail.staff import exports, queries
+from portail.staff import exports, kitchen_pdf, queries
 from portail.staff.access import (
     activity_param,
     day_or_today,
@@ -25,7 +25,7 @@ from portail.staff.access import (
     scoped_activities,
     staff_required,
 )
-from portail.staff.forms import DayActivityForm, DayAuditForm, FillRatesForm, PageForm, SheetForm, WeekForm, read
+from portail.staff.forms import DayActivityForm, DayAuditForm, FillRatesForm, KitchenForm, PageForm, SheetForm, read
 from portail.structures.models import Family, Opening
 
 PAGE_SIZE = 100
@@ -83,21 +83,26 @@ def attendance_sheet(request):
 @require_GET
 @staff_required
 def meals(request):
-    """The kitchen's count: accepted bookings per day of a week, meals first."""
-    monday = monday_of(read(WeekForm, request.GET)["semaine"])
+    """The kitchen's week (issue 18 point 6): the meals of every activity that
+    serves one, per site and age band, days closed by staff marked with their
+    reason; next week by default (what the kitchen orders for); as a page or PDF."""
+    params = read(KitchenForm, request.GET)
+    chosen = params["semaine"]
+    monday = monday_of(chosen) if chosen else monday_of(None) + datetime.timedelta(days=7)
     activities = list(scoped_activities(request.user))
-    days, rows, meal_totals = queries.week_counts(activities, monday)
+    week = queries.kitchen_week(activities, monday)
+    if params["format"] == "pdf":
+        response = HttpResponse(kitchen_pdf.meals_pdf(week, monday), content_type="application/pdf")
+        response["Content-Disposition"] = exports.content_disposition("inline", ["repas", f"{monday:%Y-%m-%d}"], "pdf")
+        return response
     return page(
         request,
         "staff/meals.html",
         {
             "title": _("Repas de la semaine du %(day)s") % {"day": short_day(monday)},
             "monday": monday,
-            "days": days,
-            "rows": rows,
-            "meal_totals": meal_totals,
-            "has_meals": any(r.meal for r in rows),
-            "several_structures": len({a.structure_id for a in activities}) > 1,
+            "week": week,
+            "several_structures": len(week.sites) > 1,
             "previous_week": monday - datetime.timedelta(days=7),
             "next_week": monday + datetime.timedelta(days=7),
         },

@@ -42,6 +42,7 @@ from tests.helpers import make_booking
 
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 26, 12, 0))
 DAY = "2026-12-07"  # APS MATIN (A) is open; ALSH MERCREDI (B) is open on 2026-12-09
+TODAY = "2026-11-26"  # NOW's day: the roll call refuses a day to come (issue 18 point 5)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 STAFF_USERS = ("staff_a", "staff_b", "admin", "dupont")
 # Small in the normal run (the whole file well under a minute); FUZZ_EXAMPLES=500 for a long hunt.
@@ -79,6 +80,10 @@ def _target(w):
         "places_attente": ["0", "3", "99999999999999999999"],
         "confirmation": ["oui"],
         "presence": ["present", "absent"],
+        "confirmer": ["1"],
+        "classe": ["CE2", "CM1"],
+        "age": ["moins6", "6plus"],
+        "recherche": ["dupont", "Léo"],
         "format": ["pdf", "csv"],
         "etat": [value for value, _ in EmailStatus.choices],
         "vue": _activities(w),
@@ -87,6 +92,7 @@ def _target(w):
 
 
 ACTION = {"activite": "id", "date": "date", "motif": "text", "vue": "id"}
+ROLL_CALL_FILTERS = {"confirmer": "choice", "classe": "text", "age": "choice"}
 
 ROUTES = {
     "staff:index": Route("get", {"x": "text"}, users=STAFF_USERS),
@@ -112,13 +118,29 @@ ROUTES = {
     ),
     "staff:meals": Route("get", {"semaine": "date"}, valid=_target, users=STAFF_USERS),
     "staff:day_audit": Route("get", {"activite": "id", "date": "date"}, valid=_target, users=STAFF_USERS),
-    "staff:roll_call": Route("get", {"date": "date", "activite": "id"}, valid=_target, users=STAFF_USERS),
+    "staff:roll_call": Route(
+        "get",
+        {"date": "date", "activite": "id", **ROLL_CALL_FILTERS, "recherche": "text"},
+        valid=_target,
+        users=STAFF_USERS,
+    ),
     "staff:mark": Route(
         "post",
-        {"activite": "id", "date": "date", "enfant": "id", "presence": "choice", "arrivee": "time", "depart": "time"},
+        {
+            "activite": "id",
+            "date": "date",
+            "enfant": "id",
+            "presence": "choice",
+            "arrivee": "time",
+            "depart": "time",
+            **ROLL_CALL_FILTERS,
+        },
         valid=_target,
         users=STAFF_USERS,
         htmx=True,
+    ),
+    "staff:all_present": Route(
+        "post", {"activite": "id", "date": "date", **ROLL_CALL_FILTERS}, valid=_target, users=STAFF_USERS, htmx=True
     ),
     "staff:runs": Route("get", {"structure": "id", "page": "int"}, valid=_target, users=STAFF_USERS),
     "staff:start_run": Route("post", {"structure": "id"}, valid=_target, users=STAFF_USERS),
@@ -206,8 +228,9 @@ def _base(w):
         "staff:sheet": {"date": DAY, "activite": str(w.aps_a.pk), "format": "pdf"},
         "staff:meals": {"semaine": DAY},
         "staff:day_audit": {"activite": str(w.aps_a.pk), "date": DAY},
-        "staff:roll_call": {"date": DAY, "activite": str(w.aps_a.pk)},
-        "staff:mark": {"activite": str(w.aps_a.pk), "date": DAY, "enfant": str(w.paolo.pk), "presence": "present"},
+        "staff:roll_call": {"date": TODAY, "activite": str(w.aps_a.pk), "age": "6plus", "recherche": "dupont"},
+        "staff:mark": {"activite": str(w.aps_a.pk), "date": TODAY, "enfant": str(w.paolo.pk), "presence": "present"},
+        "staff:all_present": {"activite": str(w.aps_a.pk), "date": TODAY, "classe": "CE2"},
         "staff:runs": {"structure": str(w.a.pk), "page": "1"},
         "staff:start_run": {"structure": str(w.a.pk)},
         "staff:emails": {"etat": "failed", "page": "1"},

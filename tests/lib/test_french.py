@@ -190,10 +190,13 @@ def test_a_one_year_old_is_1_an_on_the_staff_screens(world):
         staff = Client()
         staff.force_login(world.staff_a)
         day = {"date": "2026-12-07", "activite": world.aps_a.pk}
-        for name in ("staff:planning", "staff:roll_call", "staff:sheet"):
-            text = page_text(staff.get(reverse(name), day))
-            assert "1 an" in text and "1 ans" not in text, name
-            assert "9 ans" in text, name  # Paolo, born 2 May 2017
+        # on the day itself: the roll call refuses a day to come (issue 18 point 5)
+        with time_machine.travel(datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC), tick=False):
+            staff.force_login(world.staff_a)  # the session of 26/11 has expired by then
+            for name in ("staff:planning", "staff:roll_call", "staff:sheet"):
+                text = page_text(staff.get(reverse(name), day))
+                assert "1 an" in text and "1 ans" not in text, name
+                assert "9 ans" in text, name  # Paolo, born 2 May 2017
 
 
 def test_an_invitation_valid_one_day_says_1_jour(world, settings):

@@ -2,8 +2,12 @@
 (404 by URL, nothing in lists); a family account and an anonymous visitor are
 sent to the back-office login; state changes refuse GET."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from portail.booking.models import Booking, BookingStatus, Consumption, Movement, MovementKind, ProcessingRun
 from portail.notifications.models import EmailStatus, OutboxEmail
@@ -11,7 +15,7 @@ from portail.structures.models import Opening
 from tests.helpers import page_text
 from tests.staff.conftest import DAY, statuses
 
-POST_URLS = ["book", "cancel", "promote", "capacity", "close", "mark", "start_run"]
+POST_URLS = ["book", "cancel", "promote", "capacity", "close", "mark", "all_present", "start_run"]
 GET_URLS = ["index", "planning", "sheet", "meals", "roll_call", "runs", "emails", "fill_rates"]
 
 
@@ -53,13 +57,21 @@ def test_staff_of_b_gets_404_for_a_by_url(staff_b, world, a_data):
         assert staff_b.get(url).status_code == 404, url
 
 
+def _on_the_day(client, user, request):
+    """The roll call is for today or a past day (issue 18 point 5): asked on DAY itself
+    (logged in again then: the session of NOW has expired by DAY)."""
+    with time_machine.travel(timezone.make_aware(datetime.datetime.combine(DAY, datetime.time(12, 0))), tick=False):
+        client.force_login(user)
+        return request()
+
+
 def test_staff_of_b_sees_nothing_of_a_in_lists(staff_b, world, a_data):
     day = DAY.isoformat()
     pages = [
         staff_b.get(reverse("staff:planning"), {"date": day}),
         staff_b.get(reverse("staff:sheet"), {"date": day}),
         staff_b.get(reverse("staff:meals"), {"semaine": day}),
-        staff_b.get(reverse("staff:roll_call"), {"date": day}),
+        _on_the_day(staff_b, world.staff_b, lambda: staff_b.get(reverse("staff:roll_call"), {"date": day})),
         staff_b.get(reverse("staff:runs")),
         staff_b.get(reverse("staff:emails")),
         staff_b.get(reverse("staff:fill_rates"), {"mois": "2026-12"}),

@@ -4,8 +4,12 @@ the runs and the refusals in English, plurals by English rules; the same pages
 stay French for an account that reads French (French plural rule: 0 takes the
 singular)."""
 
+import datetime
+
+import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.staff.conftest import DAY, visible_text
 
@@ -43,9 +47,12 @@ def test_attendance_sheet_and_roll_call_in_english(staff, world, full_day):
     assert "Total: 1 child expected" in text and "Leader's name and signature" in text
     assert "Feuille de présence" not in text and "enfant attendu" not in text
 
-    text = visible_text(staff.get(reverse("staff:roll_call"), query))
-    assert "Tap “Present” or “Absent”" in text
-    assert "1 child — when the page was loaded: 0 present, 0 absent." in text
+    # the roll call is done on the day itself (issue 18 point 5)
+    with time_machine.travel(timezone.make_aware(datetime.datetime.combine(DAY, datetime.time(12, 0))), tick=False):
+        staff.force_login(world.staff_a)  # the session of NOW has expired by DAY
+        text = visible_text(staff.get(reverse("staff:roll_call"), query))
+    assert "then tap “Absent” for the exceptions" in text
+    assert "Present: 0 · Absent: 0 · Expected: 1 · Not marked: 1" in text and "All present (1 child not marked)" in text
     assert "Not marked" in text and "Non pointé" not in text
 
 

@@ -140,9 +140,9 @@ def test_a_closed_day_is_shown_closed_and_left_out_of_counts(staff, world, full_
     assert "Journée du lun. 07/12 fermée le 26/11/2026 12:00. Motif : Grève du personnel" in text
     assert "Fermer la journée" not in text and "Modifier les places" not in text
     assert reverse("staff:day_audit") in chosen.content.decode()
-    # the kitchen's week: the closed day is not open (—), not 0 meals
+    # the kitchen's week: the closed day says so with its reason (issue 18 point 6), not 0 meals
     meals = visible_text(staff.get(reverse("staff:meals"), {"semaine": DAY.isoformat()}))
-    assert "Repas RESTAURATION — 0 —" in meals
+    assert "Repas RESTAURATION Fermé : Grève 0 —" in meals
     # the fill rates: no row for a closed day
     fill = queries.fill_rates(world.aps_a, DAY.year, DAY.month)
     assert DAY not in [row.day for row in fill]
