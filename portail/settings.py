@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After the account is known: its language wins over the browser cookie (issue 13).
     "portail.accounts.language.UserLanguageMiddleware",
+    # Staff roles (issue 18 point 7): an animator reaches only the roll call and the day's planning.
+    "portail.accounts.roles.StaffRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -35,8 +35,27 @@ def _link(token):
     return settings.SITE_URL + reverse("accounts:invitation", args=[token])
 
 
+def invitation_structure(user, created_by=None):
+    """The structure whose outbox (Gestion → E-mails) shows the invitation of
+    `user` (issue 18 point 8): its family's, or for a staff account the one it
+    works in; with several, the first the sender also manages, so that the
+    sender sees the e-mail it sent."""
+    structures = [family.structure for family in user.families.select_related("structure").order_by("pk")]
+    if user.is_staff:
+        structures += list(user.staff_structures.order_by("pk"))
+    if not structures:
+        return None
+    if created_by is not None and not created_by.is_superuser:
+        managed = set(created_by.staff_structures.values_list("pk", flat=True))
+        for structure in structures:
+            if structure.pk in managed:
+                return structure
+    return structures[0]
+
+
 def send_invitation(user, created_by=None):
-    """Issue an invitation for `user` to choose a password, and queue its e-mail.
+    """Issue an invitation for `user` to choose a password, and queue its e-mail
+    in the outbox (N4: retried, visible in Gestion → E-mails of its structure).
 
     Only for an account that has no password yet: an invitation can never be
     used to take over an account that a parent already uses.
@@ -45,12 +64,23 @@ def send_invitation(user, created_by=None):
         raise InvitationRefused(gettext("Ce compte a déjà un mot de passe."))
     if not user.email:
         raise InvitationRefused(gettext("Ce compte n'a pas d'adresse e-mail."))
-    invitation, token = Invitation.issue(user, created_by=created_by)
-    families = list(user.families.select_related("structure"))
-    context = {"user": user, "link": _link(token), "invitation": invitation, "families": families}
-    structure = families[0].structure if len(families) == 1 else None
-    queue_email(invitation.email, "accounts/email/invitation", context, kind="invitation", structure=structure)
+    with transaction.atomic():
+        invitation, token = Invitation.issue(user, created_by=created_by)
+        families = list(user.families.select_related("structure"))
+        structures = list(user.staff_structures.order_by("name")) if user.is_staff else []
+        context = {
+            "user": user, "link": _link(token), "invitation": invitation, "families": families,
+            "structures": structures,
+        }  # fmt: skip
+        structure = invitation_structure(user, created_by)
+        queue_email(invitation.email, "accounts/email/invitation", context, kind="invitation", structure=structure)
     return invitation
+
+
+def last_invitation(user):
+    """The latest invitation sent to `user` (to choose its password), or None:
+    "Renvoyer" shows when it was sent before sending another."""
+    return Invitation.objects.filter(user=user, family__isnull=True).order_by("-created_at", "-pk").first()
 
 
 def send_family_invitation(invitation):

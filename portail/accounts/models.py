@@ -12,6 +12,18 @@ from portail.lib import french
 from portail.lib.validators import validate_single_line
 
 
+class StaffRole(models.TextChoices):
+    """What a staff account (is_staff, linked to structures) may do in them
+    (issue 18 point 7). Enforced in one place, portail/accounts/roles.py."""
+
+    # Today's staff: every daily screen and the admin of their structures.
+    AGENT = "agent", _("agent (toute la gestion de ses structures)")
+    # An agent who also creates and disables the staff accounts of their structures.
+    RESPONSABLE = "responsable", _("responsable de structure")
+    # The roll call and the day's planning (read-only), nothing else.
+    ANIMATEUR = "animateur", _("animateur (pointage et planning du jour)")
+
+
 class User(AbstractUser):
     """A person's login (the "identifiant").
 
@@ -35,6 +47,11 @@ class User(AbstractUser):
         verbose_name=_("dernière structure consultée"),
     )  # fmt: skip
 
+    # Only read for staff accounts (is_staff); a parent's account keeps the default.
+    staff_role = models.CharField(
+        _("rôle dans le personnel"), max_length=12, choices=StaffRole.choices, default=StaffRole.AGENT
+    )
+
     objects = UserManager()
 
     class Meta:
@@ -47,6 +64,27 @@ class User(AbstractUser):
         """Name as the header shows it: LAST NAME First name."""
         full = f"{self.last_name.upper()} {self.first_name}".strip()
         return full or self.username
+
+    @property
+    def is_animator(self):
+        """An animator's account: the roll call and the day's planning, read-only.
+        The site administrator is never limited."""
+        return self.is_staff and not self.is_superuser and self.staff_role == StaffRole.ANIMATEUR
+
+    @property
+    def is_structure_manager(self):
+        """May create and disable the staff accounts of its structures."""
+        return self.is_active and self.is_staff and (self.is_superuser or self.staff_role == StaffRole.RESPONSABLE)
+
+
+class StaffAccount(User):
+    """The staff accounts as a structure manager sees them (issue 18 point 7):
+    a separate admin screen ("Comptes du personnel"), the same rows as User."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("compte du personnel")
+        verbose_name_plural = _("comptes du personnel")
 
 
 def _hash_token(token):

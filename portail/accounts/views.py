@@ -59,7 +59,8 @@ def invitation(request, token):
     if request.method == "POST" and form.is_valid():
         accept_invitation(found, form.cleaned_data["new_password1"])
         messages.success(request, _("Votre mot de passe est enregistré. Connectez-vous avec votre identifiant."))
-        return redirect("login")
+        # A staff account (issue 18 point 7) logs in to the back office.
+        return redirect("admin:login" if found.user.is_staff else "login")
     return render(request, "accounts/invitation.html", {"form": form, "account": found.user})
 
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portail.family.forms import SwitchStructureForm
+from portail.notifications.family_messages import messages_for_family
 from portail.web.family import current_family, family_required, switch_family
 
 
@@ -12,8 +13,11 @@ from portail.web.family import current_family, family_required, switch_family
 def home(request):
     """A2: the information messages of the structure being consulted."""
     today = timezone.localdate()
-    info_messages = current_family(request).structure.messages.visible_on(today)
-    return render(request, "family/home.html", {"info_messages": info_messages})
+    family = current_family(request)
+    info_messages = family.structure.messages.visible_on(today)
+    # The messages staff wrote to this family (issue 18 point 8): also read by families without e-mail.
+    family_messages = messages_for_family(family)
+    return render(request, "family/home.html", {"info_messages": info_messages, "family_messages": family_messages})
 
 
 @require_POST

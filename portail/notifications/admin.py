@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -32,5 +33,17 @@ class OutboxEmailAdmin(ScopedModelAdmin):
 
     @admin.action(description=_("Renvoyer les e-mails sélectionnés"))
     def resend_selected(self, request, queryset):
+        # Ask first, saying when each was sent (issue 18 point 8): a report or an
+        # invitation already received must not go out again by a slip of the mouse.
+        if request.POST.get("confirmation") != "oui":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Renvoyer ces e-mails ?"),
+                "opts": self.model._meta,
+                "emails": queryset.order_by("-created_at", "-id"),
+                "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+                "action": request.POST.get("action", "resend_selected"),
+            }
+            return TemplateResponse(request, "admin/notifications/confirm_resend.html", context)
         count = resend(queryset)
         messages.success(request, ngettext("%d e-mail sera renvoyé.", "%d e-mails seront renvoyés.", count) % count)

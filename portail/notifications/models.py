@@ -5,9 +5,12 @@ A row is claimed ("sending") in a short transaction before the SMTP call and
 marked sent right after, so two workers never send it both; a row a crash left
 "sending" is sent again later with the same Message-ID, and counted."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portail.structures.scoping import register_scope
 
 
 class EmailStatus(models.TextChoices):
@@ -23,6 +26,7 @@ class EmailKind(models.TextChoices):
     CLOSURE = "fermeture", _("Fermeture d'une activité")
     RECOVERY = "recuperation", _("Mot de passe oublié")
     INVITATION = "invitation", _("Invitation")
+    MESSAGE = "message", _("Message aux familles")
     TEST = "test", _("Test")
 
 
@@ -63,3 +67,55 @@ class OutboxEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
+
+
+class FamilyMessage(models.Model):
+    """A message staff wrote to families (issue 18 point 8): everyone booked on
+    a day or an activity, the families of an activity, of a school class. Each
+    family gets one e-mail (to each address of its accounts, through the
+    outbox) and a copy on its home page, which families without e-mail see too."""
+
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="+", verbose_name=_("structure")
+    )
+    subject = models.CharField(_("objet"), max_length=150)
+    body = models.TextField(_("message"), max_length=5000)
+    # Whom it was for, in words ("Réservés le lun. 07/12 — APS MATIN"), as staff chose it.
+    audience = models.CharField(_("destinataires"), max_length=300)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("envoyé par")
+    )
+    created_at = models.DateTimeField(_("envoyé le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message aux familles")
+        verbose_name_plural = _("messages aux familles")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.subject
+
+
+class FamilyMessageRecipient(models.Model):
+    """One family a message went to, and the e-mails queued for it (none when
+    the family has no address: it reads the message on its home page)."""
+
+    message = models.ForeignKey(
+        FamilyMessage, on_delete=models.CASCADE, related_name="recipients", verbose_name=_("message")
+    )
+    family = models.ForeignKey(
+        "structures.Family", on_delete=models.CASCADE, related_name="staff_messages", verbose_name=_("famille")
+    )
+    emails = models.ManyToManyField(OutboxEmail, blank=True, related_name="+", verbose_name=_("e-mails"))
+
+    class Meta:
+        verbose_name = _("destinataire")
+        verbose_name_plural = _("destinataires")
+        constraints = [models.UniqueConstraint(fields=["message", "family"], name="family_message_once")]
+
+    def __str__(self):
+        return f"{self.message} → {self.family}"
+
+
+register_scope("notifications.familymessage", "structure")
+register_scope("notifications.familymessagerecipient", "message__structure")

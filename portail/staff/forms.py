@@ -208,6 +208,10 @@ class ResendForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("État d'e-mail inconnu.")},
     )
+    # "oui" once staff saw when it was sent (issue 18 point 8); without it, the confirmation page.
+    confirmation = forms.ChoiceField(
+        choices=[("", "-"), ("oui", "oui")], required=False, error_messages={"invalid_choice": _("Réponse inconnue.")}
+    )
 
 
 # ---------------------------------------------------------------- CAF figures (issue 18 point 10)

@@ -111,7 +111,16 @@ def emails(request):
 @staff_required
 def resend_email(request, pk):
     email = scoped(OutboxEmail.objects.all(), request.user, pk)
-    status = read(ResendForm, request.POST)["etat"]
+    params = read(ResendForm, request.POST)
+    status = params["etat"]
+    if params["confirmation"] != "oui" and email.status == EmailStatus.FAILED:
+        # Ask first (issue 18 point 8): the recipient may have it already, the
+        # page says when it was created, tried and last sent.
+        return page(
+            request,
+            "staff/resend_confirm.html",
+            {"title": _("Renvoyer cet e-mail ?"), "email": email, "status": status},
+        )
     if outbox.resend(OutboxEmail.objects.filter(pk=email.pk, status=EmailStatus.FAILED)):
         messages.success(
             request, _("L'e-mail « %(subject)s » à %(to)s sera renvoyé.") % {"subject": email.subject, "to": email.to}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.staff import action_views, caf_views, roll_call_views, run_views, views
+from portail.staff import action_views, caf_views, message_views, roll_call_views, run_views, views
 
 app_name = "staff"
 urlpatterns = [
@@ -20,6 +20,9 @@ urlpatterns = [
     path("traitements/lancer/", run_views.start_run, name="start_run"),
     path("emails/", run_views.emails, name="emails"),
     path("emails/<int:pk>/renvoyer/", run_views.resend_email, name="resend_email"),
+    path("messages/", message_views.message_list, name="messages"),
+    path("messages/ecrire/", message_views.message_new, name="message_new"),
+    path("messages/<int:pk>/", message_views.message_detail, name="message_detail"),
     path("remplissage/", views.fill_rates, name="fill_rates"),
     path("chiffres-caf/", caf_views.caf_figures, name="caf"),
     path("famille/<int:pk>/historique/", views.family_audit, name="family_audit"),

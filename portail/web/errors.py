@@ -153,6 +153,8 @@ def _staff_links(user):
     from portail.structures.scoping import is_structure_staff
 
     links = [(gettext("Gestion quotidienne"), reverse("staff:index"))] if is_structure_staff(user) else []
+    if getattr(user, "is_animator", False):  # the admin is closed to animators (issue 18 point 7)
+        return links
     return [*links, (gettext("Administration"), reverse("admin:index"))]
 
 

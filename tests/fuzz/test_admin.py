@@ -188,6 +188,17 @@ ADMIN_MODELS = {
         obj=lambda w: w.martin,
     ),
     "accounts.invitation": AdminForm({"family": "id", "email": "text"}, obj=lambda w: w.invitation_a),
+    "accounts.staffaccount": AdminForm(
+        {
+            "username": "text",
+            **PEOPLE,
+            "email": "text",
+            "staff_role": "choice",
+            "structures": "id",
+            "is_active": "bool",
+        },
+        obj=lambda w: w.staff_a,
+    ),
     "auth.group": AdminForm({"name": "text", "permissions": "id"}),
     "axes.accessattempt": AdminForm({"username": "text", "ip_address": "text"}),
     "axes.accesslog": AdminForm({"username": "text", "ip_address": "text"}),

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portail.booking.models import Booking, BookingStatus, OpeningAudit
-from portail.notifications.models import EmailStatus, OutboxEmail
+from portail.notifications.models import EmailStatus, FamilyMessage, OutboxEmail
 from portail.structures.models import Activity, Child, Family, Opening
 from tests import factories as f
 from tests.fuzz.values import (
@@ -79,6 +79,9 @@ def _target(w):
         "places": ["0", "2", "10000", "10001", "2147483648", "99999999999999999999"],
         "places_attente": ["0", "3", "99999999999999999999"],
         "confirmation": ["oui"],
+        "destinataires": ["jour", "activite", "classe"],
+        "objet": ["Bus en retard", "<script>alert(1)</script>"],
+        "message": ["Le bus aura 20 minutes de retard.", "A" * 100_000],
         "presence": ["present", "absent"],
         "confirmer": ["1"],
         "classe": ["CE2", "CM1"],
@@ -147,13 +150,32 @@ ROUTES = {
     "staff:emails": Route("get", {"etat": "choice", "page": "int"}, valid=_target, users=STAFF_USERS),
     "staff:resend_email": Route(
         "post",
-        {"etat": "choice"},
+        {"etat": "choice", "confirmation": "choice"},
         url_kwargs=lambda w: {"pk": w.email_a.pk},
         valid=_target,
         users=STAFF_USERS,
     ),
     "staff:fill_rates": Route(
         "get", {"activite": "id", "mois": "month", "format": "choice"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:messages": Route("get", {"page": "int"}, valid=_target, users=STAFF_USERS),
+    "staff:message_new": Route(
+        "post",
+        {
+            "destinataires": "choice",
+            "structure": "id",
+            "activite": "id",
+            "date": "date",
+            "classe": "text",
+            "objet": "text",
+            "message": "text",
+            "confirmation": "choice",
+        },
+        valid=_target,
+        users=STAFF_USERS,
+    ),
+    "staff:message_detail": Route(
+        "get", {}, url_kwargs=lambda w: {"pk": w.message_a.pk}, valid=_target, users=STAFF_USERS
     ),
     "staff:caf": Route(
         "get", {"structure": "id", "du": "date", "au": "date", "format": "choice"}, valid=_target, users=STAFF_USERS
@@ -186,6 +208,9 @@ def staff_world(world):
         setattr(w, f"email_{side}", OutboxEmail.objects.create(
             kind="test", to=f"parent-{side}@example.org", subject="Compte-rendu", body_text="…",
             structure=structure, status=EmailStatus.FAILED,
+        ))  # fmt: skip
+        setattr(w, f"message_{side}", FamilyMessage.objects.create(
+            structure=structure, subject="Bus en retard", body="…", audience="Réservés le lun. 07/12",
         ))  # fmt: skip
     return w
 
@@ -234,7 +259,16 @@ def _base(w):
         "staff:runs": {"structure": str(w.a.pk), "page": "1"},
         "staff:start_run": {"structure": str(w.a.pk)},
         "staff:emails": {"etat": "failed", "page": "1"},
-        "staff:resend_email": {"etat": "failed"},
+        "staff:resend_email": {"etat": "failed", "confirmation": "oui"},
+        "staff:messages": {"page": "1"},
+        "staff:message_new": {
+            "destinataires": "jour",
+            "activite": str(w.aps_a.pk),
+            "date": DAY,
+            "objet": "Bus en retard",
+            "message": "Le bus aura 20 minutes de retard.",
+        },
+        "staff:message_detail": {},
         "staff:fill_rates": {"activite": str(w.aps_a.pk), "mois": "2026-12", "format": "csv"},
         "staff:caf": {"structure": str(w.a.pk), "du": "2026-12-01", "au": "2026-12-31", "format": "xlsx"},
         "staff:family_audit": {"page": "1"},
@@ -322,6 +356,7 @@ def test_the_valid_requests_are_valid(staff_world):
 PATH_ARGUMENTS = {name: st.integers(min_value=0, max_value=2**70) for name, r in ROUTES.items() if r.url_kwargs}
 OWN_OBJECTS = {
     "staff:resend_email": ("email_a", "email_b"),
+    "staff:message_detail": ("message_a", "message_b"),
     "staff:family_audit": ("family_a", "family_b"),
     "staff:booking_audit": ("booking_a", "booking_b"),
 }

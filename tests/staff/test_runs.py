@@ -90,7 +90,7 @@ def test_outbox_lists_the_structures_emails_and_resends_a_failed_one(staff, worl
     assert text.count("Renvoyer") == 1
     assert "x@example.org" not in visible_text(staff.get(EMAILS, {"etat": "failed"}))
 
-    response = staff.post(reverse("staff:resend_email", args=[failed.pk]), {"etat": "failed"})
+    response = staff.post(reverse("staff:resend_email", args=[failed.pk]), {"etat": "failed", "confirmation": "oui"})
     assert response["Location"] == f"{EMAILS}?etat=failed"
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (EmailStatus.PENDING, 0)

@@ -51,10 +51,13 @@ from tests import factories as f
 from tests.helpers import make_booking, page_text
 
 OUR_APPS = ("accounts", "structures", "booking", "notifications")
+# Screens of structure managers only (issue 18 point 7), never of every staff
+# member: tests/security/test_staff_roles.py checks their scope.
+MANAGER_ONLY = {"accounts.staffaccount"}
 ADMINS = {
     model._meta.label_lower: model_admin
     for model, model_admin in admin.site._registry.items()
-    if model._meta.app_label in OUR_APPS
+    if model._meta.app_label in OUR_APPS and model._meta.label_lower not in MANAGER_ONLY
 }
 LABELS = sorted(ADMINS)
 OTHER_APP_LABELS = sorted(
@@ -579,6 +582,9 @@ def action_answers(name, obj):
             "end": "2027-01-08",
             "confirm": "1",
         }
+    if name in ("send_invitations", "resend_selected"):
+        # Sending an e-mail again asks first (issue 18 point 8): the confirmation page's answer.
+        return {"confirmation": "oui"}
     return {}
 
 
