@@ -35,3 +35,18 @@ day_closed = Signal()
 # committed (the run's reports are rows already; a receiver that crashes
 # leaves them for the next run to catch up, see notifications.reports).
 run_finished = Signal()
+
+# Staff lowered a day's places below the children booked and chose who goes
+# to the waiting list (staff_actions.change_places, issue 18 point 3). Sent
+# with sender=Opening, `opening`, `moved` (the bookings now waitlisted, with
+# child__family and activity loaded, and `.position` in the queue) and
+# `reason`. Sent inside the transaction that moved them.
+moved_to_waiting_list = Signal()
+
+# Several activities were closed on a day in one action (a strike:
+# staff_actions.close_days). Sent ONCE for all of them, instead of one
+# day_closed per activity, so that each family hears once: sender=Opening,
+# `openings`, `cancelled` (every booking just cancelled, with child__family
+# and activity loaded) and `reason`. Sent inside the transaction that
+# cancelled them.
+days_closed = Signal()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from portail.booking import rules, signals
 from portail.booking.drafts import ALREADY_BOOKED
@@ -259,7 +259,12 @@ def change_capacity(
 
 
 def close_day(
-    opening: Opening, *, actor: "User", reason: str | None, now: datetime.datetime | None = None
+    opening: Opening,
+    *,
+    actor: "User",
+    reason: str | None,
+    now: datetime.datetime | None = None,
+    notify: bool = True,
 ) -> ClosureResult:
     """Close an activity on a day (strike, outing cancelled): every booking and
     waiting-list place is cancelled with the reason, the families are told, and
@@ -280,7 +285,9 @@ def close_day(
         for booking in bookings:
             _cancel_row(booking, actor=actor, reason=reason, now=now)
         # In this transaction: the families' notices are queued with the cancellations.
-        signals.day_closed.send(sender=Opening, opening=opening, cancelled=bookings, reason=reason)
+        # notify=False: close_days closes several activities and tells each family once.
+        if notify:
+            signals.day_closed.send(sender=Opening, opening=opening, cancelled=bookings, reason=reason)
         opening.closed_at, opening.closed_by, opening.closure_reason = now, actor, reason
         # Every active booking of the day was cancelled above: nothing is counted any more.
         opening.accepted_count = opening.waitlisted_count = 0
@@ -290,3 +297,151 @@ def close_day(
             capacity_before=opening.effective_capacity, waiting_before=opening.effective_waiting_list_capacity,
         )  # fmt: skip
     return ClosureResult(cancelled=bookings, audit=audit)
+
+
+# ------------------------------------------- issue 18 point 3: places lowered below the children booked
+
+NOT_ACCEPTED = gettext_lazy("Un des enfants choisis n'a plus de place ce jour : rechargez le planning.")
+
+
+class TooFewPlaces(BookingError):
+    """Places lowered below the children who already have one, without
+    choosing exactly who goes to the waiting list. `booked`: the children
+    who have a place that day."""
+
+    def __init__(self, message: str, booked: int) -> None:
+        super().__init__(message)
+        self.booked = booked
+
+
+def _too_few_places(booked: int, capacity: int, chosen: int) -> TooFewPlaces:
+    if not chosen:
+        message = ngettext(
+            "%(booked)d enfant a déjà une place : indiquez au moins %(booked)d place, "
+            "ou choisissez qui passe en liste d'attente.",
+            "%(booked)d enfants ont déjà une place : indiquez au moins %(booked)d places, "
+            "ou choisissez qui passe en liste d'attente.",
+            booked,
+        ) % {"booked": booked}
+    else:
+        needed = max(booked - capacity, 0)
+        message = ngettext(
+            "%(booked)d enfants ont une place pour %(capacity)d places : choisissez exactement %(needed)d enfant "
+            "qui passe en liste d'attente (%(chosen)d choisis).",
+            "%(booked)d enfants ont une place pour %(capacity)d places : choisissez exactement %(needed)d enfants "
+            "qui passent en liste d'attente (%(chosen)d choisis).",
+            needed,
+        ) % {"booked": booked, "capacity": capacity, "needed": needed, "chosen": chosen}
+    return TooFewPlaces(message, booked)
+
+
+@dataclass(frozen=True)
+class PlacesResult:
+    promoted: list[Booking]  # given a place from the waiting list (places raised)
+    moved: list[Booking]  # moved from a place to the waiting list (places lowered), queue order
+
+
+def change_places(
+    opening: Opening,
+    *,
+    capacity: int | None,
+    waiting_list_capacity: int | None,
+    actor: "User",
+    reason: str | None,
+    to_waiting_list: Iterable[int] = (),
+    now: datetime.datetime | None = None,
+) -> PlacesResult:
+    """Change a day's places from the planning (B7, issue 18 point 3): as
+    change_capacity, but places below the children who already have one are
+    refused (TooFewPlaces, with their number) unless staff choose exactly who
+    goes to the waiting list (`to_waiting_list`: ids of that day's accepted
+    bookings, as many as the places missing).
+
+    The chosen children keep their booking row, now waitlisted: the waiting
+    list is in the order of the rows (booking.models.Booking.queued_at), so
+    they come back in the order they booked, normally AHEAD of everyone who
+    asked later, i.e. at the head of the list (a place freed goes to them
+    first). Their order among themselves is their booking order, not the
+    order they were ticked in: a tick list has no order a clerk can see. Each
+    move writes a BOOK movement whose outcome is the waiting list (the
+    compte-rendu lists the day under « MISES EN LISTE D'ATTENTE »), an audit
+    entry with the reason, and the family's notice (signals.moved_to_waiting_list).
+    The waiting list may then hold more than its own places: nobody already
+    booked is refused for that."""
+    reason = _reason(reason)
+    now = now or timezone.now()
+    chosen_ids = sorted(set(to_waiting_list))
+    with transaction.atomic():
+        lock_openings([opening.pk])
+        current = Opening.objects.open().select_related("activity").filter(pk=opening.pk).first()
+        if current is None:
+            raise BookingError(rules.NOT_OPEN)
+        moved: list[Booking] = []
+        if current.activity.is_limited:
+            new_capacity = current.activity.capacity if capacity is None else capacity
+            booked = current.accepted_count  # the counter, kept under this lock
+            if chosen_ids and booked - len(chosen_ids) != new_capacity or not chosen_ids and booked > new_capacity:
+                raise _too_few_places(booked, new_capacity, len(chosen_ids))
+            moved = list(
+                Booking.objects.filter(
+                    pk__in=chosen_ids, activity_id=current.activity_id, date=current.date,
+                    status=BookingStatus.ACCEPTED,
+                ).select_related("child__family__structure", "activity").order_by("id")
+            )  # fmt: skip
+            if len(moved) != len(chosen_ids):
+                raise BookingError(NOT_ACCEPTED)
+            for booking in moved:
+                _move_to_waiting_list(booking, actor=actor, reason=reason, now=now)
+            if moved:
+                move_counters(current.pk, accepted=-len(moved), waitlisted=len(moved))
+                # In this transaction: the families' notices are queued with the moves.
+                signals.moved_to_waiting_list.send(sender=Opening, opening=current, moved=moved, reason=reason)
+        elif chosen_ids:
+            raise BookingError(NOT_ACCEPTED)
+        opening.refresh_from_db(fields=["accepted_count", "waitlisted_count"])
+        promoted = change_capacity(
+            opening, capacity=capacity, waiting_list_capacity=waiting_list_capacity, actor=actor, reason=reason,
+            now=now,
+        )  # fmt: skip
+    return PlacesResult(promoted=promoted, moved=moved)
+
+
+def _move_to_waiting_list(booking: Booking, *, actor: "User", reason: str, now: datetime.datetime) -> None:
+    Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.WAITLISTED, reason=reason, updated_at=now)
+    booking.status = BookingStatus.WAITLISTED
+    # Its place in the queue: the waitlisted rows before it (id order, as waiting_list.promote_waiting_list).
+    position = (
+        Booking.objects.filter(
+            activity_id=booking.activity_id, date=booking.date, status=BookingStatus.WAITLISTED, id__lt=booking.pk
+        ).count()
+        + 1
+    )
+    booking.position = position  # type: ignore[attr-defined]  # shown in the staff message and the notice
+    _movement(MovementKind.BOOK, booking, BookingStatus.WAITLISTED, actor, now, reason, position)
+    BookingAudit.objects.create(
+        booking=booking, at=now, actor=actor, source=AuditSource.STAFF, from_status=BookingStatus.ACCEPTED,
+        to_status=BookingStatus.WAITLISTED, note=reason,
+    )  # fmt: skip
+
+
+# ------------------------------------------- issue 18 point 4: a day closed for several activities (a strike)
+
+
+def close_days(
+    openings: Iterable[Opening], *, actor: "User", reason: str | None, now: datetime.datetime | None = None
+) -> list[ClosureResult]:
+    """Close several activities on a day in one transaction (a strike): each as
+    close_day (bookings and waiting lists cancelled, the openings kept, marked
+    closed, audited), all or none; the families are told ONCE each, for all
+    their children and activities (signals.days_closed), not once per
+    activity. The openings are locked together, in the lock order."""
+    reason = _reason(reason)
+    now = now or timezone.now()
+    chosen = sorted(openings, key=lambda o: o.pk)
+    with transaction.atomic():
+        lock_openings([o.pk for o in chosen])
+        results = [close_day(o, actor=actor, reason=reason, now=now, notify=False) for o in chosen]
+        cancelled = [booking for result in results for booking in result.cancelled]
+        # In this transaction: the families' notices are queued with the cancellations.
+        signals.days_closed.send(sender=Opening, openings=chosen, cancelled=cancelled, reason=reason)
+    return results

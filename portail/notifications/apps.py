@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy
 PLACE_GIVEN_UID = "notifications.notify_place_given"
 DAY_CLOSED_UID = "notifications.notify_day_closed"
 RUN_FINISHED_UID = "notifications.queue_run_reports"
+DAYS_CLOSED_UID = "notifications.notify_days_closed"
+MOVED_TO_WAITING_LIST_UID = "notifications.notify_moved_to_waiting_list"
 
 
 class NotificationsConfig(AppConfig):
@@ -22,3 +24,7 @@ class NotificationsConfig(AppConfig):
         signals.place_given.connect(receivers.notify_place_given, dispatch_uid=PLACE_GIVEN_UID)
         signals.day_closed.connect(receivers.notify_day_closed, dispatch_uid=DAY_CLOSED_UID)
         signals.run_finished.connect(receivers.queue_run_reports, dispatch_uid=RUN_FINISHED_UID)
+        signals.days_closed.connect(receivers.notify_days_closed, dispatch_uid=DAYS_CLOSED_UID)
+        signals.moved_to_waiting_list.connect(
+            receivers.notify_moved_to_waiting_list, dispatch_uid=MOVED_TO_WAITING_LIST_UID
+        )

@@ -4,7 +4,7 @@ runs where the signal is sent: the notices are queued in the outbox inside the
 transaction that made the change (N3, N4); the comptes-rendus right after the
 run committed (N2)."""
 
-from portail.notifications import reports
+from portail.notifications import closures, reports
 
 
 def notify_place_given(sender, movement, **kwargs):
@@ -18,3 +18,12 @@ def notify_day_closed(sender, cancelled, reason, **kwargs):
 
 def queue_run_reports(sender, run, **kwargs):
     reports.queue_run_reports(run)
+
+
+def notify_days_closed(sender, cancelled, reason, **kwargs):
+    """Several activities closed on a day (a strike): one e-mail per family (issue 18 point 4)."""
+    closures.queue_family_closure_notices(cancelled, reason)
+
+
+def notify_moved_to_waiting_list(sender, opening, moved, reason, **kwargs):
+    closures.queue_moved_to_waiting_list_notices(opening, moved, reason)

@@ -7,8 +7,9 @@ list, audit, e-mails) and reports its outcome in the staff member's language
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -18,8 +19,10 @@ from portail.booking.errors import BookingError
 from portail.booking.models import Booking, BookingStatus
 from portail.lib import french
 from portail.lib.dates import short_day
+from portail.staff import queries
 from portail.staff.access import scoped, scoped_activities, staff_required
-from portail.staff.forms import BookForm, BookingActionForm, CapacityForm, CloseForm, read
+from portail.staff.forms import BookForm, BookingActionForm, CloseForm, PlacesForm, read
+from portail.staff.free_places import default_reason, offer_free_places
 from portail.structures.models import Child, Opening
 
 CLOSE_CONFIRMATION = gettext_lazy("Je confirme la fermeture : les familles seront prévenues")
@@ -111,24 +114,43 @@ def cancel(request):
     return _back(params, booking.activity_id, booking.date)
 
 
+def _planning_section(request, params, activity, day, outcome, level):
+    """The activity's section of the planning, alone, for an htmx call (the
+    one-click « Attribuer », issue 18 point 3): swapped in place, with the
+    outcome said at its top; the rest of the page is not reloaded."""
+    activities = list(scoped_activities(request.user))
+    activity = next(a for a in activities if a.pk == activity.pk)
+    plannings = offer_free_places(queries.day_planning(activities, day, only=activity), timezone.now())
+    context = {
+        "p": plannings[0], "day": day, "view_filter": params["vue"] or "",
+        "several_structures": len({a.structure_id for a in activities}) > 1,
+        "attribuer_reason": default_reason(request.user), "outcome": outcome, "outcome_level": level,
+    }  # fmt: skip
+    return render(request, "staff/_planning_activity.html", context)
+
+
 @require_POST
 @staff_required
 def promote(request):
-    """Give a waitlisted child a free place, ahead of the queue."""
+    """Give a waitlisted child a free place, ahead of the queue; from the
+    planning's « Attribuer » (htmx), the activity's section comes back updated."""
     params = read(BookingActionForm, request.POST)
     booking = _posted_booking(request, params)
     try:
         staff_actions.staff_promote(booking, actor=request.user, reason=params["motif"])
     except BookingError as error:
-        messages.error(
-            request,
-            _("Impossible d'attribuer une place à %(child)s : %(error)s") % {"child": booking.child, "error": error},
-        )
+        level = messages.ERROR
+        text = _("Impossible d'attribuer une place à %(child)s : %(error)s") % {"child": booking.child, "error": error}
     else:
-        messages.success(
-            request,
-            _("%(child)s a obtenu une place le %(day)s.") % {"child": booking.child, "day": short_day(booking.date)},
-        )
+        level = messages.SUCCESS
+        text = _("%(child)s a obtenu une place le %(day)s.") % {
+            "child": booking.child,
+            "day": short_day(booking.date),
+        }
+    if request.htmx:
+        tag = "error" if level == messages.ERROR else "success"
+        return _planning_section(request, params, booking.activity, booking.date, text, tag)
+    messages.add_message(request, level, text)
     return _back(params, booking.activity_id, booking.date)
 
 
@@ -139,27 +161,43 @@ def _capacity_label(value, default):
 @require_POST
 @staff_required
 def capacity(request):
-    """Change the day's places and waiting-list places; raising them promotes at once."""
-    params = read(CapacityForm, request.POST)
+    """Change the day's places and waiting-list places; raising them promotes at
+    once (while the families can still cancel); lowering them below the
+    children booked is refused unless staff tick who goes to the waiting list."""
+    params = read(PlacesForm, request.POST)
     opening = _posted_opening(request, params)
     activity = opening.activity
     new_capacity, new_waiting = params["places"], params["places_attente"]
     try:
-        promoted = staff_actions.change_capacity(
+        result = staff_actions.change_places(
             opening, capacity=new_capacity, waiting_list_capacity=new_waiting, actor=request.user,
-            reason=params["motif"],
+            reason=params["motif"], to_waiting_list=params["liste_attente"],
         )  # fmt: skip
     except BookingError as error:
         messages.error(request, _("Places non modifiées : %(error)s") % {"error": error})
         return _back(params, activity.pk, opening.date)
+    promoted = result.promoted
     text = _("Places du %(day)s en %(activity)s : %(places)s, liste d'attente : %(waiting)s.") % {
         "day": short_day(opening.date),
         "activity": activity,
         "places": _capacity_label(new_capacity, activity.capacity),
         "waiting": _capacity_label(new_waiting, activity.waiting_list_capacity),
     }
-    messages.success(request, f"{text} {promoted_message(promoted)}".strip())
+    messages.success(request, f"{text} {promoted_message(promoted)} {moved_message(result.moved)}".strip())
     return _back(params, activity.pk, opening.date)
+
+
+def moved_message(moved):
+    if not moved:
+        return ""
+    names = ", ".join(
+        _("%(child)s (position %(position)s)") % {"child": b.child, "position": b.position} for b in moved
+    )
+    return ngettext(
+        "%(n)d enfant passé en liste d'attente : %(names)s.",
+        "%(n)d enfants passés en liste d'attente : %(names)s.",
+        len(moved),
+    ) % {"n": len(moved), "names": names}
 
 
 @require_POST

@@ -307,3 +307,71 @@ class KitchenForm(WeekForm):
     format = forms.ChoiceField(
         choices=[("", "page"), ("pdf", "PDF")], required=False, error_messages={"invalid_choice": _("Format inconnu.")}
     )
+
+
+# ------------------------------------------- freed places, places lowered, a day closed (issue 18 points 3 and 4)
+
+# More ids than this in one list is no clerk's form: refused like a bad id.
+MAX_IDS_IN_LIST = 1000
+
+
+class IdListField(forms.Field):
+    """Several primary keys sent under one name (ticked boxes): each as IdField
+    (ASCII digits, 1..MAX_ID), duplicates dropped, in the order sent; empty
+    list when none. A bad one is a 404 in `read`, like a bad id."""
+
+    widget = forms.MultipleHiddenInput  # reads every value of the name (QueryDict.getlist)
+
+    def __init__(self, **kwargs):
+        self.is_id = True
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []
+        if not isinstance(value, (list, tuple)) or len(value) > MAX_IDS_IN_LIST:
+            raise forms.ValidationError("invalid", code="invalid")
+        ids = []
+        for item in value:
+            if not (isinstance(item, str) and DIGITS.fullmatch(item) and 1 <= int(item) <= MAX_ID):
+                raise forms.ValidationError("invalid", code="invalid")
+            if int(item) not in ids:
+                ids.append(int(item))
+        return ids
+
+
+class PlacesForm(CapacityForm):
+    """The day's places, and who goes to the waiting list when they are
+    lowered below the children booked (booking.staff_actions.change_places)."""
+
+    liste_attente = IdListField()
+
+
+class DayClosureForm(forms.Form):
+    """« Fermer une journée »: a day, a structure (when the staff member has several)."""
+
+    date = DayField(required=False)
+    structure = IdField(_("Structure"), required=False)
+
+
+class DayClosePostForm(forms.Form):
+    """The activities ticked, and « Aperçu » (the preview again, nothing
+    changed) or « Fermer la journée » (the reason then required, by the engine)."""
+
+    date = DayField()
+    structure = IdField()
+    activite = IdListField()
+    motif = ReasonField(required=False)
+    confirmation = forms.CharField(required=False, max_length=10)
+    action = forms.ChoiceField(
+        choices=[("apercu", "apercu"), ("fermer", "fermer")],
+        error_messages={"required": _("Action inconnue."), "invalid_choice": _("Action inconnue.")},
+    )
+
+
+class CallListForm(forms.Form):
+    """The families to call about a closed day: those without an e-mail address."""
+
+    date = DayField()
+    structure = IdField()

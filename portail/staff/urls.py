@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.staff import action_views, caf_views, message_views, roll_call_views, run_views, views
+from portail.staff import action_views, caf_views, closure_views, message_views, roll_call_views, run_views, views
 
 app_name = "staff"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("planning/attribuer-place/", action_views.promote, name="promote"),
     path("planning/places/", action_views.capacity, name="capacity"),
     path("planning/fermer/", action_views.close, name="close"),
+    path("fermer-journee/", closure_views.close_day, name="close_day"),
+    path("fermer-journee/appels/", closure_views.call_list, name="call_list"),
     path("feuille/", views.attendance_sheet, name="sheet"),
     path("repas/", views.meals, name="meals"),
     path("pointage/", roll_call_views.roll_call, name="roll_call"),

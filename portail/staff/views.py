@@ -26,6 +26,7 @@ from portail.staff.access import (
     staff_required,
 )
 from portail.staff.forms import DayActivityForm, DayAuditForm, FillRatesForm, KitchenForm, PageForm, SheetForm, read
+from portail.staff.free_places import default_reason, offer_free_places
 from portail.structures.models import Family, Opening
 
 PAGE_SIZE = 100
@@ -61,6 +62,9 @@ def planning(request):
     """B6: each activity open that day, its children, places and waiting list, and the B7 actions."""
     context = _planning_context(request, read(DayActivityForm, request.GET))
     context["title"] = _("Planning du %(day)s") % {"day": short_day(context["day"])}
+    # Issue 18 point 3: free places offered to the waiting list, and why no automatic promotion.
+    offer_free_places(context["plannings"], timezone.now())
+    context["attribuer_reason"] = default_reason(request.user)
     return page(request, "staff/planning.html", context)
 
 

@@ -79,6 +79,8 @@ def _target(w):
         "places": ["0", "2", "10000", "10001", "2147483648", "99999999999999999999"],
         "places_attente": ["0", "3", "99999999999999999999"],
         "confirmation": ["oui"],
+        "liste_attente": _bookings(w),
+        "action": ["apercu", "fermer"],
         "destinataires": ["jour", "activite", "classe"],
         "objet": ["Bus en retard", "<script>alert(1)</script>"],
         "message": ["Le bus aura 20 minutes de retard.", "A" * 100_000],
@@ -113,8 +115,25 @@ ROUTES = {
         "post", {"reservation": "id", "motif": "text", "vue": "id"}, valid=_target, users=STAFF_USERS
     ),
     "staff:capacity": Route(
-        "post", {**ACTION, "places": "int", "places_attente": "int"}, valid=_target, users=STAFF_USERS
+        "post",
+        {**ACTION, "places": "int", "places_attente": "int", "liste_attente": "id"},
+        valid=_target,
+        users=STAFF_USERS,
     ),
+    "staff:close_day": Route(
+        "post",
+        {
+            "date": "date",
+            "structure": "id",
+            "activite": "id",
+            "motif": "text",
+            "confirmation": "choice",
+            "action": "choice",
+        },
+        valid=_target,
+        users=STAFF_USERS,
+    ),
+    "staff:call_list": Route("get", {"date": "date", "structure": "id"}, valid=_target, users=STAFF_USERS),
     "staff:close": Route("post", {**ACTION, "confirmation": "choice"}, valid=_target, users=STAFF_USERS),
     "staff:sheet": Route(
         "get", {"date": "date", "activite": "id", "format": "choice"}, valid=_target, users=STAFF_USERS
@@ -250,6 +269,15 @@ def _base(w):
         "staff:promote": {**booking, "reservation": str(w.waiting_a.pk)},
         "staff:capacity": {**action, "places": "2", "places_attente": "1"},
         "staff:close": {**action, "confirmation": "oui"},
+        "staff:close_day": {
+            "date": DAY,
+            "structure": str(w.a.pk),
+            "activite": str(w.aps_a.pk),
+            "motif": "Grève",
+            "confirmation": "oui",
+            "action": "fermer",
+        },
+        "staff:call_list": {"date": DAY, "structure": str(w.a.pk)},
         "staff:sheet": {"date": DAY, "activite": str(w.aps_a.pk), "format": "pdf"},
         "staff:meals": {"semaine": DAY},
         "staff:day_audit": {"activite": str(w.aps_a.pk), "date": DAY},

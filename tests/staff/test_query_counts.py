@@ -15,9 +15,11 @@ from tests.staff.conftest import DAY, NOW
 
 # session, user, the staff's structures (scoping), activities, openings,
 # bookings (with their waiting-list positions), enrolments (children one may
-# still book) and the account's two permission lookups (the admin's frame);
-# the family header is lazy and not shown here.
-PLANNING_QUERIES = 9
+# still book), the structure's closed days (is the day's cancellation délai
+# past, so no automatic promotion: issue 18 point 3; one per structure shown)
+# and the account's two permission lookups (the admin's frame); the family
+# header is lazy and not shown here.
+PLANNING_QUERIES = 10
 
 
 def crowd(world, n, waiting=5):
