@@ -42,9 +42,32 @@ class ReadOnlyMixin:
         return False
 
 
+def _column(name: str, title: Any) -> Any:
+    """A read-only column showing the field `name` under a French title: these
+    audit fields have no verbose name (adding one needs a booking migration),
+    and the admin would show their English attribute name ("From status",
+    "Created by"; issue 18, tests/test_staff_french_labels.py)."""
+
+    @admin.display(description=title)
+    def show(self: Any, obj: Any) -> Any:
+        display = getattr(obj, f"get_{name}_display", None)
+        return display() if display is not None else getattr(obj, name)
+
+    show.__name__ = f"column_{name}"
+    return show
+
+
 class AuditInline(ReadOnlyMixin, ScopedTabularInline):
     model = BookingAudit
-    fields = readonly_fields = ("at", "actor", "source", "from_status", "to_status", "note")
+    column_at = _column("at", _("le"))
+    column_actor = _column("actor", _("par"))
+    column_source = _column("source", _("origine"))
+    column_from_status = _column("from_status", _("état avant"))
+    column_to_status = _column("to_status", _("état après"))
+    column_note = _column("note", _("note"))
+    fields = readonly_fields = (
+        "column_at", "column_actor", "column_source", "column_from_status", "column_to_status", "column_note",
+    )  # fmt: skip
     can_delete = False
 
 
@@ -52,7 +75,11 @@ class MovementInline(ReadOnlyMixin, ScopedTabularInline):
     """A booking made by a family's confirmation is recorded here only (not in the audit)."""
 
     model = Movement
-    fields = readonly_fields = ("created_at", "created_by", "kind", "outcome", "waiting_position", "reason", "run")
+    column_created_by = _column("created_by", _("par"))
+    column_run = _column("run", _("traitement"))
+    fields = readonly_fields = (
+        "created_at", "column_created_by", "kind", "outcome", "waiting_position", "reason", "column_run",
+    )  # fmt: skip
     can_delete = False
 
 
