@@ -37,12 +37,12 @@ def closed_days(
 
 
 def closed_days_by_activity(
-    structure: Structure | int, start: datetime.date, end: datetime.date, activities: Iterable[Activity]
-) -> dict[int, frozenset[datetime.date]]:
+    structure: Structure | int, start: datetime.date, end: datetime.date, activities: Iterable[Activity | None]
+) -> dict[int | None, frozenset[datetime.date]]:
     """`closed_days` for each of `activities` (same window), in one query:
-    {activity id: its closed days}."""
+    {activity id: its closed days}; None among them: the whole structure's, under None."""
     structure_id = structure if isinstance(structure, int) else structure.pk
-    found: dict[int, frozenset[datetime.date]] = structure_closed_days_by_activity(
+    found: dict[int | None, frozenset[datetime.date]] = structure_closed_days_by_activity(
         structure_id, rules.horizon_start(start), end, list(activities)
     )
     return found

@@ -464,7 +464,7 @@ def _cancel(
         if existing is None:
             continue  # nothing to cancel any more (already cancelled by another parent)
         reason = rules.cancellation_refusal(
-            item.date, snap.rules[item.activity_id], now=now, closed_days=snap.closed_days
+            item.date, snap.rules[item.activity_id], now=now, closed_days=snap.closed_for(item.activity_id)
         )
         if reason:
             movements.append(
@@ -516,7 +516,8 @@ def _book(
         opening = snap.openings.get((item.activity_id, item.date))
         reason = rules.booking_refusal(
             item.date, activity_rules, now=now, is_open=opening is not None,
-            enrolled=snap.enrolled(item.child_id, item.activity_id, item.date), closed_days=snap.closed_days,
+            enrolled=snap.enrolled(item.child_id, item.activity_id, item.date),
+            closed_days=snap.closed_for(item.activity_id),
         )  # fmt: skip
         if reason is None and activity_rules.has_times:
             reason = rules.check_times(activity_rules, item.arrival, item.departure)

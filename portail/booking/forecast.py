@@ -175,7 +175,7 @@ def judge(snap: Snapshot, items: Iterable[DraftItem], *, now: datetime.datetime)
             found[item.pk] = Forecast(Outcome.UNCHANGED, str(NOTHING_TO_CANCEL))
             continue
         reason = rules.cancellation_refusal(
-            item.date, snap.rules[item.activity_id], now=now, closed_days=snap.closed_days
+            item.date, snap.rules[item.activity_id], now=now, closed_days=snap.closed_for(item.activity_id)
         )
         if reason:
             found[item.pk] = Forecast(Outcome.REFUSED, reason)
@@ -194,7 +194,11 @@ def judge(snap: Snapshot, items: Iterable[DraftItem], *, now: datetime.datetime)
     for opening_id in sorted(freed):
         opening = openings_by_id[opening_id]
         n = promotions(
-            places.of(opening), opening.date, snap.rules[opening.activity_id], now=now, closed_days=snap.closed_days
+            places.of(opening),
+            opening.date,
+            snap.rules[opening.activity_id],
+            now=now,
+            closed_days=snap.closed_for(opening.activity_id),
         )
         if n:
             places.move(opening, accepted=n, waitlisted=-n)
@@ -208,7 +212,8 @@ def judge(snap: Snapshot, items: Iterable[DraftItem], *, now: datetime.datetime)
         opening = snap.openings.get((item.activity_id, item.date))
         reason = rules.booking_refusal(
             item.date, activity_rules, now=now, is_open=opening is not None,
-            enrolled=snap.enrolled(item.child_id, item.activity_id, item.date), closed_days=snap.closed_days,
+            enrolled=snap.enrolled(item.child_id, item.activity_id, item.date),
+            closed_days=snap.closed_for(item.activity_id),
         )  # fmt: skip
         if reason is None and activity_rules.has_times:
             reason = rules.check_times(activity_rules, item.arrival, item.departure)
@@ -220,7 +225,12 @@ def judge(snap: Snapshot, items: Iterable[DraftItem], *, now: datetime.datetime)
         if placed is None:
             found[item.pk] = Forecast(Outcome.FULL, str(rules.FULL))
             continue
-        late = rules.cancellation_refusal(item.date, activity_rules, now=now, closed_days=snap.closed_days) or ""
+        late = (
+            rules.cancellation_refusal(
+                item.date, activity_rules, now=now, closed_days=snap.closed_for(item.activity_id)
+            )
+            or ""
+        )
         if placed == rules.ACCEPTED:
             places.move(opening, accepted=1)
             found[item.pk] = Forecast(Outcome.PLACE, cannot_cancel=late)

@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from portail.booking import rules
-from portail.booking.calendar import closed_days
+from portail.booking.calendar import closed_days_by_activity
 from portail.booking.models import Booking, BookingStatus, Movement
 from portail.booking.snapshot import with_waiting_position
 from portail.structures.models import Family
@@ -102,7 +102,7 @@ def family_reservations(
         refusal = None
         if booking.is_active:
             refusal = rules.cancellation_refusal(
-                booking.date, activity_rules[booking.activity_id], now=now, closed_days=closed
+                booking.date, activity_rules[booking.activity_id], now=now, closed_days=closed[booking.activity_id]
             )
         position = booking.earlier_in_queue + 1 if booking.status == BookingStatus.WAITLISTED else None
         lines.append(
@@ -117,8 +117,12 @@ def family_reservations(
     return lines
 
 
-def _closed_days(structure_id: int, bookings: Sequence[Booking]) -> frozenset[datetime.date]:
+def _closed_days(structure_id: int, bookings: Sequence[Booking]) -> dict[int | None, frozenset[datetime.date]]:
     if not bookings:
-        return frozenset()
-    # The structure's closed periods and its region's public holidays (one query).
-    return closed_days(structure_id, min(b.date for b in bookings), max(b.date for b in bookings))
+        return {}
+    # Each activity's closed days (its closures, the structure's, the region's
+    # public holidays; issue 18 point 2), in one query.
+    activities = {b.activity_id: b.activity for b in bookings}
+    return closed_days_by_activity(
+        structure_id, min(b.date for b in bookings), max(b.date for b in bookings), activities.values()
+    )

@@ -17,7 +17,7 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, S
 from django.db.models.functions import Coalesce
 
 from portail.booking import rules
-from portail.booking.calendar import closed_days
+from portail.booking.calendar import closed_days_by_activity
 from portail.booking.locks import locked
 from portail.booking.models import Booking, BookingStatus
 from portail.booking.rules import ActivityRules, DayState, Mark, Occupancy
@@ -80,7 +80,12 @@ class Snapshot:
     # (child id, activity id, date) -> active Booking (with `earlier_in_queue` when
     # loaded with positions: an annotation, hence Any)
     bookings: dict[tuple[int, int, datetime.date], Any] = field(default_factory=dict)
+    # The structure's closed days (the closures of the whole structure and the
+    # public holidays); `closed_for(activity id)` gives an activity's own, with
+    # the closures chosen for it and without the school holidays it stays open
+    # during (issue 18 point 2): what that activity's délais count.
     closed_days: frozenset[datetime.date] = frozenset()
+    closed_by_activity: dict[int, frozenset[datetime.date]] = field(default_factory=dict)
     # What the rules say of an (activity id, date) whatever the child (issue 15
     # point 2), worked out once per snapshot by `state` and shared by all its
     # children: the state of an enrolled child with no booking and no mark, and
@@ -88,6 +93,10 @@ class Snapshot:
     # state when its places move.
     day_states: dict[tuple[int, datetime.date], DayState] = field(default_factory=dict)
     cancel_refusals: dict[tuple[int, datetime.date], str | None] = field(default_factory=dict)
+
+    def closed_for(self, activity_id: int) -> frozenset[datetime.date]:
+        """The closed days the délais of this activity count (booking.calendar.closed_days)."""
+        return self.closed_by_activity.get(activity_id, self.closed_days)
 
     def enrolled(self, child_id: int, activity_id: int, day: datetime.date) -> bool:
         return any(start <= day <= end for start, end in self.enrolments.get((child_id, activity_id), ()))
@@ -153,7 +162,8 @@ class Snapshot:
         if day_state is None:
             day_state = self.day_states[key] = rules.day_state(
                 day, self.rules[activity_id], now=self.now, is_open=opening is not None, enrolled=True,
-                closed_days=self.closed_days, occupancy=self.occupancy(opening) if opening is not None else None,
+                closed_days=self.closed_for(activity_id),
+                occupancy=self.occupancy(opening) if opening is not None else None,
                 booking_status=None,
             )  # fmt: skip
         if opening is not None and not self.enrolled(child_id, activity_id, day):
@@ -170,7 +180,7 @@ class Snapshot:
             too_late = self.cancel_refusals[key]
         else:
             too_late = self.cancel_refusals[key] = rules.cancellation_refusal(
-                key[1], self.rules[key[0]], now=self.now, closed_days=self.closed_days
+                key[1], self.rules[key[0]], now=self.now, closed_days=self.closed_for(key[0])
             )
         waiting = booking.status == BookingStatus.WAITLISTED
         if too_late:
@@ -243,7 +253,10 @@ def load_snapshot(
         )
     for child_id, activity_id, first, last in enrolments:
         snap.enrolments[(child_id, activity_id)].append((first, last))
-    snap.closed_days = closed_days(structure_id, start, end)
+    # One query for the structure's closed days and each activity's (issue 18 point 2).
+    closed = closed_days_by_activity(structure_id, start, end, [None, *snap.activities.values()])
+    snap.closed_days = closed.pop(None)
+    snap.closed_by_activity = {pk: days for pk, days in closed.items() if pk is not None}
 
     # A day closed by staff keeps its Opening row but is not open (B7).
     openings = Opening.objects.open().filter(activity_id__in=activity_ids, date__range=(start, end)).order_by()

@@ -43,7 +43,9 @@ def promote_waiting_list(
         if not free or not occupancy.waitlisted:
             continue
         activity_rules = snap.rules[opening.activity_id]
-        if rules.cancellation_refusal(opening.date, activity_rules, now=now, closed_days=snap.closed_days):
+        if rules.cancellation_refusal(
+            opening.date, activity_rules, now=now, closed_days=snap.closed_for(opening.activity_id)
+        ):
             continue  # nobody could cancel that day any more: a promotion would impose a place
         queue = Booking.objects.filter(
             activity_id=opening.activity_id, date=opening.date, status=BookingStatus.WAITLISTED
