@@ -6,6 +6,7 @@ structures' ModelAdmins, so that `structures` never imports `booking`."""
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -15,7 +16,7 @@ from django.utils.translation import ngettext
 from portail.booking import admin_enrolments
 from portail.booking.models import ACTIVE_STATUSES, Booking, BookingAudit, Consumption, Movement, ProcessingRun
 from portail.booking.processing import RunInProgress, start_run_now
-from portail.booking.staff_actions import save_opening
+from portail.booking.staff_actions import save_opening, too_few_places
 from portail.structures.admin import OpeningAdmin, StructureAdmin
 from portail.structures.admin_base import ScopedModelAdmin, ScopedTabularInline, StructureListFilter
 from portail.structures.models import Opening, Structure
@@ -152,7 +153,34 @@ class EngineStructureAdmin(StructureAdmin):
             )
 
 
+class EngineOpeningForm(ModelForm):  # type: ignore[type-arg]  # the admin's form over the Opening fields
+    """Places below the children who already have one are refused here too
+    (issue 18 point 3), with their number: who goes to the waiting list is
+    chosen on the planning (Gestion → Planning du jour → Places du jour).
+    Read from the opening's counter; the planning's change_places re-checks
+    under the opening's lock."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        opening = self.instance
+        activity = cleaned.get("activity")
+        if opening.pk is None or activity is None or not activity.is_limited:
+            return cleaned
+        capacity = cleaned.get("capacity")
+        places = activity.capacity if capacity is None else capacity
+        booked = Opening.objects.filter(pk=opening.pk).values_list("accepted_count", flat=True).first() or 0
+        if places < booked:
+            refusal = too_few_places(booked, places, 0)
+            raise ValidationError(f"{refusal} {CHOOSE_ON_THE_PLANNING}")
+        return cleaned
+
+
+CHOOSE_ON_THE_PLANNING = _("Choisissez-les dans Gestion → Planning du jour → Places du jour.")
+
+
 class EngineOpeningAdmin(OpeningAdmin):
+    form = EngineOpeningForm
+
     def save_model(self, request: HttpRequest, obj: Opening, form: "ModelForm[Opening]", change: bool) -> None:
         """Through the engine: places raised, or a day opened again, go to the waiting list at once (N3)."""
         promoted = save_opening(obj, actor=cast("User", request.user))  # logged-in staff

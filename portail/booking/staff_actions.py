@@ -314,7 +314,9 @@ class TooFewPlaces(BookingError):
         self.booked = booked
 
 
-def _too_few_places(booked: int, capacity: int, chosen: int) -> TooFewPlaces:
+def too_few_places(booked: int, capacity: int, chosen: int) -> TooFewPlaces:
+    """The refusal of `capacity` places for `booked` children with a place,
+    `chosen` of them ticked for the waiting list (also the admin's, booking/admin.py)."""
     if not chosen:
         message = ngettext(
             "%(booked)d enfant a déjà une place : indiquez au moins %(booked)d place, "
@@ -381,7 +383,7 @@ def change_places(
             new_capacity = current.activity.capacity if capacity is None else capacity
             booked = current.accepted_count  # the counter, kept under this lock
             if chosen_ids and booked - len(chosen_ids) != new_capacity or not chosen_ids and booked > new_capacity:
-                raise _too_few_places(booked, new_capacity, len(chosen_ids))
+                raise too_few_places(booked, new_capacity, len(chosen_ids))
             moved = list(
                 Booking.objects.filter(
                     pk__in=chosen_ids, activity_id=current.activity_id, date=current.date,

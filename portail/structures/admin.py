@@ -70,7 +70,7 @@ class FamilyAdmin(StructureFieldMixin, ScopedModelAdmin):
     list_filter = [StructureListFilter]
     search_fields = ["last_name", "first_name", "reference", "children__first_name", "accounts__username"]
     autocomplete_fields = ["accounts"]
-    fields = ["structure", "reference", "civility", "last_name", "first_name", "accounts"]
+    fields = ["structure", "reference", "civility", "last_name", "first_name", "phone", "accounts"]
     inlines = [ChildInline]
     change_list_template = "admin/structures/family/change_list.html"
 

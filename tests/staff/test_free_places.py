@@ -234,3 +234,19 @@ def test_hostile_waiting_list_choices_are_refused_without_a_500(staff, world, bo
     response = staff.post(reverse("staff:capacity"), {**data, "liste_attente": [foreign.pk, booked[1].pk]}, follow=True)
     assert "n'a plus de place" in " ".join(messages_of(response))
     assert Booking.objects.get(pk=foreign.pk).status == BookingStatus.ACCEPTED
+
+
+def test_the_admins_opening_form_refuses_places_below_the_children_booked(client, world, booked):
+    client.force_login(world.staff_a)
+    o = opening(world)
+    url = reverse("admin:structures_opening_change", args=[o.pk])
+    data = {"activity": world.aps_a.pk, "date": DAY.isoformat(), "capacity": "1", "waiting_list_capacity": ""}
+    response = client.post(url, data)
+    assert response.status_code == 200  # the form again, with the refusal
+    text = visible_text(response)
+    assert "3 enfants ont déjà une place : indiquez au moins 3 places" in text
+    assert "Planning du jour" in text
+    assert opening(world).capacity is None and counters_match_rows(world)
+    # enough places: saved through the engine
+    response = client.post(url, {**data, "capacity": "4"})
+    assert response.status_code == 302 and opening(world).capacity == 4
