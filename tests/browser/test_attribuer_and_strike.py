@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
+from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -26,6 +27,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
 DAY = datetime.date(2026, 12, 7)
+AXE = Axe()
+
+
+def accessible(page, screen):
+    """No serious or critical axe-core violation on the screen (RGAA, as tests/browser/test_accessibility.py)."""
+    blocking = [
+        f"{screen}: {v['impact']} {v['id']} — {v['help']} {[n['target'] for n in v['nodes']][:5]}"
+        for v in AXE.run(page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not blocking, "\n".join(blocking)
 
 
 def logged_in(page, live_server, user, family=None):
@@ -64,6 +76,7 @@ def test_one_click_attribuer_gives_a_place_freed_after_the_deadline(page, live_s
         expect(offer).to_contain_text("ATTENTE0 Enfant0")
         reason = offer.get_by_label("Motif")
         expect(reason).to_have_value("Place libérée : attribuée par Alice AGENT")
+        accessible(page, "planning with a free place")
         page.evaluate("window.__marker = 1")  # a reload would lose it; the htmx swap keeps it
 
         offer.get_by_role("button", name="Attribuer une place à Enfant0").click()
@@ -103,6 +116,7 @@ def test_a_strike_day_closed_in_one_action(page, browser, live_server, world):
         preview = page.get_by_test_id("preview")
         expect(preview).to_contain_text("6 réservations annulées, 2 familles concernées, 1 sans e-mail (à appeler)")
         expect(preview).to_contain_text("06 12 34 56 78")
+        accessible(page, "Fermer une journée")
         page.get_by_label("Motif (dit aux familles)").fill("Grève")
         page.get_by_label("Je confirme la fermeture : les familles seront prévenues").check()
         page.get_by_role("button", name="Fermer la journée pour les activités cochées").click()
@@ -117,6 +131,7 @@ def test_a_strike_day_closed_in_one_action(page, browser, live_server, world):
         expect(calls).to_contain_text("SANSMAIL Nora")
         expect(calls).to_contain_text("06 12 34 56 78")
         expect(page.get_by_role("button", name="Imprimer")).to_be_visible()
+        accessible(page, "families to call")
 
         # ONE e-mail per address of the DUPONT family, for both children and both activities
         notices = OutboxEmail.objects.filter(kind="fermeture")
@@ -134,6 +149,7 @@ def test_a_strike_day_closed_in_one_action(page, browser, live_server, world):
         expect(notice).to_contain_text("Fermé le lun. 07/12 : Grève")
         expect(notice).to_contain_text("Paolo : APS MATIN, RESTAURATION")
         expect(notice).to_contain_text("Amalia : APS MATIN, RESTAURATION")
+        accessible(parent, "family home with the closure notice")
         parent.goto(
             f"{live_server.url}{reverse('family:reserve')}?enfant={world.paolo.pk}&mois=2026-12"
             f"&activite={world.aps_a.pk}"
