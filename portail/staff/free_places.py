@@ -8,7 +8,7 @@ back, so the places stay free until staff give them."""
 
 from django.utils.translation import gettext as _
 
-from portail.booking.calendar import cancellation_deadline, closed_days
+from portail.booking.calendar import cancellation_deadline, closed_days_by_activity
 
 
 def offer_free_places(plannings, now):
@@ -18,15 +18,18 @@ def offer_free_places(plannings, now):
     passed: no automatic promotion any more) and `no_auto_promotion` (that
     sentence, when places are free and children wait). One query per
     structure shown (its closed days), whatever the number of activities."""
-    closed_by_structure = {}
+    limited = [p for p in plannings if p.is_open and p.activity.is_limited]
     for p in plannings:
         p.offer, p.auto_promotion_over, p.no_auto_promotion = [], False, ""
-        if not p.is_open or not p.activity.is_limited:
-            continue
-        structure_id = p.activity.structure_id
-        if structure_id not in closed_by_structure:
-            closed_by_structure[structure_id] = closed_days(structure_id, p.day, p.day)
-        deadline = cancellation_deadline(p.activity, p.day, closed_by_structure[structure_id])
+    # Each activity's own closed days (its closures, the school holidays unless
+    # it runs then), as the engine's délais count them: one query per structure.
+    closed = {}
+    for structure_id in sorted({p.activity.structure_id for p in limited}):
+        days = [p for p in limited if p.activity.structure_id == structure_id]
+        first, last = min(p.day for p in days), max(p.day for p in days)
+        closed.update(closed_days_by_activity(structure_id, first, last, [p.activity for p in days]))
+    for p in limited:
+        deadline = cancellation_deadline(p.activity, p.day, closed.get(p.activity.pk))
         p.auto_promotion_over = now > deadline
         free = p.free_places or 0
         if free and p.waiting:
