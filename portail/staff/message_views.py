@@ -79,6 +79,13 @@ class MessageForm(forms.Form):
         return data
 
 
+class StartForm(forms.Form):
+    """The form's first display: a day and an activity to start from, both optional."""
+
+    activite = IdField(gettext_lazy("Activité"), required=False)
+    date = DayField(required=False)
+
+
 class ListForm(forms.Form):
     page = PageField()
 
@@ -128,10 +135,9 @@ def message_new(request):
     structures = list(scoped_structures(request.user))
     activities = list(scoped_activities(request.user))
     if request.method == "GET":
-        initial = {"destinataires": service.DAY}
-        for name in ("activite", "date"):
-            if request.GET.get(name):
-                initial[name] = request.GET[name][:20]
+        # The planning links here with its day and activity, pre-filled.
+        params = read(StartForm, request.GET)
+        initial = {"destinataires": service.DAY, "activite": params["activite"], "date": params["date"]}
         return _form_page(request, MessageForm(initial=initial), structures, activities)
     form = MessageForm(request.POST)
     if not form.is_valid():

@@ -153,5 +153,10 @@ def test_the_form_and_the_menu(staff, day):
     response = staff.get(NEW, {"activite": day.aps_a.pk, "date": DAY.isoformat()})
     assert response.status_code == 200
     assert "Les familles des enfants réservés un jour" in visible_text(response)
+    assert 'value="2026-12-07"' in page_text(response)  # the day the planning linked from, pre-filled
+    assert staff.get(NEW, {"date": "1900-01-01"}).status_code == 400
+    assert "ALSH MERCREDI" not in page_text(staff.get(NEW, {"activite": day.alsh_b.pk}))  # not offered
     assert reverse("staff:messages") in page_text(staff.get(reverse("staff:index")))
+    planning = page_text(staff.get(reverse("staff:planning"), {"date": DAY.isoformat(), "activite": day.aps_a.pk}))
+    assert f"{NEW}?activite={day.aps_a.pk}&date=2026-12-07" in planning  # a bus late: one click from the day
     assert datetime.date(2026, 12, 7) == DAY
