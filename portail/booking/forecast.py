@@ -29,7 +29,7 @@ from portail.booking import rules
 from portail.booking.drafts import ALREADY_BOOKED
 from portail.booking.models import DraftAction, DraftItem
 from portail.booking.snapshot import Snapshot, load_snapshot
-from portail.structures.models import Family, Opening
+from portail.structures.models import AgeGroup, Family, Opening
 
 # The confirmation's own words when a cancellation finds nothing left to
 # cancel (booking.confirm.NOT_BOOKED; not imported from there so that
@@ -126,14 +126,19 @@ class _Places:
 
     def __init__(self, snap: Snapshot) -> None:
         self._snap = snap
-        self._moved: dict[int, rules.Occupancy] = {}
+        # By (opening id, age group id or None): an activity with age groups
+        # moves its groups' places (issue 18 point 9).
+        self._moved: dict[tuple[int, int | None], rules.Occupancy] = {}
 
-    def of(self, opening: Opening) -> rules.Occupancy:
-        return self._moved.get(opening.pk) or self._snap.occupancy(opening)
+    def of(self, opening: Opening, group: AgeGroup | None = None) -> rules.Occupancy:
+        key = (opening.pk, group.pk if group is not None else None)
+        return self._moved.get(key) or self._snap.occupancy(opening, group)
 
-    def move(self, opening: Opening, *, accepted: int = 0, waitlisted: int = 0) -> rules.Occupancy:
-        occupancy = self.of(opening).moved(accepted=accepted, waitlisted=waitlisted)
-        self._moved[opening.pk] = occupancy
+    def move(
+        self, opening: Opening, *, accepted: int = 0, waitlisted: int = 0, group: AgeGroup | None = None
+    ) -> rules.Occupancy:
+        occupancy = self.of(opening, group).moved(accepted=accepted, waitlisted=waitlisted)
+        self._moved[(opening.pk, group.pk if group is not None else None)] = occupancy
         return occupancy
 
 
@@ -182,26 +187,29 @@ def judge(snap: Snapshot, items: Iterable[DraftItem], *, now: datetime.datetime)
             continue
         opening = snap.openings.get((item.activity_id, item.date))
         if opening is not None:
+            group = snap.group(item.activity_id, snap.bookings[key].age_group_id)
             if status == rules.ACCEPTED:
-                places.move(opening, accepted=-1)
+                places.move(opening, accepted=-1, group=group)
                 freed.add(opening.pk)
             else:
-                places.move(opening, waitlisted=-1)
+                places.move(opening, waitlisted=-1, group=group)
         del booked[key]
         found[item.pk] = Forecast(Outcome.CANCELLED)
 
     openings_by_id = {o.pk: o for o in snap.openings.values()}
     for opening_id in sorted(freed):
         opening = openings_by_id[opening_id]
-        n = promotions(
-            places.of(opening),
-            opening.date,
-            snap.rules[opening.activity_id],
-            now=now,
-            closed_days=snap.closed_for(opening.activity_id),
-        )
-        if n:
-            places.move(opening, accepted=n, waitlisted=-n)
+        groups: list[AgeGroup | None] = [*snap.groups.get(opening.activity_id, ())] or [None]
+        for promoted_group in groups:
+            n = promotions(
+                places.of(opening, promoted_group),
+                opening.date,
+                snap.rules[opening.activity_id],
+                now=now,
+                closed_days=snap.closed_for(opening.activity_id),
+            )
+            if n:
+                places.move(opening, accepted=n, waitlisted=-n, group=promoted_group)
 
     for item in books:
         key = (item.child_id, item.activity_id, item.date)
@@ -217,11 +225,14 @@ def judge(snap: Snapshot, items: Iterable[DraftItem], *, now: datetime.datetime)
         )  # fmt: skip
         if reason is None and activity_rules.has_times:
             reason = rules.check_times(activity_rules, item.arrival, item.departure)
+        group = snap.group_of(item.child_id, item.activity_id, item.date)
+        if reason is None and group is None and snap.has_groups(item.activity_id):
+            reason = str(rules.NO_AGE_GROUP)
         if reason is not None:
             found[item.pk] = Forecast(Outcome.REFUSED, reason)
             continue
         assert opening is not None  # booking_refusal refuses a day that is not open
-        placed = rules.placement(places.of(opening))
+        placed = rules.placement(places.of(opening, group))
         if placed is None:
             found[item.pk] = Forecast(Outcome.FULL, str(rules.FULL))
             continue
@@ -232,10 +243,10 @@ def judge(snap: Snapshot, items: Iterable[DraftItem], *, now: datetime.datetime)
             or ""
         )
         if placed == rules.ACCEPTED:
-            places.move(opening, accepted=1)
+            places.move(opening, accepted=1, group=group)
             found[item.pk] = Forecast(Outcome.PLACE, cannot_cancel=late)
         else:
-            position = places.move(opening, waitlisted=1).waitlisted
+            position = places.move(opening, waitlisted=1, group=group).waitlisted
             found[item.pk] = Forecast(Outcome.WAITING_LIST, position=position, cannot_cancel=late)
         booked[key] = placed
     return found

@@ -48,6 +48,12 @@ class Booking(models.Model):
     queued_at = models.DateTimeField(_("demandée le"), default=timezone.now)
     reason = models.CharField(_("motif"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    # The age group whose places it takes (issue 18 point 9), set by the engine
+    # when it is created on an activity with groups; None otherwise.
+    age_group = models.ForeignKey(
+        "structures.AgeGroup", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="bookings", verbose_name=_("groupe d'âge"),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("réservation")

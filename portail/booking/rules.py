@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext, gettext_lazy
@@ -33,6 +33,7 @@ NOT_OPEN = gettext_lazy("Activité non ouverte ce jour")
 NOT_ENROLLED = gettext_lazy("Enfant non inscrit à cette activité ce jour")
 OUTSIDE_PERIOD = gettext_lazy("Hors période de réservation")
 FULL = gettext_lazy("Complet, liste d'attente comprise")
+NO_AGE_GROUP = gettext_lazy("Aucun groupe d'âge de cette activité pour l'âge de l'enfant ce jour")
 
 
 class S(StrEnum):
@@ -288,6 +289,33 @@ def placement(occupancy: Occupancy) -> str | None:
     if occupancy.waitlisted < occupancy.waiting_list_capacity:
         return WAITLISTED
     return None
+
+
+# ---------------------------------------------------------------- age groups (issue 18 point 9)
+
+
+class AgeRange(Protocol):
+    """What the rules read of an age group (structures.AgeGroup)."""
+
+    min_age: int
+    max_age: int
+
+
+G = TypeVar("G", bound=AgeRange)
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    """A child's age on `day`, in whole years (0 before its first birthday;
+    born on 29 February: a year older on 1 March of a common year)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def age_group_of(groups: Iterable[G], birth_date: datetime.date, day: datetime.date) -> G | None:
+    """The group whose range holds the child's age on `day` (ranges of one
+    activity do not overlap), or None: the child cannot book that day
+    (NO_AGE_GROUP)."""
+    age = age_on(birth_date, day)
+    return next((g for g in groups if g.min_age <= age <= g.max_age), None)
 
 
 # ---------------------------------------------------------------- day states

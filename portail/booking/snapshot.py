@@ -21,7 +21,7 @@ from portail.booking.calendar import closed_days_by_activity
 from portail.booking.locks import locked
 from portail.booking.models import Booking, BookingStatus
 from portail.booking.rules import ActivityRules, DayState, Mark, Occupancy
-from portail.structures.models import Activity, Enrolment, Opening
+from portail.structures.models import Activity, AgeGroup, Child, Enrolment, GroupCount, Opening
 
 
 def move_counters(opening_id: int, *, accepted: int = 0, waitlisted: int = 0) -> None:
@@ -42,11 +42,31 @@ def move_counters_of_day(activity_id: int, day: datetime.date, *, accepted: int 
     )
 
 
+def move_group_counters(opening_id: int, group_id: int, *, accepted: int = 0, waitlisted: int = 0) -> None:
+    """move_counters for an age group's counters on an opening (GroupCount, its
+    row created at the first booking), under the opening's lock, as the
+    opening's own counters (issue 18 point 9)."""
+    updated = GroupCount.objects.filter(opening_id=opening_id, age_group_id=group_id).update(
+        accepted_count=F("accepted_count") + accepted, waitlisted_count=F("waitlisted_count") + waitlisted
+    )
+    if not updated:
+        # No row yet: nothing was counted in this group that day. The opening's
+        # lock serialises this insert with every other change of the day.
+        GroupCount.objects.create(
+            opening_id=opening_id, age_group_id=group_id, accepted_count=max(accepted, 0),
+            waitlisted_count=max(waitlisted, 0),
+        )  # fmt: skip
+
+
 def with_waiting_position(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
-    """Annotate waitlisted bookings with their 1-based position (confirmation order)."""
+    """Annotate waitlisted bookings with their 1-based position (confirmation
+    order; in its age group's waiting list when it has one, issue 18 point 9)."""
     earlier = (
         Booking.objects.filter(activity=OuterRef("activity"), date=OuterRef("date"), status=BookingStatus.WAITLISTED)
         .filter(id__lt=OuterRef("id"))
+        # In the same age group's queue (bookings without a group: in theirs).
+        .alias(group=Coalesce("age_group", Value(0)))
+        .filter(group=Coalesce(OuterRef("age_group"), Value(0)))
         .order_by()
         .values("activity")
         .annotate(n=Count("*"))
@@ -91,8 +111,34 @@ class Snapshot:
     # children: the state of an enrolled child with no booking and no mark, and
     # the cancellation refusal of a booking that day. `count` forgets the day's
     # state when its places move.
-    day_states: dict[tuple[int, datetime.date], DayState] = field(default_factory=dict)
+    # Keyed by (activity id, date, age group id or None): with age groups the
+    # places depend on the child's group (issue 18 point 9).
+    day_states: dict[tuple[int, datetime.date, int | None], DayState] = field(default_factory=dict)
     cancel_refusals: dict[tuple[int, datetime.date], str | None] = field(default_factory=dict)
+    # Age groups (issue 18 point 9), loaded only when an activity has some
+    # (Activity.has_age_groups): the groups by activity id, the children's birth
+    # dates, and each group's counters on each opening, read and moved like the
+    # opening's own (which stay the day's totals).
+    groups: dict[int, list[AgeGroup]] = field(default_factory=dict)
+    birth_dates: dict[int, datetime.date] = field(default_factory=dict)
+    group_occupancies: dict[tuple[int, int], Occupancy] = field(default_factory=dict)
+    group_counts: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    group_pending: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+
+    def has_groups(self, activity_id: int) -> bool:
+        return bool(self.groups.get(activity_id))
+
+    def group_of(self, child_id: int, activity_id: int, day: datetime.date) -> AgeGroup | None:
+        """The child's age group on the activity that day (None: the activity
+        has no groups, or none holds the child's age: rules.NO_AGE_GROUP)."""
+        groups = self.groups.get(activity_id)
+        if not groups:
+            return None
+        return rules.age_group_of(groups, self.birth_dates[child_id], day)
+
+    def group(self, activity_id: int, group_id: int | None) -> AgeGroup | None:
+        """The activity's group of this id (a booking's age_group_id), or None."""
+        return next((g for g in self.groups.get(activity_id, ()) if g.pk == group_id), None)
 
     def closed_for(self, activity_id: int) -> frozenset[datetime.date]:
         """The closed days the délais of this activity count (booking.calendar.closed_days)."""
@@ -101,8 +147,18 @@ class Snapshot:
     def enrolled(self, child_id: int, activity_id: int, day: datetime.date) -> bool:
         return any(start <= day <= end for start, end in self.enrolments.get((child_id, activity_id), ()))
 
-    def occupancy(self, opening: Opening) -> Occupancy:
-        """The opening's places and its bookings counted so far (rules.Occupancy)."""
+    def occupancy(self, opening: Opening, group: AgeGroup | None = None) -> Occupancy:
+        """The opening's places and its bookings counted so far (rules.Occupancy);
+        with `group`, that age group's places and bookings that day."""
+        if group is not None:
+            key = (opening.pk, group.pk)
+            occupancy = self.group_occupancies.get(key)
+            if occupancy is None:
+                accepted, waitlisted = self.group_counts.get(key, (0, 0))
+                occupancy = self.group_occupancies[key] = rules.Occupancy(
+                    accepted, waitlisted, group.capacity, group.waiting_list_capacity, opening.activity.is_limited
+                )
+            return occupancy
         found = self.occupancies.get(opening.pk)
         if found is None:
             found = rules.Occupancy.from_opening(
@@ -111,21 +167,43 @@ class Snapshot:
             self.occupancies[opening.pk] = found
         return found
 
-    def count(self, opening: Opening, *, accepted: int = 0, waitlisted: int = 0) -> Occupancy:
-        """Record places taken (+n) or freed (-n) on the opening; returns its new
-        occupancy. The opening's counters change when `save_counts` is called,
+    def count(
+        self, opening: Opening, *, accepted: int = 0, waitlisted: int = 0, group: AgeGroup | None = None
+    ) -> Occupancy:
+        """Record places taken (+n) or freed (-n) on the opening (and on the
+        booking's age group, when it has one); returns the new occupancy, the
+        group's when given. The counters change when `save_counts` is called,
         in the same transaction, under the opening's lock."""
         occupancy = self.occupancy(opening).moved(accepted=accepted, waitlisted=waitlisted)
         self.occupancies[opening.pk] = occupancy
-        self.day_states.pop((opening.activity_id, opening.date), None)
+        self.day_states.pop((opening.activity_id, opening.date, None), None)
         before = self.pending.get(opening.pk, (0, 0))
         self.pending[opening.pk] = (before[0] + accepted, before[1] + waitlisted)
+        if group is None:
+            return occupancy
+        key = (opening.pk, group.pk)
+        occupancy = self.group_occupancies[key] = self.occupancy(opening, group).moved(
+            accepted=accepted, waitlisted=waitlisted
+        )
+        self.day_states.pop((opening.activity_id, opening.date, group.pk), None)
+        before = self.group_pending.get(key, (0, 0))
+        self.group_pending[key] = (before[0] + accepted, before[1] + waitlisted)
         return occupancy
+
+    def save_group_counts(self) -> None:
+        """Write the age groups' places taken or freed since the last call
+        (a few rows: only activities with groups move them)."""
+        moved = {key: delta for key, delta in self.group_pending.items() if delta != (0, 0)}
+        self.group_pending.clear()
+        for (opening_id, group_id), (accepted, waitlisted) in sorted(moved.items()):
+            move_group_counters(opening_id, group_id, accepted=accepted, waitlisted=waitlisted)
 
     def save_counts(self) -> None:
         """Write the places taken or freed since the last call to the openings'
         counters: one UPDATE for all the changed openings (a confirmation may
-        touch twenty days), by difference, under the openings' locks."""
+        touch twenty days), by difference, under the openings' locks; the age
+        groups' counters too."""
+        self.save_group_counts()
         moved = {pk: delta for pk, delta in self.pending.items() if delta != (0, 0)}
         self.pending.clear()
         if len(moved) == 1:
@@ -152,22 +230,32 @@ class Snapshot:
         booking and the day's cancellation délai; otherwise an open day the
         child is not enrolled in is NOT_ENROLLED (rules.booking_refusal checks
         the opening, then the enrolment, then the rest), and an enrolled child
-        gets the day's state, a "to book" mark kept where it can apply."""
+        gets the day's state, a "to book" mark kept where it can apply.
+
+        With age groups (issue 18 point 9) the places are the child's group's,
+        so the day's state is worked out once per group; a child of no group
+        gets NO_AGE_GROUP where it could otherwise book (the confirmation
+        checks it after the same rules)."""
         key = (activity_id, day)
         opening = self.openings.get(key)
         booking = self.bookings.get((child_id, activity_id, day))
         if booking is not None:
             return self._booked_state(booking, opening, key, mark)
-        day_state = self.day_states.get(key)
+        grouped = self.has_groups(activity_id)
+        group = self.group_of(child_id, activity_id, day) if grouped else None
+        state_key = (activity_id, day, group.pk if group is not None else None)
+        day_state = self.day_states.get(state_key)
         if day_state is None:
-            day_state = self.day_states[key] = rules.day_state(
+            day_state = self.day_states[state_key] = rules.day_state(
                 day, self.rules[activity_id], now=self.now, is_open=opening is not None, enrolled=True,
                 closed_days=self.closed_for(activity_id),
-                occupancy=self.occupancy(opening) if opening is not None else None,
+                occupancy=self.occupancy(opening, group) if opening is not None else None,
                 booking_status=None,
             )  # fmt: skip
         if opening is not None and not self.enrolled(child_id, activity_id, day):
             return DayState(rules.S.CLOSED, reason=str(rules.NOT_ENROLLED))
+        if grouped and group is None and day_state.state is not rules.S.CLOSED:
+            return DayState(rules.S.CLOSED, reason=str(rules.NO_AGE_GROUP))
         if mark is Mark.BOOK and day_state.bookable:
             return dataclasses.replace(day_state, mark=mark)
         return day_state
@@ -187,9 +275,10 @@ class Snapshot:
             state = rules.S.WAITLISTED_LOCKED if waiting else rules.S.BOOKED_LOCKED
         else:
             state = rules.S.WAITLISTED if waiting else rules.S.BOOKED
+        group = self.group(key[0], booking.age_group_id)
         return DayState(
             state,
-            self.occupancy(opening).places_left if opening is not None else None,
+            self.occupancy(opening, group).places_left if opening is not None else None,
             booking.earlier_in_queue + 1 if waiting else None,
             too_late,
             mark if mark is Mark.CANCEL and not too_late else None,
@@ -253,6 +342,12 @@ def load_snapshot(
         )
     for child_id, activity_id, first, last in enrolments:
         snap.enrolments[(child_id, activity_id)].append((first, last))
+    grouped = [pk for pk, activity in snap.activities.items() if activity.has_age_groups]
+    if grouped:
+        # Two queries, only for activities with age groups (issue 18 point 9).
+        for group in AgeGroup.objects.filter(activity_id__in=grouped).order_by("min_age"):
+            snap.groups.setdefault(group.activity_id, []).append(group)
+        snap.birth_dates = dict(Child.objects.filter(pk__in=child_ids).values_list("pk", "birth_date"))
     # One query for the structure's closed days and each activity's (issue 18 point 2).
     closed = closed_days_by_activity(structure_id, start, end, [None, *snap.activities.values()])
     snap.closed_days = closed.pop(None)
@@ -270,6 +365,13 @@ def load_snapshot(
 
     # The places taken are the openings' counters (Opening.accepted_count,
     # waitlisted_count), read with them: no booking row is counted here.
+    grouped_openings = [o.pk for o in snap.openings.values() if snap.has_groups(o.activity_id)]
+    if grouped_openings:
+        # The age groups' counters, after the openings' locks like them.
+        counts = GroupCount.objects.filter(opening_id__in=grouped_openings).values_list(
+            "opening_id", "age_group_id", "accepted_count", "waitlisted_count"
+        )
+        snap.group_counts = {(o, g): (a, w) for o, g, a, w in counts}
 
     bookings = Booking.objects.filter(
         child_id__in=child_ids,

@@ -30,9 +30,9 @@ from portail.booking.models import (
     OpeningAudit,
     OpeningEvent,
 )
-from portail.booking.snapshot import Snapshot, load_snapshot, move_counters
+from portail.booking.snapshot import Snapshot, load_snapshot, move_counters, move_group_counters
 from portail.booking.waiting_list import promote, promote_waiting_list
-from portail.structures.models import Activity, Child, Opening
+from portail.structures.models import Activity, Child, GroupCount, Opening
 
 if TYPE_CHECKING:
     # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
@@ -140,7 +140,11 @@ def staff_book(
             problem = rules.check_times(activity_rules, arrival, departure)
             if problem:
                 raise BookingError(problem)
-        occupancy = snap.occupancy(opening)
+        # Age groups (issue 18 point 9): the child's group's places, as a confirmation.
+        group = snap.group_of(child.pk, activity.pk, day)
+        if group is None and snap.has_groups(activity.pk):
+            raise BookingError(rules.NO_AGE_GROUP)
+        occupancy = snap.occupancy(opening, group)
         placed = rules.placement(occupancy)
         if placed is None:
             raise BookingError(rules.FULL)
@@ -148,12 +152,12 @@ def staff_book(
         position = occupancy.waitlisted + 1 if status == BookingStatus.WAITLISTED else None
         booking = Booking.objects.create(
             child=child, activity=activity, date=day, status=status, arrival=arrival, departure=departure,
-            queued_at=now, reason=reason,
+            queued_at=now, reason=reason, age_group=group,
         )  # fmt: skip
         if status == BookingStatus.ACCEPTED:
-            snap.count(opening, accepted=1)
+            snap.count(opening, accepted=1, group=group)
         else:
-            snap.count(opening, waitlisted=1)
+            snap.count(opening, waitlisted=1, group=group)
         snap.save_counts()
         _movement(MovementKind.BOOK, booking, status, actor, now, reason, position)
         BookingAudit.objects.create(
@@ -189,6 +193,9 @@ def staff_cancel(
                 move_counters(opening.pk, accepted=-1)
             else:
                 move_counters(opening.pk, waitlisted=-1)
+            if booking.age_group_id is not None:
+                taken = previous == BookingStatus.ACCEPTED
+                move_group_counters(opening.pk, booking.age_group_id, accepted=-taken, waitlisted=-(not taken))
         promoted: list[Booking] = []
         if opening is not None and previous == BookingStatus.ACCEPTED:
             promoted = refill_opening(opening, actor=actor, now=now)
@@ -219,10 +226,12 @@ def staff_promote(
         if booking.status != BookingStatus.WAITLISTED:
             raise BookingError(NOT_WAITLISTED)
         snap = _snapshot(opening, [], now)
-        if snap.occupancy(opening).places_left == 0:
+        # With age groups (issue 18 point 9): a free place of the booking's group.
+        group = snap.group(opening.activity_id, booking.age_group_id)
+        if snap.occupancy(opening, group).places_left == 0:
             raise BookingError(NO_FREE_PLACE)
         promote(booking, now=now, actor=actor, reason=reason)
-        snap.count(opening, accepted=1, waitlisted=-1)
+        snap.count(opening, accepted=1, waitlisted=-1, group=group)
         snap.save_counts()
     return booking
 
@@ -292,6 +301,7 @@ def close_day(
         # Every active booking of the day was cancelled above: nothing is counted any more.
         opening.accepted_count = opening.waitlisted_count = 0
         opening.save(update_fields=["closed_at", "closed_by", "closure_reason", "accepted_count", "waitlisted_count"])
+        GroupCount.objects.filter(opening=opening).update(accepted_count=0, waitlisted_count=0)
         audit = OpeningAudit.objects.create(
             opening=opening, event=OpeningEvent.CLOSURE, at=now, actor=actor, note=reason,
             capacity_before=opening.effective_capacity, waiting_before=opening.effective_waiting_list_capacity,
@@ -394,6 +404,8 @@ def change_places(
                 raise BookingError(NOT_ACCEPTED)
             for booking in moved:
                 _move_to_waiting_list(booking, actor=actor, reason=reason, now=now)
+                if booking.age_group_id is not None:  # its age group's counters too (issue 18 point 9)
+                    move_group_counters(current.pk, booking.age_group_id, accepted=-1, waitlisted=1)
             if moved:
                 move_counters(current.pk, accepted=-len(moved), waitlisted=len(moved))
                 # In this transaction: the families' notices are queued with the moves.

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import _User as User
 
     from portail.booking.snapshot import Snapshot
+    from portail.structures.models import AgeGroup
 
 
 def promote_waiting_list(
@@ -38,21 +39,27 @@ def promote_waiting_list(
         opening = next((o for o in snap.openings.values() if o.pk == opening_id), None)
         if opening is None or not opening.activity.is_limited:
             continue
-        occupancy = snap.occupancy(opening)
-        free = occupancy.places_left
-        if not free or not occupancy.waitlisted:
-            continue
         activity_rules = snap.rules[opening.activity_id]
         if rules.cancellation_refusal(
             opening.date, activity_rules, now=now, closed_days=snap.closed_for(opening.activity_id)
         ):
             continue  # nobody could cancel that day any more: a promotion would impose a place
-        queue = Booking.objects.filter(
-            activity_id=opening.activity_id, date=opening.date, status=BookingStatus.WAITLISTED
-        ).select_related("child__family")
-        for booking in queue.order_by("id")[:free]:
-            promoted.append(promote(booking, now=now, actor=actor))
-            snap.count(opening, accepted=1, waitlisted=-1)
+        # With age groups (issue 18 point 9), a group's free place goes to that
+        # group's first waitlisted booking; without, the day's queue.
+        groups: list[AgeGroup | None] = [*snap.groups.get(opening.activity_id, ())] or [None]
+        for group in groups:
+            occupancy = snap.occupancy(opening, group)
+            free = occupancy.places_left
+            if not free or not occupancy.waitlisted:
+                continue
+            queue = Booking.objects.filter(
+                activity_id=opening.activity_id, date=opening.date, status=BookingStatus.WAITLISTED
+            ).select_related("child__family")
+            if group is not None:
+                queue = queue.filter(age_group=group)
+            for booking in queue.order_by("id")[:free]:
+                promoted.append(promote(booking, now=now, actor=actor))
+                snap.count(opening, accepted=1, waitlisted=-1, group=group)
     snap.save_counts()
     return promoted
 

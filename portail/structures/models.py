@@ -216,6 +216,12 @@ class Activity(models.Model):
         help_text=_("Cochez pour un accueil de loisirs : les fermetures « vacances scolaires » ne s'appliquent pas."),
     )
 
+    # Whether the activity has age groups (AgeGroup), kept by AgeGroup.save and
+    # delete: the booking engine reads the groups, the children's birth dates
+    # and the groups' counters only for such activities, so an activity
+    # without groups costs no query more than before (issue 18 point 9).
+    has_age_groups = models.BooleanField(_("groupes d'âge"), default=False, editable=False)
+
     class Meta:
         verbose_name = _("activité")
         verbose_name_plural = _("activités")
@@ -345,6 +351,94 @@ class Opening(models.Model):
         if self.waiting_list_capacity is None:
             return self.activity.waiting_list_capacity
         return self.waiting_list_capacity
+
+
+MAX_GROUP_AGE = 25
+
+
+class AgeGroup(models.Model):
+    """Places of an activity kept for the children of an age (issue 18 point 9):
+    a leisure centre's « 3–5 ans » and « 6–11 ans » each have their places and
+    waiting list. A child's group on a day is the one whose range holds its
+    age that day, in whole years; a child of no group cannot book. An activity
+    without groups keeps its own places (Activity.capacity, Opening.capacity);
+    with groups, the groups' places are the day's."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="age_groups", verbose_name=_("activité")
+    )
+    name = models.CharField(_("nom"), max_length=50, validators=[validate_single_line])
+    min_age = models.PositiveSmallIntegerField(_("âge minimum (ans)"), validators=[MaxValueValidator(MAX_GROUP_AGE)])
+    max_age = models.PositiveSmallIntegerField(
+        _("âge maximum (ans)"),
+        help_text=_("Inclus : 5 pour « 3–5 ans »."),
+        validators=[MaxValueValidator(MAX_GROUP_AGE)],
+    )
+    capacity = models.PositiveIntegerField(_("places par jour"), validators=places_validators)
+    waiting_list_capacity = models.PositiveIntegerField(
+        _("places en liste d'attente"),
+        default=0,
+        help_text=_("0 : pas de liste d'attente."),
+        validators=places_validators,
+    )
+
+    class Meta:
+        verbose_name = _("groupe d'âge")
+        verbose_name_plural = _("groupes d'âge")
+        ordering = ["activity", "min_age"]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_age__lte=models.F("max_age")), name="age_group_range_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.min_age}–{self.max_age} ans)"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Activity.objects.filter(pk=self.activity_id).update(has_age_groups=True)
+
+    def delete(self, *args, **kwargs):
+        activity_id = self.activity_id
+        result = super().delete(*args, **kwargs)
+        Activity.objects.filter(pk=activity_id).update(
+            has_age_groups=AgeGroup.objects.filter(activity_id=activity_id).exists()
+        )
+        return result
+
+    def clean(self):
+        if self.min_age is None or self.max_age is None:
+            return
+        if self.min_age > self.max_age:
+            raise ValidationError({"max_age": _("L'âge maximum doit être au moins l'âge minimum.")})
+        if self.activity_id:
+            overlapping = AgeGroup.objects.filter(
+                activity_id=self.activity_id, min_age__lte=self.max_age, max_age__gte=self.min_age
+            ).exclude(pk=self.pk)
+            if overlapping.exists():
+                raise ValidationError(_("Les âges de ce groupe chevauchent ceux d'un autre groupe de l'activité."))
+
+
+class GroupCount(models.Model):
+    """An age group's bookings on an opening, counted like the opening's own
+    (Opening.accepted_count, waitlisted_count, which stay the day's totals):
+    kept by the booking engine under the opening's lock; no row yet = 0."""
+
+    opening = models.ForeignKey(
+        Opening, on_delete=models.CASCADE, related_name="group_counts", verbose_name=_("ouverture")
+    )
+    age_group = models.ForeignKey(
+        AgeGroup, on_delete=models.CASCADE, related_name="counts", verbose_name=_("groupe d'âge")
+    )
+    accepted_count = models.PositiveIntegerField(_("places prises"), default=0)
+    waitlisted_count = models.PositiveIntegerField(_("en liste d'attente"), default=0)
+
+    class Meta:
+        verbose_name = _("places prises d'un groupe d'âge")
+        verbose_name_plural = _("places prises des groupes d'âge")
+        constraints = [models.UniqueConstraint(fields=["opening", "age_group"], name="group_count_unique")]
+
+    def __str__(self):
+        return f"{self.opening} — {self.age_group}"
 
 
 class Enrolment(models.Model):

@@ -508,3 +508,122 @@ def test_database_refuses_a_second_active_booking(world):
     make_booking(child=world.amalia, activity=world.aps_a, date=day, status=BookingStatus.ACCEPTED)
     make_booking(child=world.paolo, activity=world.cantine_a, date=day, status=BookingStatus.ACCEPTED)
     assert Booking.objects.filter(child=world.paolo, status__in=ACTIVE_STATUSES).count() == 2
+
+
+# ------------------------------------------- issue 18 point 9: age groups
+# An activity with two age groups (Petits 3–5, Grands 6–11, each with its
+# places and waiting list) open on two days, five children (two per group and
+# one of no group); random family demandes (drafted, confirmed at once or
+# later), staff bookings, cancellations, promotions and closures. After every
+# step: never more than a group's places nor its waiting list, each group's
+# counters are its rows (and each opening's its totals), every active booking
+# is in the group of the child's age that day, the child of no group has none,
+# and nobody waits in a group with a free place (every délai is still open).
+
+GROUP_KEYS = ["p1", "p2", "g1", "g2", "baby"]
+GROUP_DAYS = [datetime.date(2026, 12, 9), datetime.date(2026, 12, 10)]
+group_places = st.tuples(st.integers(0, 2), st.integers(0, 2))
+group_operation = st.one_of(
+    st.tuples(st.just("click"), st.integers(0, 4), st.integers(0, 1), st.booleans()),
+    st.tuples(st.just("confirm"), st.integers(0, 4)),
+    st.tuples(st.sampled_from(["staff_book", "staff_cancel", "staff_promote"]), st.integers(0, 4), st.integers(0, 1)),
+    st.tuples(st.just("close_day"), st.integers(0, 1)),
+)
+
+
+@pytest.fixture
+def group_scene(world):
+    from tests.booking.test_age_groups import grouped_scene
+
+    return world, *grouped_scene(world, days=GROUP_DAYS)
+
+
+def check_groups(activity, groups, openings, people):
+    from portail.booking.counters import find_group_drift
+    from portail.structures.models import GroupCount
+
+    assert find_drift() == [] and find_group_drift() == []
+    capacities = {g.pk: g for g in groups}
+    counters = {
+        (c.opening_id, c.age_group_id): (c.accepted_count, c.waitlisted_count) for c in GroupCount.objects.all()
+    }
+    active = list(Booking.objects.filter(activity=activity, status__in=ACTIVE_STATUSES).select_related("child"))
+    assert not [b for b in active if b.child_id == people["baby"][2].pk]
+    for booking in active:
+        expected = rules.age_group_of(groups, booking.child.birth_date, booking.date)
+        assert booking.age_group_id == expected.pk
+    for opening in Opening.objects.filter(pk__in=[o.pk for o in openings]):
+        for group_id, group in capacities.items():
+            rows = [b for b in active if b.date == opening.date and b.age_group_id == group_id]
+            accepted = sum(b.status == BookingStatus.ACCEPTED for b in rows)
+            waiting = len(rows) - accepted
+            assert accepted <= group.capacity and waiting <= group.waiting_list_capacity
+            assert counters.get((opening.pk, group_id), (0, 0)) == (accepted, waiting)
+            if waiting:
+                assert accepted == group.capacity  # nobody waits while the group has a place
+                event("a group's waiting list")
+            if opening.is_closed:
+                assert not rows
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(petits=group_places, grands=group_places, operations=st.lists(group_operation, min_size=3, max_size=14))
+@example(
+    petits=(1, 1), grands=(1, 0),
+    operations=[
+        ("click", 0, 0, True), ("click", 1, 0, True), ("click", 2, 0, False), ("click", 3, 0, True), ("confirm", 2),
+        ("click", 0, 0, True), ("staff_book", 4, 0), ("staff_cancel", 0, 0), ("staff_promote", 1, 0),
+        ("close_day", 0),
+    ],
+)  # fmt: skip
+def test_age_groups_places_and_waiting_lists_hold(group_scene, petits, grands, operations):
+    from portail.structures.models import AgeGroup, GroupCount
+
+    world, activity, groups, openings, people = group_scene
+    # Each example starts from nothing booked, with its groups' places.
+    reset(openings, [None] * len(openings), [None] * len(openings))
+    GroupCount.objects.all().delete()
+    for group, (places, waiting) in zip(groups, (petits, grands), strict=True):
+        group.capacity, group.waiting_list_capacity = places, waiting
+        group.save()
+    groups = list(AgeGroup.objects.filter(activity=activity).order_by("min_age"))
+    for step, op in enumerate(operations):
+        now = EARLY + datetime.timedelta(minutes=step)
+        if op[0] in ("click", "confirm"):
+            family, account, child = people[GROUP_KEYS[op[1]]]
+            draft = drafts.get_draft(family, account)
+            if op[0] == "click":
+                try:
+                    drafts.toggle_day(draft, child, activity, GROUP_DAYS[op[2]], now=now)
+                except BookingError as error:
+                    assert str(error) in (rules.FULL, rules.NOT_OPEN, rules.NO_AGE_GROUP), error
+            if op[0] == "confirm" or op[3]:
+                draft = drafts.get_draft(family, account)
+                result = confirm_draft(draft, draft.token, user=account, now=now)
+                assert result.error is None
+                for movement in result.refused:
+                    assert movement.reason in (rules.FULL, rules.NOT_OPEN, rules.NO_AGE_GROUP)
+                    event(f"refused: {movement.reason}")
+        elif op[0] == "close_day":
+            opening = Opening.objects.select_related("activity").get(pk=openings[op[1]].pk)
+            if not opening.is_closed:
+                close_day(opening, actor=world.staff_a, reason="Grève", now=now)
+        else:
+            day = GROUP_DAYS[op[2]]
+            active = list(
+                Booking.objects.filter(activity=activity, date=day, status__in=ACTIVE_STATUSES).order_by("status", "pk")
+            )
+            try:
+                if op[0] == "staff_book":
+                    child = people[GROUP_KEYS[op[1]]][2]
+                    if child.pk not in {b.child_id for b in active}:
+                        staff_book(child, activity, day, actor=world.staff_a, reason="Guichet", now=now)
+                elif op[0] == "staff_cancel" and active:
+                    staff_cancel(active[op[1] % len(active)], actor=world.staff_a, reason="Malade", now=now)
+                elif op[0] == "staff_promote":
+                    waiting = [b for b in active if b.status == BookingStatus.WAITLISTED]
+                    if waiting:
+                        staff_promote(waiting[op[1] % len(waiting)], actor=world.staff_a, reason="Priorité", now=now)
+            except BookingError as error:
+                assert str(error) in {*STAFF_REFUSALS, str(rules.NO_AGE_GROUP)}, error
+        check_groups(activity, groups, openings, people)
