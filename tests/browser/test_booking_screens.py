@@ -523,13 +523,13 @@ def test_a_double_click_on_confirmer_sends_one_confirmation(page, live_server, w
     """R10 on registration night: a parent clicking "Confirmer" again while the
     busy server has not answered yet posts once (the engine would answer a
     second post with the first one's result anyway)."""
-    slow = booking_views.confirm_draft
+    slow = booking_views.confirm_family_draft
 
     def busy_server(*args, **kwargs):
         time.sleep(0.5)
         return slow(*args, **kwargs)
 
-    monkeypatch.setattr(booking_views, "confirm_draft", busy_server)
+    monkeypatch.setattr(booking_views, "confirm_family_draft", busy_server)
     open_days(world.aps_a, SCHOOL_DAYS[:2])
     draft = drafts.get_draft(world.family_a, world.dupont)
     for day in SCHOOL_DAYS[:2]:
