@@ -33,8 +33,8 @@ def offer_free_places(plannings, now):
         p.auto_promotion_over = now > deadline
         free = p.free_places or 0
         if free and p.waiting:
-            p.offer = p.waiting[:free]
-            if p.auto_promotion_over:
+            p.offer = p.waiting_for_free_places()
+            if p.auto_promotion_over and p.offer:
                 p.no_auto_promotion = _(
                     "Pas de promotion automatique : le délai d'annulation de ce jour est dépassé "
                     "(les familles ne pourraient plus annuler)."

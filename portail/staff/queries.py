@@ -24,7 +24,7 @@ from portail.booking.models import (
 )
 from portail.booking.snapshot import with_waiting_position
 from portail.lib.dates import short_day
-from portail.structures.models import Enrolment, Opening
+from portail.structures.models import AgeGroup, Enrolment, Opening
 
 
 def age_on(birth_date, day):
@@ -46,6 +46,7 @@ class ActivityDay:
     accepted: list = field(default_factory=list)  # Booking, by child name
     waiting: list = field(default_factory=list)  # Booking with .position, in queue order
     bookable: list = field(default_factory=list)  # enrolled children without an active booking
+    groups: list = field(default_factory=list)  # GroupDay, when the activity has age groups (issue 18 point 9)
 
     @property
     def is_open(self):
@@ -53,10 +54,14 @@ class ActivityDay:
 
     @property
     def capacity(self):
+        if self.groups and self.opening and self.activity.is_limited:
+            return sum(g.capacity for g in self.groups)  # the groups' places are the day's
         return self.opening.effective_capacity if self.opening and self.activity.is_limited else None
 
     @property
     def waiting_list_capacity(self):
+        if self.groups and self.opening and self.activity.is_limited:
+            return sum(g.waiting_list_capacity for g in self.groups)
         return self.opening.effective_waiting_list_capacity if self.opening and self.activity.is_limited else None
 
     @property
@@ -71,9 +76,39 @@ class ActivityDay:
     def free_places(self):
         return None if self.capacity is None else max(self.capacity - len(self.accepted), 0)
 
+    def waiting_for_free_places(self):
+        """The waitlisted bookings the free places could go to, first in the
+        queue first; with age groups, each group's free places to its own
+        queue (issue 18 point 9: a place of the Petits is not a Grand's)."""
+        if not self.groups:
+            return self.waiting[: self.free_places or 0]
+        chosen = []
+        for g in self.groups:
+            free = max(g.capacity - g.accepted, 0)
+            chosen += [b for b in self.waiting if b.age_group_id == g.group.pk][:free]
+        return chosen
+
     @property
     def time_choices(self):
         return self.activity.time_choices()
+
+
+@dataclass
+class GroupDay:
+    """An age group of an activity on a day (issue 18 point 9): its places and
+    its children, counted from the day's bookings."""
+
+    group: AgeGroup
+    accepted: int = 0
+    waiting: int = 0
+
+    @property
+    def capacity(self):
+        return self.group.capacity
+
+    @property
+    def waiting_list_capacity(self):
+        return self.group.waiting_list_capacity
 
 
 def _with_ages(bookings, day):
@@ -109,9 +144,23 @@ def day_planning(activities, day, *, only=None, with_bookable=True):
         .select_related("child__family")
         .order_by("child__last_name", "child__first_name", "child_id")
     )
+    # Age groups (issue 18 point 9): one query, only when an open activity has some.
+    grouped = [pk for pk, d in by_activity.items() if d.activity.has_age_groups]
+    group_days = {}
+    if grouped:
+        for group in AgeGroup.objects.filter(activity_id__in=grouped).order_by("min_age"):
+            group_days[group.pk] = GroupDay(group)
+            by_activity[group.activity_id].groups.append(group_days[group.pk])
     booked = set()
     for booking in _with_ages(list(bookings), day):
         target = by_activity[booking.activity_id]
+        group_day = group_days.get(booking.age_group_id)
+        if group_day is not None:
+            booking.group_name = group_day.group.name
+            if booking.status == BookingStatus.ACCEPTED:
+                group_day.accepted += 1
+            else:
+                group_day.waiting += 1
         booked.add((booking.activity_id, booking.child_id))
         if booking.status == BookingStatus.ACCEPTED:
             target.accepted.append(booking)
@@ -119,7 +168,9 @@ def day_planning(activities, day, *, only=None, with_bookable=True):
             booking.position = booking.earlier_in_queue + 1
             target.waiting.append(booking)
     for target in by_activity.values():
-        target.waiting.sort(key=lambda b: b.position)
+        # With age groups, each group's queue in turn (positions count within a group).
+        order = {g.group.pk: n for n, g in enumerate(target.groups)}
+        target.waiting.sort(key=lambda b: (order.get(b.age_group_id, -1), b.position))
 
     if with_bookable:
         enrolments = (

@@ -9,6 +9,7 @@ from portail.structures import admin_views, import_views
 from portail.structures.admin_base import ScopedModelAdmin, ScopedTabularInline, StructureListFilter
 from portail.structures.models import (
     Activity,
+    AgeGroup,
     Child,
     ClosedPeriod,
     Enrolment,
@@ -184,8 +185,38 @@ class ChildAdmin(ScopedModelAdmin):
         return obj.family.structure
 
 
+class AgeGroupFormSet(forms.BaseInlineFormSet):
+    """The ranges of one activity's groups must not overlap, checked over the
+    rows as submitted together (AgeGroup.clean checks one group against the
+    saved ones)."""
+
+    def clean(self):
+        super().clean()
+        ranges = sorted(
+            (form.cleaned_data["min_age"], form.cleaned_data["max_age"])
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("min_age") is not None
+            and form.cleaned_data.get("max_age") is not None
+        )
+        if any(later[0] <= earlier[1] for earlier, later in zip(ranges, ranges[1:], strict=False)):
+            raise forms.ValidationError(_("Les âges de deux groupes se chevauchent."))
+
+
+class AgeGroupInline(ScopedTabularInline):
+    """Issue 18 point 9: places by age inside one activity (a leisure centre's 3–5 and 6–11)."""
+
+    model = AgeGroup
+    formset = AgeGroupFormSet
+    fields = ["name", "min_age", "max_age", "capacity", "waiting_list_capacity"]
+    max_num = absolute_max = 20
+    verbose_name_plural = _("groupes d'âge (places par âge, le jour même)")
+
+
 @admin.register(Activity)
 class ActivityAdmin(StructureFieldMixin, ScopedModelAdmin):
+    inlines = [AgeGroupInline]
     list_display = ["name", "code", "structure", "is_limited", "capacity", "waiting_list_capacity", "has_times"]
     list_filter = [StructureListFilter, "is_limited", "has_times", "serves_meal"]
     search_fields = ["name", "code"]

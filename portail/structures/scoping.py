@@ -15,6 +15,8 @@ SCOPE_PATHS = {
     "structures.child": ("family__structure", False),
     "structures.activity": ("structure", False),
     "structures.opening": ("activity__structure", False),
+    "structures.agegroup": ("activity__structure", False),
+    "structures.groupcount": ("opening__activity__structure", False),
     "structures.enrolment": ("child__family__structure", False),
     "structures.closedperiod": ("structure", False),
     "structures.infomessage": ("structure", False),

@@ -139,6 +139,16 @@ ADMIN_MODELS = {
             "bookings_open_at_0": "date",
             "bookings_open_at_1": "time",
         },
+        # Issue 18 point 9: the activity's age groups.
+        inlines={
+            "age_groups": {
+                "name": "text",
+                "min_age": "int",
+                "max_age": "int",
+                "capacity": "int",
+                "waiting_list_capacity": "int",
+            },
+        },
         obj=lambda w: w.aps_a,
     ),
     "structures.opening": AdminForm(
@@ -404,7 +414,8 @@ def test_places_beyond_ten_thousand_are_refused_by_the_admin(agent_a, admin_worl
                                     "booking_deadline_time": "10:00", "booking_deadline_count": "calendar",
                                     "cancellation_deadline_days": "2", "cancellation_deadline_time": "10:00",
                                     "cancellation_deadline_count": "calendar", "booking_period_start": "01/09/2026",
-                                    "booking_period_end": "03/07/2027"}}[label]  # fmt: skip
+                                    "booking_period_end": "03/07/2027", "age_groups-TOTAL_FORMS": "0",
+                                    "age_groups-INITIAL_FORMS": "0"}}[label]  # fmt: skip
     before = fingerprint()
     response = agent_a.post(_url(label, obj), {**form, "capacity": "2147483648"})
     assert response.status_code == 200 and "errorlist" in response.content.decode()

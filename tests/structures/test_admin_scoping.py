@@ -46,7 +46,7 @@ from portail.booking.models import (
 from portail.notifications.models import OutboxEmail
 from portail.structures.admin import ChildAgeFilter, SchoolClassFilter
 from portail.structures.admin_base import ScopedAdminMixin, StructureListFilter
-from portail.structures.models import Opening
+from portail.structures.models import AgeGroup, Opening
 from tests import factories as f
 from tests.helpers import make_booking, page_text
 
@@ -167,6 +167,8 @@ def scoped(world):
             outcome=BookingStatus.ACCEPTED,
         ))  # fmt: skip
         setattr(w, f"consumption_{side}", Consumption.objects.create(child=child, activity=activity, date=opening.date))
+        # An age group, so the activity's inline has a row to show (issue 18 point 9).
+        AgeGroup.objects.create(activity=activity, name="Tous", min_age=3, max_age=11, capacity=10)
         domain = "carteville.example" if side == "a" else "pinsons.example"
         setattr(w, f"email_{side}", OutboxEmail.objects.create(
             kind="test", to=f"parent@{domain}", subject=f"Compte-rendu {domain}", body_text="…", structure=family.structure,
@@ -701,6 +703,7 @@ def _activity_payload(structure):
         "booking_period_end": "2027-07-03",
         "bookings_open_at_0": "",
         "bookings_open_at_1": "",
+        **management("age_groups"),  # issue 18 point 9
     }
 
 
