@@ -188,7 +188,12 @@ class ChildAdmin(ScopedModelAdmin):
 class AgeGroupFormSet(forms.BaseInlineFormSet):
     """The ranges of one activity's groups must not overlap, checked over the
     rows as submitted together (AgeGroup.clean checks one group against the
-    saved ones)."""
+    saved ones, which may be the very rows changed here)."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.instance.checked_with_siblings = True  # AgeGroup.clean leaves the overlaps to clean() below
+        return form
 
     def clean(self):
         super().clean()

@@ -410,7 +410,9 @@ class AgeGroup(models.Model):
             return
         if self.min_age > self.max_age:
             raise ValidationError({"max_age": _("L'âge maximum doit être au moins l'âge minimum.")})
-        if self.activity_id:
+        # The admin's inline checks its rows together (structures.admin.AgeGroupFormSet):
+        # the saved ranges may be the very ones being changed in the same form.
+        if self.activity_id and not getattr(self, "checked_with_siblings", False):
             overlapping = AgeGroup.objects.filter(
                 activity_id=self.activity_id, min_age__lte=self.max_age, max_age__gte=self.min_age
             ).exclude(pk=self.pk)

@@ -53,3 +53,17 @@ def test_a_range_upside_down_is_refused(client, world):
     response = client.post(url, activity_form(world.aps_a, [("Ados", 14, 12, 8)]))
     assert response.status_code == 200 and "L'âge maximum doit être au moins l'âge minimum." in page_text(response)
     assert not AgeGroup.objects.exists()
+
+
+def test_two_groups_changed_together_may_trade_ages(client, world):
+    """Petits 3–5 and Grands 6–11 become 3–6 and 7–11 in one save: each new
+    range overlaps a saved one, not the other new one."""
+    petits = AgeGroup.objects.create(activity=world.aps_a, name="Petits", min_age=3, max_age=5, capacity=8)
+    grands = AgeGroup.objects.create(activity=world.aps_a, name="Grands", min_age=6, max_age=11, capacity=12)
+    client.force_login(world.staff_a)
+    data = activity_form(world.aps_a, [("Petits", 3, 6, 8), ("Grands", 7, 11, 12)])
+    data.update({"age_groups-INITIAL_FORMS": "2", "age_groups-0-id": petits.pk, "age_groups-1-id": grands.pk,
+                 "age_groups-0-activity": world.aps_a.pk, "age_groups-1-activity": world.aps_a.pk})  # fmt: skip
+    response = client.post(reverse("admin:structures_activity_change", args=[world.aps_a.pk]), data)
+    assert response.status_code == 302
+    assert list(AgeGroup.objects.values_list("name", "min_age", "max_age")) == [("Petits", 3, 6), ("Grands", 7, 11)]
