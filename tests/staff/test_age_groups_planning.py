@@ -49,6 +49,8 @@ def test_the_planning_counts_each_group(client, scene):
     ]
     # The day's places are the groups' (7), not the activity's own (30).
     assert re.search(r'data-testid="places">\s*3 / 7 places', html)
+    # They are changed per group (the admin), not by the day's « Places du jour ».
+    assert 'data-testid="places-by-group"' in html and "Modifier les places" not in html
 
 
 def test_a_free_place_is_offered_to_its_own_groups_queue_only(client, world):
