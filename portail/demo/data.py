@@ -17,7 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from portail.accounts.models import User
+from portail.accounts.models import StaffRole, User
 from portail.booking.confirm import confirm_draft
 from portail.booking.drafts import get_draft, toggle_set
 from portail.booking.models import Booking, BookingStatus, Confirmation, Consumption, Movement, ProcessingRun
@@ -422,7 +422,16 @@ def load_demo(today=None, now=None):
         "agent.pinsons", "Karim", "HADDAD", "karim.haddad@lespinsons.example.org", staff=True, **pw
     )
     _account("admin", "Admin", "SITE", "admin@example.org", superuser=True, **pw)
-    carteville.staff.add(staff_carteville)
+    # The other staff roles (issue 18 point 7), so that a town can try them.
+    manager_carteville = _account(
+        "responsable.carteville", "Hélène", "GARNIER", "helene.garnier@carteville.example.org", staff=True, **pw
+    )
+    animator_carteville = _account("animateur.carteville", "Yanis", "MOREL", staff=True, **pw)
+    for account, role in ((manager_carteville, StaffRole.RESPONSABLE), (animator_carteville, StaffRole.ANIMATEUR)):
+        if account.staff_role != role:
+            account.staff_role = role
+            account.save(update_fields=["staff_role"])
+    carteville.staff.add(staff_carteville, manager_carteville, animator_carteville)
     pinsons.staff.add(staff_pinsons)
 
     paolo_amalia = [
@@ -491,6 +500,8 @@ def load_demo(today=None, now=None):
         Login("Autre famille (MARTIN, CarteVille)", martin.username),
         Login("Agent de la Mairie de CarteVille (back office)", staff_carteville.username),
         Login("Agent des Pinsons (back office)", staff_pinsons.username),
+        Login("Responsable de CarteVille (crée les comptes du personnel)", manager_carteville.username),
+        Login("Animateur de CarteVille (pointage et planning du jour)", animator_carteville.username),
         Login("Administrateur du site (back office)", "admin"),
     ]
 

@@ -186,3 +186,23 @@ def test_command_prints_logins_and_they_work(db, client, capsys, fast_demo_passw
     response = client.post(reverse("admin:login"), {"username": "agent.carteville", "password": demo.DEMO_PASSWORD})
     assert response.status_code == 302
     assert client.get(reverse("staff:index")).status_code == 200
+
+
+def test_the_demo_lets_a_town_try_the_staff_roles(db, client, fast_demo_password):
+    """Issue 18 point 7 in the demo: the animator reaches the roll call, not the admin;
+    the structure manager reaches the staff accounts screen."""
+    call_command("load_demo")
+    client.post(reverse("admin:login"), {"username": "animateur.carteville", "password": demo.DEMO_PASSWORD})
+    assert client.get(reverse("staff:index")).status_code == 200
+    assert client.get(reverse("admin:structures_family_changelist")).status_code == 403
+    client.logout()
+    client.post(reverse("admin:login"), {"username": "responsable.carteville", "password": demo.DEMO_PASSWORD})
+    assert client.get(reverse("admin:structures_family_changelist")).status_code == 200
+    assert client.get(reverse("admin:accounts_staffaccount_changelist")).status_code == 200
+    call_command("load_demo")  # idempotent: the roles stay
+    roles = dict(User.objects.filter(username__endswith=".carteville").values_list("username", "staff_role"))
+    assert roles == {
+        "agent.carteville": "agent",
+        "responsable.carteville": "responsable",
+        "animateur.carteville": "animateur",
+    }
