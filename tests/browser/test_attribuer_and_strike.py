@@ -10,9 +10,9 @@ import datetime
 
 import pytest
 import time_machine
+from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import expect
 
