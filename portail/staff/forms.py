@@ -279,6 +279,8 @@ class _RollCallFilterMixin(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("Tranche d'âge inconnue.")},
     )
+    # One of the activity's age groups (issue 18 point 9), when it has some.
+    groupe = IdField(_("Groupe d'âge"), required=False)
 
 
 class RollCallForm(_RollCallFilterMixin, DayActivityForm):

@@ -254,12 +254,16 @@ def age_band(age):
     return "moins6" if age < 6 else "6plus"
 
 
-def filter_roll_call(rows, school_class="", band=""):
-    """The rows of one school class and/or one age band (empty: all)."""
+def filter_roll_call(rows, school_class="", band="", group=None):
+    """The rows of one school class, one age band and/or one of the activity's
+    age groups (the child's age on the day in its range, as the engine places
+    it: rules.age_group_of) — empty or None: all."""
     return [
         row
         for row in rows
-        if (not school_class or row.child.school_class == school_class) and (not band or age_band(row.age) == band)
+        if (not school_class or row.child.school_class == school_class)
+        and (not band or age_band(row.age) == band)
+        and (group is None or group.min_age <= row.age <= group.max_age)
     ]
 
 

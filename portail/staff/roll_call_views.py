@@ -28,7 +28,7 @@ from portail.lib.dates import long_date, short_day
 from portail.staff import queries
 from portail.staff.access import activity_param, day_or_today, page, scoped, scoped_activities, staff_required
 from portail.staff.forms import AGE_BANDS, AllPresentForm, RollCallForm, RollCallMarkForm, read
-from portail.structures.models import Child, Enrolment
+from portail.structures.models import AgeGroup, Child, Enrolment
 from portail.web.forms import BadValue
 
 PRESENCE = {"present": True, "absent": False}
@@ -45,7 +45,18 @@ def roll_call_url(activity, day, child=None, keep=None):
 
 def kept(params):
     """What the roll call carries from a tap to the next: confirmation and filters, when set."""
-    return {name: params[name] for name in ("confirmer", "classe", "age") if params.get(name)}
+    return {name: params[name] for name in ("confirmer", "classe", "age", "groupe") if params.get(name)}
+
+
+def age_group(activity, group_id):
+    """The age group of this activity the screen filters on (None: all); another
+    activity's group, or one that no longer exists, is a 404 like any foreign id."""
+    if not group_id:
+        return None
+    group = AgeGroup.objects.filter(activity=activity, pk=group_id).first()
+    if group is None:
+        raise Http404
+    return group
 
 
 def needs_confirmation(day):
@@ -87,7 +98,7 @@ def _shown_rows(activity, day, params):
     """The rows of the roll call the screen shows (its filters), each with its status text,
     and all of them (for the choices of classes)."""
     rows, addable = queries.roll_call(activity, day)
-    shown = queries.filter_roll_call(rows, params["classe"], params["age"])
+    shown = queries.filter_roll_call(rows, params["classe"], params["age"], age_group(activity, params["groupe"]))
     for row in shown:
         row.status = status_text(row.consumption)
     return rows, shown, addable
@@ -101,7 +112,7 @@ def _list_context(activity, day, params, shown):
         "counts": queries.roll_call_counts(shown),
         "time_choices": activity.time_choices(),
         "keep": kept(params),
-        "filtered": bool(params["classe"] or params["age"]),
+        "filtered": bool(params["classe"] or params["age"] or params["groupe"]),
     }
 
 
@@ -139,6 +150,8 @@ def roll_call(request):
         age_bands=AGE_BANDS,
         chosen_class=params["classe"],
         chosen_age=params["age"],
+        age_groups=list(activity.age_groups.all()) if activity.has_age_groups else [],
+        chosen_group=params["groupe"],
         search=search,
         addable_count=len(addable),
         found=found[:ADDABLE_SHOWN] if search or len(addable) <= ADDABLE_SHOWN else [],

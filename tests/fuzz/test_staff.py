@@ -98,7 +98,7 @@ def _target(w):
 
 
 ACTION = {"activite": "id", "date": "date", "motif": "text", "vue": "id"}
-ROLL_CALL_FILTERS = {"confirmer": "choice", "classe": "text", "age": "choice"}
+ROLL_CALL_FILTERS = {"confirmer": "choice", "classe": "text", "age": "choice", "groupe": "id"}
 
 ROUTES = {
     "staff:index": Route("get", {"x": "text"}, users=STAFF_USERS),
