@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portail.structures import admin_views, import_views
@@ -217,6 +218,16 @@ class AgeGroupInline(ScopedTabularInline):
     fields = ["name", "min_age", "max_age", "capacity", "waiting_list_capacity"]
     max_num = absolute_max = 20
     verbose_name_plural = _("groupes d'âge (places par âge, le jour même)")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A table's row has no room for a help text, and Django's inline template
+        # leaves the empty row's aria-describedby pointing nowhere: the hint goes
+        # into the column's label instead (« âge maximum (ans) — inclus : 5 pour… »).
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and field.help_text:
+            field.label = format_lazy("{label} — {hint}", label=field.label, hint=field.help_text)
+            field.help_text = ""
+        return field
 
 
 @admin.register(Activity)
