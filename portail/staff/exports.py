@@ -26,6 +26,8 @@ MARGIN = 12 * mm
 class _NumberedCanvas(pdf_canvas.Canvas):
     """Writes "Page n / total" once the total is known (pages are kept until save)."""
 
+    page_width = A4[0]  # where the page number is right-aligned (a landscape subclass changes it)
+
     def __init__(self, *args, footer="", **kwargs):
         super().__init__(*args, **kwargs)
         self._pages = []
@@ -43,7 +45,7 @@ class _NumberedCanvas(pdf_canvas.Canvas):
             self.setFillColor(colors.grey)
             self.drawString(MARGIN, 7 * mm, self._footer)
             self.drawRightString(
-                A4[0] - MARGIN,
+                self.page_width - MARGIN,
                 7 * mm,
                 gettext("Page %(number)s / %(total)s") % {"number": self._pageNumber, "total": total},
             )

@@ -21,22 +21,9 @@ PAGE = landscape(A4)
 
 
 class _LandscapeCanvas(_NumberedCanvas):
-    """The attendance sheet's numbered canvas, its footer placed for a landscape page."""
+    """The attendance sheet's numbered canvas, its page number placed for a landscape page."""
 
-    def save(self):
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
-            self.setFillColor(colors.grey)
-            self.drawString(MARGIN, 7 * mm, self._footer)
-            self.drawRightString(
-                PAGE[0] - MARGIN,
-                7 * mm,
-                gettext("Page %(number)s / %(total)s") % {"number": self._pageNumber, "total": total},
-            )
-            super(_NumberedCanvas, self).showPage()
-        super(_NumberedCanvas, self).save()
+    page_width = PAGE[0]
 
 
 def _number(cell):
