@@ -517,19 +517,11 @@ def _book(
         key = (item.child_id, item.activity_id, item.date)
         if key in snap.bookings:
             continue  # already booked (e.g. by the other parent): nothing to record twice
-        activity_rules = snap.rules[item.activity_id]
         opening = snap.openings.get((item.activity_id, item.date))
-        reason = rules.booking_refusal(
-            item.date, activity_rules, now=now, is_open=opening is not None,
-            enrolled=snap.enrolled(item.child_id, item.activity_id, item.date),
-            closed_days=snap.closed_for(item.activity_id),
-        )  # fmt: skip
-        if reason is None and activity_rules.has_times:
-            reason = rules.check_times(activity_rules, item.arrival, item.departure)
-        # Age groups (issue 18 point 9): the places are the child's group's.
-        group = snap.group_of(item.child_id, item.activity_id, item.date)
-        if reason is None and group is None and snap.has_groups(item.activity_id):
-            reason = str(rules.NO_AGE_GROUP)
+        # The rules, then the places of the child's age group (issue 18 point 9) if the activity has some.
+        reason, group = snap.booking_refusal(
+            item.child_id, item.activity_id, item.date, item.arrival, item.departure, now=now
+        )
         status, position = BookingStatus.REFUSED, None
         if reason is None:
             assert opening is not None  # booking_refusal refuses a day that is not open

@@ -218,16 +218,10 @@ def judge(snap: Snapshot, items: Iterable[DraftItem], *, now: datetime.datetime)
             continue
         activity_rules = snap.rules[item.activity_id]
         opening = snap.openings.get((item.activity_id, item.date))
-        reason = rules.booking_refusal(
-            item.date, activity_rules, now=now, is_open=opening is not None,
-            enrolled=snap.enrolled(item.child_id, item.activity_id, item.date),
-            closed_days=snap.closed_for(item.activity_id),
-        )  # fmt: skip
-        if reason is None and activity_rules.has_times:
-            reason = rules.check_times(activity_rules, item.arrival, item.departure)
-        group = snap.group_of(item.child_id, item.activity_id, item.date)
-        if reason is None and group is None and snap.has_groups(item.activity_id):
-            reason = str(rules.NO_AGE_GROUP)
+        # The confirmation's own judgement (Snapshot.booking_refusal), then its placement.
+        reason, group = snap.booking_refusal(
+            item.child_id, item.activity_id, item.date, item.arrival, item.departure, now=now
+        )
         if reason is not None:
             found[item.pk] = Forecast(Outcome.REFUSED, reason)
             continue

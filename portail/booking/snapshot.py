@@ -136,6 +136,33 @@ class Snapshot:
             return None
         return rules.age_group_of(groups, self.birth_dates[child_id], day)
 
+    def booking_refusal(
+        self,
+        child_id: int,
+        activity_id: int,
+        day: datetime.date,
+        arrival: datetime.time | None,
+        departure: datetime.time | None,
+        *,
+        now: datetime.datetime,
+    ) -> tuple[str | None, AgeGroup | None]:
+        """Why a booking demande is refused at `now` before its places are counted
+        (None: it may take a place or a waiting-list place), and the child's age
+        group that day. The one sequence of rules the confirmation and the
+        forecast both judge a demande with: the day open, the enrolment, the
+        délais and period (rules.booking_refusal), the times, the age group."""
+        activity_rules = self.rules[activity_id]
+        reason = rules.booking_refusal(
+            day, activity_rules, now=now, is_open=(activity_id, day) in self.openings,
+            enrolled=self.enrolled(child_id, activity_id, day), closed_days=self.closed_for(activity_id),
+        )  # fmt: skip
+        if reason is None and activity_rules.has_times:
+            reason = rules.check_times(activity_rules, arrival, departure)
+        group = self.group_of(child_id, activity_id, day)
+        if reason is None and group is None and self.has_groups(activity_id):
+            reason = str(rules.NO_AGE_GROUP)
+        return reason, group
+
     def group(self, activity_id: int, group_id: int | None) -> AgeGroup | None:
         """The activity's group of this id (a booking's age_group_id), or None."""
         return next((g for g in self.groups.get(activity_id, ()) if g.pk == group_id), None)
