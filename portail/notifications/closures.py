@@ -20,11 +20,17 @@ def _child_name(child):
     return f"{child.last_name.upper()} {child.first_name}"
 
 
-def _by_family(bookings):
-    found = defaultdict(list)
+def _families_to_write(bookings):
+    """(family, its bookings among these, its addresses) for each family with
+    an address: the families without one are called by staff instead."""
+    by_family = defaultdict(list)
     for booking in bookings:
-        found[booking.child.family_id].append(booking)
-    return found
+        by_family[booking.child.family_id].append(booking)
+    emails = family_emails(list(by_family))
+    for family_id, family_bookings in by_family.items():
+        addresses = emails.get(family_id, [])
+        if addresses:
+            yield family_bookings[0].child.family, family_bookings, addresses
 
 
 def _queue(family, emails, *, template, kind, dedupe, context):
@@ -51,14 +57,8 @@ def queue_family_closure_notices(cancelled, reason):
     each day, each child with the activities it had that day. Families
     without an address get nothing here: staff print the list of them to
     call (staff « Fermer une journée »). Returns the number of e-mails."""
-    by_family = _by_family(cancelled)
-    emails = family_emails(list(by_family))
     queued = 0
-    for family_id, bookings in by_family.items():
-        addresses = emails.get(family_id, [])
-        if not addresses:
-            continue
-        family = bookings[0].child.family
+    for family, bookings, addresses in _families_to_write(cancelled):
         days = defaultdict(lambda: defaultdict(set))  # day -> child name -> activity names
         for booking in bookings:
             days[booking.date][_child_name(booking.child)].add(booking.activity.name)
@@ -77,7 +77,7 @@ def queue_family_closure_notices(cancelled, reason):
         }
         queued += _queue(
             family, addresses, template="notifications/email/closure_family", kind=EmailKind.CLOSURE,
-            dedupe=("closure-family", family_id, *sorted(b.pk for b in bookings)), context=context,
+            dedupe=("closure-family", family.pk, *sorted(b.pk for b in bookings)), context=context,
         )  # fmt: skip
     return queued
 
@@ -85,14 +85,8 @@ def queue_family_closure_notices(cancelled, reason):
 def queue_moved_to_waiting_list_notices(opening, moved, reason):
     """One e-mail per family whose children lost their place on `opening`'s
     day (places lowered by staff) and wait at the head of the waiting list."""
-    by_family = _by_family(moved)
-    emails = family_emails(list(by_family))
     queued = 0
-    for family_id, bookings in by_family.items():
-        addresses = emails.get(family_id, [])
-        if not addresses:
-            continue
-        family = bookings[0].child.family
+    for family, bookings, addresses in _families_to_write(moved):
         context = {
             "family": family,
             "structure": family.structure,
@@ -104,6 +98,6 @@ def queue_moved_to_waiting_list_notices(opening, moved, reason):
         }
         queued += _queue(
             family, addresses, template="notifications/email/moved_to_waiting_list", kind=EmailKind.PROMOTION,
-            dedupe=("moved-to-waiting-list", family_id, *sorted(b.pk for b in bookings)), context=context,
+            dedupe=("moved-to-waiting-list", family.pk, *sorted(b.pk for b in bookings)), context=context,
         )  # fmt: skip
     return queued
