@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "portail.booking",
     "portail.family",
     "portail.notifications",
+    "portail.dossier",  # issue 17: the family file
+    "portail.billing",  # issue 16: money
+    "portail.simbank",  # issue 16: the simulated bank of the demo and the tests
     "portail.staff",
     "portail.demo",  # `manage.py load_demo`: above every app, it may import them all
 ]
@@ -217,6 +220,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Files sent by families (issue 17: documents, certificates): outside the
+# static files and never served by the web server, only by views that check
+# who asks (portail/dossier). Back it up with the database.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private")))
+# Largest file a family may send, in bytes (issue 17 point 4).
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 5 * 1024 * 1024)
 
 # --- E-mail -------------------------------------------------------------
 EMAIL_BACKEND = env_str(

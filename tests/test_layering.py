@@ -1,6 +1,6 @@
 """The layering of portail/, read from the code's own imports (issue 13).
 
-    lib  <-  structures  <-  booking  <-  notifications  <-  family, staff, accounts  <-  demo, the project
+    lib  <-  structures  <-  booking  <-  notifications  <-  dossier, billing  <-  family, staff, accounts  <-  demo, the project
                                             web (request helpers) <- family, staff, accounts
 
 Each app may import only the apps below it: `booking` is the only way into
@@ -39,10 +39,17 @@ ALLOWED = {
     "booking": {"lib", "structures"},
     "notifications": {"lib", "structures", "booking"},
     "web": {"lib", "structures", "booking"},
-    "family": BELOW_VIEWS,
-    "staff": BELOW_VIEWS,
-    "accounts": BELOW_VIEWS,
-    "demo": BELOW_VIEWS | {"family", "staff", "accounts"},
+    # Issues 17 and 16: the family file and money, side by side above the
+    # engine (neither imports the other), used by the view apps.
+    "dossier": {"lib", "structures", "booking", "notifications", "web"},
+    "billing": {"lib", "structures", "booking", "notifications", "web"},
+    "family": BELOW_VIEWS | {"dossier", "billing"},
+    "staff": BELOW_VIEWS | {"dossier", "billing"},
+    "accounts": BELOW_VIEWS | {"dossier", "billing"},
+    # The local simulated bank (issue 16 point 4): an outside site in the same
+    # process, for the demo and the tests; it talks to billing by HTTP only.
+    "simbank": {"lib", "web"},
+    "demo": BELOW_VIEWS | {"family", "staff", "accounts", "dossier", "billing", "simbank"},
 }
 PROJECT = "project"  # portail/settings.py, urls.py, wsgi.py…: may import anything
 

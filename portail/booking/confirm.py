@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from portail.booking import locks, rules
+from portail.booking.guards import booking_block
 from portail.booking.models import (
     AuditSource,
     Booking,
@@ -143,6 +144,8 @@ def _confirm_guarded(
     try:
         with transaction.atomic():
             return _confirm(target, family, token, user=user, now=now)
+    except _Blocked as blocked:
+        return ConfirmationResult(None, error=blocked.message)
     except IntegrityError:
         # A concurrent double click won the race on the token's unique index.
         previous = _replay(token, target.family_id)
@@ -153,6 +156,15 @@ def _confirm_guarded(
         if not locks.lock_wait_timed_out(error):
             raise
         return ConfirmationResult(None, error=str(BUSY))
+
+
+class _Blocked(Exception):
+    """The family may not book new days now (guards.booking_block): raised
+    inside the confirmation's transaction so that it rolls back, draft kept."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _not_current(target: _Target) -> ConfirmationResult:
@@ -192,6 +204,12 @@ def _confirm(
     # The draft is this transaction's (its row is locked): empty it before
     # taking the openings' locks, which other families wait for.
     items = _take_items(draft_pk, family)
+    if any(i.action == DraftAction.BOOK for i in items):
+        # Issues 16/17: an overdue invoice or a missing document may block new
+        # bookings (the structure's option). Rolled back: the draft is kept.
+        blocked = booking_block(family)
+        if blocked:
+            raise _Blocked(blocked)
     confirmation = _record_confirmation(token, family, user, now)
     movements = _apply(family, items, confirmation, user=user, now=now) if items else []
     return ConfirmationResult(confirmation, movements)
@@ -334,7 +352,7 @@ def _insert(model: type[Model], names: Sequence[str], rows: Sequence[Sequence[An
 def _insert_bookings(bookings: Sequence[Booking], now: datetime.datetime) -> None:
     """One INSERT for the new bookings; sets their ids."""
     names = ("child", "activity", "date", "status", "arrival", "departure", "queued_at", "reason", "updated_at",
-             "age_group")  # fmt: skip
+             "age_group", "cancelled_late")  # fmt: skip
     at = _db(Booking, "queued_at", now)
     times: dict[datetime.time, Any] = {}
 
@@ -347,7 +365,7 @@ def _insert_bookings(bookings: Sequence[Booking], now: datetime.datetime) -> Non
 
     rows = [
         (b.child_id, b.activity_id, b.date, b.status, time(b.arrival), time(b.departure), at, b.reason, at,
-         b.age_group_id)
+         b.age_group_id, False)
         for b in bookings
     ]  # fmt: skip
     for booking, pk in zip(bookings, _insert(Booking, names, rows), strict=True):

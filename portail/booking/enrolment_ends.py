@@ -69,7 +69,7 @@ def cancel_outside_enrolments(
             if booking.pk not in wanted:
                 continue
             try:
-                staff_cancel(booking, actor=actor, reason=reason, now=now)
+                staff_cancel(booking, actor=actor, reason=reason, now=now, late=False)
             except BookingError:
                 # Cancelled meanwhile by the family or a colleague: nothing left to do for it.
                 continue

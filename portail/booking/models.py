@@ -48,6 +48,10 @@ class Booking(models.Model):
     queued_at = models.DateTimeField(_("demandée le"), default=timezone.now)
     reason = models.CharField(_("motif"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    # Cancelled after the activity's cancellation délai (only staff can do that,
+    # for a family that asked too late): billed like the booking (issue 16).
+    # Never set by a closure, the end of an enrolment or a justified absence.
+    cancelled_late = models.BooleanField(_("annulée hors délai"), default=False, db_default=False)
     # The age group whose places it takes (issue 18 point 9), set by the engine
     # when it is created on an activity with groups; None otherwise.
     age_group = models.ForeignKey(

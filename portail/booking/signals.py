@@ -50,3 +50,13 @@ moved_to_waiting_list = Signal()
 # and activity loaded) and `reason`. Sent inside the transaction that
 # cancelled them.
 days_closed = Signal()
+
+# Asked before a family's new bookings are recorded (confirm, and shown on the
+# recap): may this family book new days now? Sent with sender=Family and
+# `family` (its structure loaded). A receiver answers a French message saying
+# why not and what to do (an invoice overdue: billing, issue 16 point 5; a
+# required document missing or expired: dossier, issue 17 point 4), or None.
+# Receivers read only; they answer None quickly when their structure's option
+# is off (Structure.block_bookings_*), without a query. Cancellations are never
+# blocked. Use booking.guards.booking_block() rather than sending it yourself.
+family_booking_block = Signal()

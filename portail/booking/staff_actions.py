@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext
 
 from portail.booking import rules, signals
+from portail.booking.calendar import cancellation_deadline
 from portail.booking.drafts import ALREADY_BOOKED
 from portail.booking.errors import BookingError
 from portail.booking.locks import lock_openings
@@ -167,9 +168,20 @@ def staff_book(
 
 
 def staff_cancel(
-    booking: Booking, *, actor: "User", reason: str | None, now: datetime.datetime | None = None
+    booking: Booking,
+    *,
+    actor: "User",
+    reason: str | None,
+    now: datetime.datetime | None = None,
+    late: bool | None = None,
 ) -> list[Booking]:
-    """Cancel for a family, bypassing its délai; a freed place goes to the waiting list."""
+    """Cancel for a family, bypassing its délai; a freed place goes to the waiting list.
+
+    `late`: whether the cancellation is billed like the booking
+    (Booking.cancelled_late, issue 16). None: late when made after the
+    activity's cancellation délai (a family that asked staff too late); False
+    for the structure's own decisions (the end of an enrolment) and for an
+    absence staff accept as justified (issue 17 point 5)."""
     reason = _reason(reason)
     now = now or timezone.now()
     with transaction.atomic():
@@ -185,7 +197,9 @@ def staff_cancel(
         if not booking.is_active:
             raise BookingError(NO_LONGER_ACTIVE)
         previous = booking.status
-        _cancel_row(booking, actor=actor, reason=reason, now=now)
+        if late is None:
+            late = previous == BookingStatus.ACCEPTED and now > cancellation_deadline(booking.activity, booking.date)
+        _cancel_row(booking, actor=actor, reason=reason, now=now, late=late)
         if opening is not None:
             # A booking of a day closed by staff was cancelled with the day; a
             # day without an Opening row has no counters to keep.
@@ -202,10 +216,13 @@ def staff_cancel(
     return promoted
 
 
-def _cancel_row(booking: Booking, *, actor: "User", reason: str, now: datetime.datetime) -> None:
+def _cancel_row(booking: Booking, *, actor: "User", reason: str, now: datetime.datetime, late: bool = False) -> None:
     previous = booking.status
-    Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CANCELLED, reason=reason, updated_at=now)
+    Booking.objects.filter(pk=booking.pk).update(
+        status=BookingStatus.CANCELLED, reason=reason, updated_at=now, cancelled_late=late
+    )
     booking.status = BookingStatus.CANCELLED
+    booking.cancelled_late = late
     _movement(MovementKind.CANCEL, booking, BookingStatus.CANCELLED, actor, now, reason)
     BookingAudit.objects.create(
         booking=booking, at=now, actor=actor, source=AuditSource.STAFF, from_status=previous,

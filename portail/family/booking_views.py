@@ -19,6 +19,7 @@ from portail.booking import drafts
 from portail.booking.confirm import confirm_family_draft
 from portail.booking.errors import BookingError
 from portail.booking.forecast import forecast_draft
+from portail.booking.guards import booking_blocks
 from portail.booking.models import Confirmation, DraftAction, MovementKind
 from portail.booking.rules import NOT_OPEN
 from portail.booking.states import enrolled_activities, month_bounds, month_snapshot, month_states
@@ -473,6 +474,9 @@ def recap(request):
     # and places as the confirmation (an estimate: the confirmation decides, R10).
     forecasts = forecast_draft(family, items, now=timezone.now())
     rows = [(i, forecasts.get(i.pk)) for i in items]
+    # Issues 16/17: an overdue invoice or a missing document may block new
+    # bookings (the structure's option); said here, before Confirmer.
+    blocks = booking_blocks(family) if any(i.action == DraftAction.BOOK for i in items) else []
     return render(
         request,
         "family/recap.html",
@@ -482,6 +486,7 @@ def recap(request):
             "cancellations": [(i, fc) for i, fc in rows if i.action == DraftAction.CANCEL],
             "back_child": items[0].child if items else None,
             "back_url": back_url,
+            "booking_blocks": blocks,
         },
     )
 

@@ -72,6 +72,28 @@ class Structure(models.Model):
         verbose_name=_("personnel"),
         limit_choices_to={"is_staff": True},
     )
+    # Issue 16 point 5 (billing): no new booking while an invoice of the family
+    # is overdue by more than this many days (empty: never blocked). Read by
+    # billing's receiver of booking.signals.family_booking_block.
+    block_bookings_overdue_days = models.PositiveSmallIntegerField(
+        _("bloquer les réservations après un retard de paiement de (jours)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(3650)],
+        help_text=_("Laisser vide pour ne jamais bloquer les réservations pour une facture impayée."),
+    )
+    # Issue 17 point 4 (family file): no new booking while a required document
+    # is missing or expired. Read by dossier's receiver of family_booking_block.
+    block_bookings_missing_documents = models.BooleanField(
+        _("bloquer les réservations si un document obligatoire manque ou a expiré"), default=False
+    )
+    # Issue 17 point 6 (RGPD): health data and documents of a family without
+    # any activity for this many months are deleted by the worker (logged).
+    health_data_retention_months = models.PositiveSmallIntegerField(
+        _("conservation des données de santé et documents (mois sans activité)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+    )
 
     class Meta:
         verbose_name = _("structure")
@@ -108,6 +130,19 @@ class Family(models.Model):
     # Who to call when an e-mail cannot reach the family (a day closed: staff
     # « Fermer une journée » prints the families without an e-mail address).
     phone = models.CharField(_("téléphone"), max_length=30, blank=True, validators=[validate_single_line])
+    # The household's postal address: on invoices (issue 16) and kept up to
+    # date by the family (issue 17).
+    address = models.TextField(_("adresse"), blank=True, validators=[validate_multiline])
+    # Quotient familial (issue 16 point 1): the CAF's figure and the end of its
+    # validity (the attestation's). Without a valid QF on a day, the family
+    # pays the top bracket. Set by staff, or by validating the family's CAF
+    # attestation (issue 17 point 4).
+    quotient_familial = models.PositiveIntegerField(
+        _("quotient familial"), null=True, blank=True, validators=[MaxValueValidator(100_000)]
+    )
+    qf_valid_until = models.DateField(
+        _("quotient familial valable jusqu'au"), null=True, blank=True, validators=[validate_date_window]
+    )
 
     class Meta:
         verbose_name = _("famille")
@@ -117,6 +152,20 @@ class Family(models.Model):
 
     def __str__(self):
         return f"{self.civility} {self.last_name.upper()} {self.first_name}"
+
+    def clean(self):
+        super().clean()
+        if (self.quotient_familial is None) != (self.qf_valid_until is None):
+            raise ValidationError(
+                {"qf_valid_until": _("Indiquez le quotient familial et sa date de fin de validité, ou aucun des deux.")}
+            )
+
+    def qf_on(self, day: datetime.date) -> int | None:
+        """The family's quotient familial on `day`, None when it has none or it
+        has expired (the family then pays the top bracket, issue 16)."""
+        if self.quotient_familial is None or self.qf_valid_until is None or day > self.qf_valid_until:
+            return None
+        return self.quotient_familial
 
 
 class Child(models.Model):

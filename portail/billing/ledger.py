@@ -1,0 +1,123 @@
+"""A family's account (issue 16 points 3 and 5): payments and credit notes
+settle invoices, oldest due first; what is left stays as the family's credit.
+
+    balance = invoices − credit notes − payments   (> 0: the family owes)
+
+Invoice.settled_cents is what covers an invoice (payments' Allocations and
+credit notes); a credit note's own settled_cents is how much of it was used.
+`allot(family)` keeps them under the family's row lock, and is called by every
+writer: after a payment (`record_payment`), after issuing invoices or a credit
+note. So: sum(invoices settled) = sum(allocations) + sum(credit notes settled).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Sum
+
+from portail.billing.models import Allocation, Invoice, InvoiceKind, Payment
+from portail.structures.models import Family
+
+
+def lock_family(family_id: int) -> None:
+    """The lock every writer of a family's account takes first (in a transaction)."""
+    Family.objects.select_for_update().filter(pk=family_id).values_list("pk", flat=True).get()
+
+
+def balance_cents(family: Family | int) -> int:
+    """invoices − credit notes − payments, in cents (positive: due)."""
+    family_id = family if isinstance(family, int) else family.pk
+    totals = dict(
+        Invoice.objects.filter(family_id=family_id)
+        .values_list("kind")
+        .annotate(t=Sum("total_cents"))
+        .values_list("kind", "t")
+    )
+    paid = Payment.objects.filter(family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
+    return (totals.get(InvoiceKind.INVOICE) or 0) - (totals.get(InvoiceKind.CREDIT_NOTE) or 0) - paid
+
+
+def invoice_state(invoice: Invoice, today: datetime.date) -> str:
+    """'paid', 'overdue' (due date passed) or 'due' ('credit' for a credit note)."""
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        return "credit"
+    if invoice.settled_cents >= invoice.total_cents:
+        return "paid"
+    return "overdue" if today > invoice.due_date else "due"
+
+
+def allot(family_id: int) -> None:
+    """Spread the family's unused credit notes and payments over its invoices
+    due, oldest first (a credit note first on the invoice it corrects)."""
+    with transaction.atomic():
+        lock_family(family_id)
+        due = list(
+            Invoice.objects.filter(
+                family_id=family_id, kind=InvoiceKind.INVOICE, settled_cents__lt=F("total_cents")
+            ).order_by("due_date", "year", "number")
+        )
+        if not due:
+            return
+        credits = list(
+            Invoice.objects.filter(
+                family_id=family_id, kind=InvoiceKind.CREDIT_NOTE, settled_cents__lt=F("total_cents")
+            ).order_by("issued_at", "number")
+        )
+        by_pk = {i.pk: i for i in due}
+        changed: set[int] = set()
+        for credit in credits:
+            order = sorted(due, key=lambda i: i.pk != credit.corrects_id)  # its own invoice first
+            for invoice in order:
+                take = min(credit.total_cents - credit.settled_cents, invoice.total_cents - invoice.settled_cents)
+                if take > 0:
+                    credit.settled_cents += take
+                    invoice.settled_cents += take
+                    changed.update({credit.pk, invoice.pk})
+            if credit.pk in changed:
+                credit.save(update_fields=["settled_cents"])
+        allocations = []
+        used = dict(
+            Allocation.objects.filter(payment__family_id=family_id)
+            .values("payment").annotate(t=Sum("amount_cents")).values_list("payment", "t")
+        )  # fmt: skip
+        for payment in Payment.objects.filter(family_id=family_id).order_by("received_on", "pk"):
+            left = payment.amount_cents - used.get(payment.pk, 0)
+            for invoice in due:
+                if left <= 0:
+                    break
+                take = min(left, invoice.total_cents - invoice.settled_cents)
+                if take > 0:
+                    allocations.append(Allocation(payment=payment, invoice=invoice, amount_cents=take))
+                    invoice.settled_cents += take
+                    left -= take
+                    changed.add(invoice.pk)
+        # Several allocations of one payment to one invoice cannot happen: each
+        # pass fills an invoice before the next.
+        Allocation.objects.bulk_create(allocations)
+        for pk in changed & by_pk.keys():
+            Invoice.objects.filter(pk=pk).update(settled_cents=by_pk[pk].settled_cents)
+
+
+def record_payment(
+    family: Family,
+    amount_cents: int,
+    method: str,
+    *,
+    actor: AbstractBaseUser | None = None,
+    receipt_number: str = "",
+    received_on: datetime.date | None = None,
+    note: str = "",
+) -> Payment:
+    """Record money received and allot it (oldest invoices due first)."""
+    with transaction.atomic():
+        lock_family(family.pk)
+        payment = Payment.objects.create(
+            structure_id=family.structure_id, family=family, amount_cents=amount_cents, method=method,
+            receipt_number=receipt_number, received_on=received_on or datetime.date.today(), recorded_by=actor,
+            note=note,
+        )  # fmt: skip
+        allot(family.pk)
+    return payment
