@@ -3,14 +3,18 @@ layer above the booking engine: it starts each structure's processing run
 (booking) and sends the outbox (notifications); booking itself never reaches
 up to the outbox."""
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from portail.booking.processing import is_due, process_requests
+from portail.notifications import signals
 from portail.notifications.outbox import send_due
 from portail.structures.models import Structure
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -31,6 +35,13 @@ class Command(BaseCommand):
                 if is_due(structure, now):
                     run = process_requests(structure, now=now)
                     self.stdout.write(f"{structure.name} : {run.movements_count} mouvements traités.")
+            # The apps above (billing, dossier) do their periodic work here;
+            # what they queue in the outbox goes in this same pass.
+            for receiver, answer in signals.worker_pass.send_robust(sender=self.__class__, now=now):
+                if isinstance(answer, Exception):
+                    logger.error("worker_pass receiver %r failed", receiver, exc_info=answer)
+                elif answer:
+                    self.stdout.write(str(answer))
             # Until the outbox is empty or OUTBOX_MAX_PER_MINUTE e-mails were sent (N4).
             result = send_due()
             sent, retried, failed = result
