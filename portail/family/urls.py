@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.family import booking_views, history_views, reservation_views, views
+from portail.family import booking_views, dossier_views, history_views, reservation_views, views
 
 app_name = "family"
 urlpatterns = [
@@ -19,4 +19,5 @@ urlpatterns = [
     path("mes-reservations/", reservation_views.reservations, name="reservations"),
     path("mes-reservations/annuler/", reservation_views.cancel, name="cancel"),
     path("historiques/", history_views.history_page, name="history"),
+    path("mon-dossier/", dossier_views.index, name="dossier"),
 ]
