@@ -10,7 +10,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from portail.lib.dates import long_date, short_day
@@ -20,37 +19,10 @@ from portail.lib.downloads import content_disposition as content_disposition
 from portail.lib.spreadsheets import excel_csv
 from portail.lib.validators import strip_control_characters
 
-MARGIN = 12 * mm
-
-
-class _NumberedCanvas(pdf_canvas.Canvas):
-    """Writes "Page n / total" once the total is known (pages are kept until save)."""
-
-    page_width = A4[0]  # where the page number is right-aligned (a landscape subclass changes it)
-
-    def __init__(self, *args, footer="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pages = []
-        self._footer = footer
-
-    def showPage(self):  # noqa: N802 - reportlab's name
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self):
-        total = len(self._pages)
-        for state in self._pages:
-            self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
-            self.setFillColor(colors.grey)
-            self.drawString(MARGIN, 7 * mm, self._footer)
-            self.drawRightString(
-                self.page_width - MARGIN,
-                7 * mm,
-                gettext("Page %(number)s / %(total)s") % {"number": self._pageNumber, "total": total},
-            )
-            super().showPage()
-        super().save()
+# The canvas and the escaping are shared with the invoices (billing), in web/pdf.py.
+from portail.web.pdf import MARGIN as MARGIN
+from portail.web.pdf import NumberedCanvas as _NumberedCanvas
+from portail.web.pdf import escape as _escape
 
 
 def _child_name(child):
@@ -148,12 +120,6 @@ def _times(booking):
     if booking.arrival and booking.departure:
         return f"{booking.arrival:%H:%M} – {booking.departure:%H:%M}"
     return ""
-
-
-def _escape(text):
-    """Text for a reportlab Paragraph (its own mini markup), without control
-    characters (rows stored before the model validators refused them)."""
-    return strip_control_characters(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # Lazy: the file is written in the language of the request that asks for it.
