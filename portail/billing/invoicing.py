@@ -1,0 +1,378 @@
+"""The monthly invoices of a structure (issue 16 point 2): the preview staff
+read, then « Émettre »; credit notes (avoirs) that correct an issued invoice.
+
+An issued invoice never changes (only its `settled_cents`, kept by the
+ledger): a mistake is corrected by a credit note referencing it.
+
+Reading is set-based, so a month of a 20,000-family structure is a few
+queries per chunk of families (pricing.month_facts), not per family; the
+writing is bulk (bench/billing.py measures it).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from portail.billing import ledger, numbering, pricing, signals
+from portail.billing.errors import BillingError
+from portail.billing.models import BillingSettings, Invoice, InvoiceKind, InvoiceLine, Payment
+from portail.billing.money import euros
+from portail.structures.models import Activity, Child, Family, Structure
+
+__all__ = ["BillingError", "FamilyPreview", "Preview", "PreviewLine", "credit_note", "issue", "preview"]
+
+CHUNK = 2000  # families read and written together: bounded memory, few queries
+DEFAULT_PAYMENT_TERMS_DAYS = 30
+
+
+@dataclass
+class PreviewLine:
+    child: Child | None
+    activity: Activity | None
+    child_name: str
+    label: str
+    dates: list[datetime.date]
+    quantity: int
+    unit_price_cents: int
+    amount_cents: int
+
+
+@dataclass
+class FamilyPreview:
+    family: Family
+    lines: list[PreviewLine]
+    total_cents: int
+    anomalies: list[str]
+    already_issued: Invoice | None = None
+
+
+@dataclass
+class Preview:
+    structure: Structure
+    month: datetime.date
+    period_end: datetime.date
+    families: list[FamilyPreview] = field(default_factory=list)
+    total_cents: int = 0
+    anomalies: list[str] = field(default_factory=list)
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of `month`'s month."""
+    start = month.replace(day=1)
+    return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+
+@dataclass
+class _FamilyBill:
+    family_id: int
+    row: dict  # the family's values: names, address, QF
+    priced: pricing.Priced
+    untariffed: list[str]  # its « Pas de tarif pour … » anomalies
+
+
+def _family_name(row: dict) -> str:
+    # As Family.__str__ prints it.
+    return f"{row['civility']} {row['last_name'].upper()} {row['first_name']}"
+
+
+def _bills(structure: Structure, start: datetime.date, end: datetime.date, skip: set[int]) -> Iterator[_FamilyBill]:
+    """Every family of the structure with something recorded in the period, priced,
+    in the order of their ids, chunk by chunk."""
+    family_ids = list(
+        Family.objects.filter(structure=structure).exclude(pk__in=skip).order_by("pk").values_list("pk", flat=True)
+    )
+    activity_ids = list(Activity.objects.filter(structure=structure).values_list("pk", flat=True))
+    tariffs = pricing.TariffBook(activity_ids)
+    activities = pricing.activity_infos(activity_ids)
+    for offset in range(0, len(family_ids), CHUNK):
+        chunk = family_ids[offset : offset + CHUNK]
+        facts = pricing.month_facts(structure.pk, chunk, start, end)
+        if not facts:
+            continue
+        with_facts = sorted(facts)
+        rows = {
+            row["pk"]: row
+            for row in Family.objects.filter(pk__in=with_facts).values(
+                "pk", "civility", "last_name", "first_name", "address", "quotient_familial", "qf_valid_until"
+            )
+        }
+        children = {
+            pk: pricing.child_info(pk, first, last, born)
+            for pk, first, last, born in Child.objects.filter(family_id__in=with_facts).values_list(
+                "pk", "first_name", "last_name", "birth_date"
+            )
+        }
+        for family_id in with_facts:
+            items, untariffed = pricing.billables(facts[family_id], tariffs, activities)
+            row = rows[family_id]
+            info = pricing.FamilyInfo(family_id, row["quotient_familial"], row["qf_valid_until"])
+            priced = pricing.price_family(items, family=info, children=children, activities=activities, tariffs=tariffs)
+            missing = [
+                pricing.no_tariff_anomaly(activities[pk].name)
+                for pk in sorted(untariffed, key=lambda pk: activities[pk].name)
+            ]
+            priced.anomalies.extend(missing)
+            yield _FamilyBill(family_id, row, priced, missing)
+
+
+def preview(structure: Structure, month: datetime.date) -> Preview:
+    """What « Émettre » would issue for the structure's month: the families
+    with lines or anomalies, their lines and totals, in French. Writes
+    nothing; the same facts give the same answer. A family already invoiced
+    for the month shows its invoice (`already_issued`), and is not issued again."""
+    start, end = month_bounds(month)
+    result = Preview(structure=structure, month=start, period_end=end)
+    issued = {
+        invoice.family_id: invoice
+        for invoice in Invoice.objects.filter(structure=structure, kind=InvoiceKind.INVOICE, period_start=start)
+    }
+    families_without_qf = 0
+    untariffed: set[str] = set()
+    bills = list(_bills(structure, start, end, skip=set()))
+    families = Family.objects.in_bulk([b.family_id for b in bills])
+    child_ids = {line.child_id for b in bills for line in b.priced.lines}
+    children = Child.objects.in_bulk(child_ids)
+    activities = Activity.objects.in_bulk({line.activity_id for b in bills for line in b.priced.lines})
+    qf_message = _("Quotient familial manquant ou expiré : tranche haute")
+    for bill in bills:
+        if not bill.priced.lines and not bill.priced.anomalies:
+            continue
+        lines = [
+            PreviewLine(
+                child=children.get(line.child_id),
+                activity=activities.get(line.activity_id),
+                child_name=line.child_name,
+                label=line.label,
+                dates=list(line.dates),
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                amount_cents=line.amount_cents,
+            )
+            for line in bill.priced.lines
+        ]
+        total = bill.priced.total_cents
+        if qf_message in bill.priced.anomalies:
+            families_without_qf += 1
+        untariffed.update(bill.untariffed)
+        result.families.append(
+            FamilyPreview(
+                family=families[bill.family_id],
+                lines=lines,
+                total_cents=total,
+                anomalies=list(bill.priced.anomalies),
+                already_issued=issued.get(bill.family_id),
+            )
+        )
+        if bill.family_id not in issued:
+            result.total_cents += total
+    result.families.sort(key=lambda fp: (fp.family.last_name, fp.family.first_name, fp.family.pk))
+    if families_without_qf:
+        result.anomalies.append(
+            ngettext(
+                "%(count)s famille sans quotient familial valable : tranche haute",
+                "%(count)s familles sans quotient familial valable : tranche haute",
+                families_without_qf,
+            )
+            % {"count": families_without_qf}
+        )
+    result.anomalies.extend(sorted(untariffed))
+    return result
+
+
+def _payment_terms(structure: Structure) -> int:
+    terms = BillingSettings.objects.filter(structure=structure).values_list("payment_terms_days", flat=True).first()
+    return terms or DEFAULT_PAYMENT_TERMS_DAYS
+
+
+def _families_with_credit(family_ids: list[int]) -> list[int]:
+    """Those of the families with money not yet used (a payment not wholly
+    allotted, a credit note not wholly used): only they need ledger.allot
+    after new invoices; the others have nothing to pay them with."""
+    found: set[int] = set()
+    for offset in range(0, len(family_ids), CHUNK):
+        chunk = family_ids[offset : offset + CHUNK]
+        found.update(
+            Payment.objects.filter(family_id__in=chunk)
+            .annotate(used=Coalesce(Sum("allocations__amount_cents"), 0))
+            .filter(amount_cents__gt=F("used"))
+            .values_list("family_id", flat=True)
+        )
+        found.update(
+            Invoice.objects.filter(
+                family_id__in=chunk, kind=InvoiceKind.CREDIT_NOTE, settled_cents__lt=F("total_cents")
+            ).values_list("family_id", flat=True)
+        )
+    return sorted(found)
+
+
+def issue(
+    structure: Structure, month: datetime.date, *, actor: AbstractBaseUser | None, now: datetime.datetime | None = None
+) -> list[Invoice]:
+    """Issue the structure's invoices of `month`, in one transaction: one per
+    family with a positive total not yet invoiced for that month (issuing twice
+    issues once), numbered without gap (numbering.py), due
+    BillingSettings.payment_terms_days after today, with the family's name and
+    address as they are today. Sends signals.invoices_issued inside the
+    transaction, then lets each family's existing credit pay its new invoice
+    (ledger.allot). Returns the new invoices, in number order."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    start, end = month_bounds(month)
+    due_date = today + datetime.timedelta(days=_payment_terms(structure))
+    created: list[Invoice] = []
+    # The invoice is a French document, whoever issues it.
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        # Taken first: a second issuer of this structure waits here, then sees
+        # the first one's invoices below and skips their families.
+        sequence = numbering.lock_sequence(structure.pk, InvoiceKind.INVOICE, today.year)
+        already = set(
+            Invoice.objects.filter(
+                family__structure=structure, kind=InvoiceKind.INVOICE, period_start=start
+            ).values_list("family_id", flat=True)
+        )
+        pending: list[_FamilyBill] = []
+
+        def flush() -> None:
+            numbers = numbering.take(sequence, len(pending))
+            invoices = [
+                Invoice(
+                    structure=structure,
+                    family_id=bill.family_id,
+                    kind=InvoiceKind.INVOICE,
+                    year=today.year,
+                    number=number,
+                    reference=numbering.reference(InvoiceKind.INVOICE, today.year, number),
+                    period_start=start,
+                    period_end=end,
+                    issued_at=now,
+                    issued_by=actor,
+                    due_date=due_date,
+                    total_cents=bill.priced.total_cents,
+                    family_name=_family_name(bill.row),
+                    family_address=bill.row["address"],
+                )
+                for bill, number in zip(pending, numbers, strict=True)
+            ]
+            Invoice.objects.bulk_create(invoices)
+            InvoiceLine.objects.bulk_create(
+                [
+                    InvoiceLine(
+                        invoice=invoice,
+                        child_id=line.child_id,
+                        activity_id=line.activity_id,
+                        child_name=line.child_name,
+                        label=line.label,
+                        dates=[day.isoformat() for day in line.dates],
+                        quantity=line.quantity,
+                        unit_price_cents=line.unit_price_cents,
+                        amount_cents=line.amount_cents,
+                    )
+                    for invoice, bill in zip(invoices, pending, strict=True)
+                    for line in bill.priced.lines
+                ],
+                batch_size=5000,
+            )
+            created.extend(invoices)
+            pending.clear()
+
+        for bill in _bills(structure, start, end, skip=already):
+            if bill.priced.total_cents > 0:
+                pending.append(bill)
+                if len(pending) >= CHUNK:
+                    flush()
+        flush()
+        if created:
+            signals.invoices_issued.send(sender=Invoice, invoices=created)
+            for family_id in _families_with_credit([i.family_id for i in created]):
+                ledger.allot(family_id)
+    return created
+
+
+def credit_note(
+    invoice: Invoice,
+    *,
+    amount_cents: int | None,
+    reason: str,
+    actor: AbstractBaseUser | None,
+    now: datetime.datetime | None = None,
+) -> Invoice:
+    """Issue a credit note (avoir) on `invoice`: `amount_cents`, or all that
+    earlier credit notes left of it (None). Refused, with a French
+    BillingError and nothing written, for more than what is left, a non
+    positive amount, a credit note of a credit note, or no reason. Numbered
+    « A-… » without gap; the family's account is then re-allotted (the
+    credit pays the invoice, or stays as credit if it was paid)."""
+    reason = (reason or "").strip()
+    if invoice.kind != InvoiceKind.INVOICE:
+        raise BillingError(_("Un avoir corrige une facture, pas un autre avoir."))
+    if not reason:
+        raise BillingError(_("Indiquez le motif de l'avoir."))
+    if len(reason) > Invoice._meta.get_field("reason").max_length:
+        raise BillingError(_("Le motif de l'avoir est trop long (200 caractères au plus)."))
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        sequence = numbering.lock_sequence(invoice.structure_id, InvoiceKind.CREDIT_NOTE, today.year)
+        ledger.lock_family(invoice.family_id)
+        credited = (
+            Invoice.objects.filter(corrects=invoice, kind=InvoiceKind.CREDIT_NOTE).aggregate(t=Sum("total_cents"))["t"]
+            or 0
+        )
+        left = invoice.total_cents - credited
+        if left <= 0:
+            raise BillingError(
+                _("La facture %(reference)s est déjà entièrement annulée par des avoirs.")
+                % {"reference": invoice.reference}
+            )
+        amount = left if amount_cents is None else amount_cents
+        if amount <= 0:
+            raise BillingError(_("Le montant d'un avoir doit être positif."))
+        if amount > left:
+            raise BillingError(
+                _("Un avoir sur la facture %(reference)s ne peut pas dépasser %(left)s.")
+                % {"reference": invoice.reference, "left": euros(left)}
+            )
+        family = Family.objects.get(pk=invoice.family_id)
+        (number,) = numbering.take(sequence, 1)
+        note = Invoice.objects.create(
+            structure_id=invoice.structure_id,
+            family=family,
+            kind=InvoiceKind.CREDIT_NOTE,
+            year=today.year,
+            number=number,
+            reference=numbering.reference(InvoiceKind.CREDIT_NOTE, today.year, number),
+            period_start=invoice.period_start,
+            period_end=invoice.period_end,
+            issued_at=now,
+            issued_by=actor,
+            due_date=today,
+            total_cents=amount,
+            family_name=str(family),
+            family_address=family.address,
+            corrects=invoice,
+            reason=reason,
+        )
+        InvoiceLine.objects.create(
+            invoice=note,
+            label=_("Avoir sur la facture %(reference)s : %(reason)s")
+            % {"reference": invoice.reference, "reason": reason},
+            dates=[],
+            quantity=1,
+            unit_price_cents=amount,
+            amount_cents=amount,
+        )
+        signals.credit_note_issued.send(sender=Invoice, credit_note=note)
+        ledger.allot(invoice.family_id)
+    return note
