@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy
 
 # The receivers' dispatch_uid (see notifications.apps).
 BOOKING_BLOCK_UID = "dossier.missing_document_blocks_booking"
+RETENTION_PURGE_UID = "dossier.retention_purge"
 
 
 class DossierConfig(AppConfig):
@@ -24,3 +25,10 @@ class DossierConfig(AppConfig):
         from portail.dossier import blocking
 
         signals.family_booking_block.connect(blocking.missing_documents_block, dispatch_uid=BOOKING_BLOCK_UID)
+
+        # The retention purge of health data and documents (issue 17 point 6),
+        # once a day from the worker's pass.
+        from portail.dossier import rgpd
+        from portail.notifications.signals import worker_pass
+
+        worker_pass.connect(rgpd.purge_daily, dispatch_uid=RETENTION_PURGE_UID)
