@@ -27,6 +27,10 @@ SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstr
 # (portail/demo/views.py). Only with DJANGO_DEBUG=1: production settings never
 # have it, whatever their environment says.
 DEMO = DEBUG and env_bool("PORTAIL_DEMO", False)
+# The simulated bank (portail/simbank, issue 16 point 4): the payment provider of
+# the demo and the tests (settings_test turns it on). Only with DJANGO_DEBUG=1:
+# a production site never serves it nor pays with it, whatever its environment says.
+SIMULATED_BANK = DEBUG
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -25,3 +25,6 @@ AXES_ENABLED = True
 import tempfile  # noqa: E402
 
 PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="portail-private-"))  # noqa: F405
+
+# The simulated bank (portail/simbank): the tests' payment provider (off in production).
+SIMULATED_BANK = True

@@ -17,11 +17,16 @@ urlpatterns = [
     path("compte/", include("portail.accounts.urls")),
     path("gestion/", include("portail.staff.urls")),
     path("admin/", admin.site.urls),
+    # The payment providers' server-to-server notifications (issue 16 point 4).
+    path("paiement/", include("portail.billing.urls")),
     path("", include("portail.family.urls")),
 ]
 if settings.DEMO:
     # The demo's "Courriels envoyés (démo)" page: only in the demo (settings.DEMO), never in production.
     urlpatterns.insert(-1, path("demo/", include("portail.demo.urls")))
+if settings.SIMULATED_BANK:
+    # The simulated bank of the demo and the tests: never in production (settings.SIMULATED_BANK).
+    urlpatterns.insert(-1, path("banque-simulee/", include("portail.simbank.urls")))
 
 # French error pages in the site's layout (issue 12 point 4); the 500 page is bare.
 handler400 = "portail.web.errors.handler400"
