@@ -50,7 +50,7 @@ class DocumentError(ValueError):
 # ------------------------------------------------------------------ the file itself
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
     """12,3 Mo; a whole number without decimals (5 Mo)."""
     value = size / (1024 * 1024)
     text = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
@@ -98,7 +98,7 @@ def read_upload(upload) -> tuple[bytes, str]:
     if upload.size > limit:
         raise DocumentError(
             _("Fichier trop lourd (%(size)s Mo) : %(limit)s Mo au plus.")
-            % {"size": _megabytes(upload.size), "limit": _megabytes(limit)}
+            % {"size": megabytes(upload.size), "limit": megabytes(limit)}
         )
     data = b"".join(upload.chunks())
     if not data:
@@ -106,7 +106,7 @@ def read_upload(upload) -> tuple[bytes, str]:
     if len(data) > limit:  # the announced size lied
         raise DocumentError(
             _("Fichier trop lourd (%(size)s Mo) : %(limit)s Mo au plus.")
-            % {"size": _megabytes(len(data)), "limit": _megabytes(limit)}
+            % {"size": megabytes(len(data)), "limit": megabytes(limit)}
         )
     content_type = sniff(data)
     if content_type is None:
@@ -261,8 +261,7 @@ def blocking_message(requirements: list[Requirement]) -> str:
     names = ", ".join(r.name for r in requirements)
     return ngettext(
         "Document obligatoire manquant ou expiré : %(names)s. Envoyez-le depuis « Mes documents » pour réserver.",
-        "Documents obligatoires manquants ou expirés : %(names)s. "
-        "Envoyez-les depuis « Mes documents » pour réserver.",
+        "Documents obligatoires manquants ou expirés : %(names)s. Envoyez-les depuis « Mes documents » pour réserver.",
         len(requirements),
     ) % {"names": names}
 
