@@ -1,6 +1,16 @@
 from django.urls import path
 
-from portail.staff import action_views, caf_views, closure_views, message_views, roll_call_views, run_views, views
+from portail.staff import (
+    absence_views,
+    action_views,
+    caf_views,
+    closure_views,
+    document_views,
+    message_views,
+    roll_call_views,
+    run_views,
+    views,
+)
 
 app_name = "staff"
 urlpatterns = [
@@ -25,6 +35,11 @@ urlpatterns = [
     path("messages/", message_views.message_list, name="messages"),
     path("messages/ecrire/", message_views.message_new, name="message_new"),
     path("messages/<int:pk>/", message_views.message_detail, name="message_detail"),
+    path("documents/", document_views.documents, name="documents"),
+    path("documents/<int:pk>/", document_views.document, name="document"),
+    path("documents/<int:pk>/fichier/", document_views.document_file, name="document_file"),
+    path("absences/", absence_views.absences, name="absences"),
+    path("absences/<int:pk>/decider/", absence_views.decide, name="absence_decide"),
     path("remplissage/", views.fill_rates, name="fill_rates"),
     path("chiffres-caf/", caf_views.caf_figures, name="caf"),
     path("famille/<int:pk>/historique/", views.family_audit, name="family_audit"),
