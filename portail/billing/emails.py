@@ -1,0 +1,106 @@
+"""The e-mail of a new invoice (issue 16 point 2): « Votre facture de novembre
+est disponible », with its number, amount and due date and a link to the
+family's « Factures » page, queued in the outbox (N4) to each address of the
+family's accounts, each in its account's language.
+
+It answers billing.signals.invoices_issued (connected in BillingConfig.ready())
+inside the issuing transaction: the e-mails commit or roll back with the
+invoices, and a dedupe key per invoice and address means a second call queues
+nothing twice. Invoice.emailed_at says which invoices were announced; a family
+without an e-mail address has none (staff see it on the invoice's page).
+"""
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from portail.billing.models import Invoice, InvoiceKind
+from portail.billing.money import euros
+from portail.lib.dates import MONTH_NAMES, long_date
+from portail.notifications.models import OutboxEmail
+from portail.notifications.outbox import recipient_languages, render_email
+from portail.notifications.reports import family_emails
+from portail.structures.models import Family, Structure
+
+KIND = "facture"  # OutboxEmail.kind, shown as such on the staff's e-mail screen
+TEMPLATE = "billing/email/invoice"
+CHUNK = 500  # ids per query (SQLite's limit on a statement's variables)
+
+
+def invoices_url() -> str:
+    """The family's « Factures » page (family:invoices); its home page until
+    that page exists, so an e-mail never fails the issuing of invoices."""
+    try:
+        path = reverse("family:invoices")
+    except NoReverseMatch:
+        path = reverse("family:home")
+    return settings.SITE_URL + path
+
+
+def invoice_context(invoice: Invoice, family: Family, structure: Structure, link: str) -> dict:
+    """What the three templates show; built in the recipient's language (dates, month)."""
+    return {
+        "family": family,
+        "structure": structure,
+        "invoice": invoice,
+        "month": str(MONTH_NAMES[invoice.period_start.month - 1]),
+        "year": invoice.period_start.year,
+        "amount": euros(invoice.total_cents),
+        "due_day": long_date(invoice.due_date),
+        "site_url": link,
+    }
+
+
+def _key(invoice_pk: int, address: str) -> str:
+    # OutboxEmail.dedupe_key holds 120 characters; an address holds 254.
+    return f"invoice:{invoice_pk}:{address}"[:120]
+
+
+def queue_invoice_emails(invoices) -> int:
+    """Queue the e-mail of each invoice (not of credit notes) to its family's
+    addresses; set Invoice.emailed_at on those sent to at least one address.
+    Returns the number of e-mails queued. Safe to call again."""
+    invoices = [i for i in invoices if i.kind == InvoiceKind.INVOICE]
+    if not invoices:
+        return 0
+    family_ids = sorted({i.family_id for i in invoices})
+    addresses: dict[int, list[str]] = {}
+    families: dict[int, Family] = {}
+    for start in range(0, len(family_ids), CHUNK):
+        chunk = family_ids[start : start + CHUNK]
+        addresses.update(family_emails(chunk))
+        families.update(Family.objects.in_bulk(chunk))
+    structures = Structure.objects.in_bulk({i.structure_id for i in invoices})
+    languages = recipient_languages({a for found in addresses.values() for a in found})
+    link = invoices_url()
+    rows, announced = [], []
+    for invoice in invoices:
+        found = addresses.get(invoice.family_id, [])
+        if not found:
+            continue
+        family, structure = families[invoice.family_id], structures[invoice.structure_id]
+        rendered = {}  # language -> (subject, text, html)
+        for address in found:
+            language = languages.get(address, settings.LANGUAGE_CODE)
+            if language not in rendered:
+                with translation.override(language):
+                    context = invoice_context(invoice, family, structure, link)
+                rendered[language] = render_email(TEMPLATE, context, language)
+            subject, text, html = rendered[language]
+            rows.append(
+                OutboxEmail(
+                    kind=KIND, to=address, subject=subject, body_text=text, body_html=html, structure=structure,
+                    dedupe_key=_key(invoice.pk, address),
+                )
+            )  # fmt: skip
+        announced.append(invoice.pk)
+    OutboxEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
+    now = timezone.now()
+    for start in range(0, len(announced), CHUNK):
+        Invoice.objects.filter(pk__in=announced[start : start + CHUNK], emailed_at=None).update(emailed_at=now)
+    return len(rows)
+
+
+def on_invoices_issued(sender, invoices, **kwargs):
+    """Receiver of billing.signals.invoices_issued (in the issuing transaction)."""
+    queue_invoice_emails(invoices)

@@ -1,0 +1,116 @@
+"""The e-mail of a new invoice (issue 16 point 2): « Votre facture de novembre
+est disponible » through the outbox, to each address of the family, in its
+account's language, once, with the amount, the due date and the link to the
+family's « Factures » page; Invoice.emailed_at says it was announced."""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from portail.billing import invoicing
+from portail.billing.models import Invoice, InvoiceKind
+from portail.billing.signals import invoices_issued
+from portail.booking.models import BookingStatus
+from portail.notifications.models import OutboxEmail
+from portail.structures.models import Family
+from tests.billing.invoice_rows import make_invoice
+from tests.billing.tariffs import NOVEMBER, make_tariff
+from tests.helpers import make_booking
+
+
+def issued(*invoices):
+    """What the invoicing does once the invoices are written (in its transaction)."""
+    with transaction.atomic():
+        invoices_issued.send(sender=Invoice, invoices=list(invoices))
+
+
+def test_each_address_of_the_family_gets_the_invoice_email(world):
+    invoice = make_invoice(world.family_a, number=12)
+    issued(invoice)
+    emails = OutboxEmail.objects.filter(kind="facture").order_by("to")
+    assert [e.to for e in emails] == ["dupont2@example.org", "dupont@example.org"]
+    for email in emails:
+        assert email.subject == "Votre facture de novembre est disponible — Mairie de CarteVille"
+        assert email.structure_id == world.a.pk
+        for body in (email.body_text, email.body_html):
+            assert "F-2026-000012" in body
+            assert "5,00\u00a0€" in body
+            assert "jeudi 31 décembre 2026" in body
+            assert settings.SITE_URL in body
+        assert "Votre facture de novembre 2026 est disponible (Mairie de CarteVille)." in email.body_text
+    invoice.refresh_from_db()
+    assert invoice.emailed_at is not None
+
+
+def test_the_month_is_elided_in_french(world):
+    issued(make_invoice(world.martin_a, month=datetime.date(2026, 10, 1), number=3))
+    email = OutboxEmail.objects.get(kind="facture")
+    assert email.to == "martin@example.org"
+    assert email.subject.startswith("Votre facture d'octobre est disponible")
+
+
+def test_an_english_speaking_parent_reads_it_in_english(world):
+    world.martin.language = "en"
+    world.martin.save(update_fields=["language"])
+    issued(make_invoice(world.martin_a, number=4))
+    email = OutboxEmail.objects.get(kind="facture")
+    assert email.subject == "Your November invoice is available — Mairie de CarteVille"
+    assert "Your November 2026 invoice is available" in email.body_text
+    assert "Thursday, December 31, 2026" in email.body_text
+
+
+def test_announcing_twice_queues_nothing_more(world):
+    invoice = make_invoice(world.family_a, number=12)
+    issued(invoice)
+    first = set(OutboxEmail.objects.values_list("pk", "to"))
+    issued(invoice)
+    assert set(OutboxEmail.objects.values_list("pk", "to")) == first and len(first) == 2
+
+
+def test_a_family_without_address_gets_nothing_and_stays_unannounced(world):
+    Family.objects.get(pk=world.martin_a.pk).accounts.update(email="")
+    invoice = make_invoice(world.martin_a, number=5)
+    other = make_invoice(world.family_a, number=6)
+    issued(invoice, other)
+    assert set(OutboxEmail.objects.values_list("to", flat=True)) == {"dupont@example.org", "dupont2@example.org"}
+    invoice.refresh_from_db()
+    other.refresh_from_db()
+    assert invoice.emailed_at is None and other.emailed_at is not None
+
+
+def test_a_credit_note_is_not_announced_as_an_invoice(world):
+    invoice = make_invoice(world.family_a, number=7)
+    credit = make_invoice(world.family_a, kind=InvoiceKind.CREDIT_NOTE, number=1, corrects=invoice, reason="Erreur")
+    issued(credit)
+    assert not OutboxEmail.objects.exists()
+
+
+def test_the_emails_roll_back_with_the_issuing(world):
+    invoice = make_invoice(world.family_a, number=8)
+    with transaction.atomic():
+        invoices_issued.send(sender=Invoice, invoices=[invoice])
+        transaction.set_rollback(True)
+    assert not OutboxEmail.objects.exists()
+
+
+def test_a_hostile_family_name_is_escaped_in_the_html(world):
+    Family.objects.filter(pk=world.martin_a.pk).update(last_name="<script>x</script>")
+    issued(make_invoice(Family.objects.get(pk=world.martin_a.pk), number=9))
+    email = OutboxEmail.objects.get(kind="facture")
+    assert "<script>" not in email.body_html and "&lt;SCRIPT&gt;" in email.body_html
+
+
+def test_issuing_a_month_announces_each_new_invoice(world):
+    """Through the invoicing itself: the receiver is connected (BillingConfig.ready)."""
+    make_tariff(world.aps_a, {None: 250})
+    for day in (2, 3):
+        make_booking(child=world.paolo, activity=world.aps_a, date=NOVEMBER.replace(day=day),
+                     status=BookingStatus.ACCEPTED)  # fmt: skip
+    (invoice,) = invoicing.issue(world.a, NOVEMBER, actor=world.staff_a)
+    emails = OutboxEmail.objects.filter(kind="facture")
+    assert sorted(e.to for e in emails) == ["dupont2@example.org", "dupont@example.org"]
+    assert all(invoice.reference in e.body_text and "5,00\u00a0€" in e.body_text for e in emails)
+    assert Invoice.objects.get(pk=invoice.pk).emailed_at is not None
+    invoicing.issue(world.a, NOVEMBER, actor=world.staff_a)  # issuing twice issues (and announces) once
+    assert OutboxEmail.objects.filter(kind="facture").count() == 2
