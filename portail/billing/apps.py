@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy
 
 # The receivers' dispatch_uid (see notifications.apps).
 BOOKING_BLOCK_UID = "billing.overdue_invoice_blocks_booking"
+PENDING_PAYMENTS_UID = "billing.recheck_pending_online_payments"
 INVOICE_EMAIL_UID = "billing.queue_invoice_emails"
 
 
@@ -11,6 +12,18 @@ class BillingConfig(AppConfig):
     verbose_name = gettext_lazy("Facturation")
 
     def ready(self):
+        # An invoice overdue by more than the structure's number of days blocks
+        # the family's new bookings (issue 16 point 5), never its cancellations.
+        from portail.billing import blocking
+        from portail.booking import signals
+
+        signals.family_booking_block.connect(blocking.overdue_invoice_block, dispatch_uid=BOOKING_BLOCK_UID)
+        # Online payments left « en cours » (no notification) are asked again at
+        # every pass of the worker, after 10 minutes (issue 16 point 4).
+        from portail.billing import online
+        from portail.notifications.signals import worker_pass
+
+        worker_pass.connect(online.recheck_pending, dispatch_uid=PENDING_PAYMENTS_UID)
         # The e-mail « Votre facture de … est disponible » (issue 16 point 2),
         # queued in the issuing transaction.
         from portail.billing import emails

@@ -17,8 +17,9 @@ import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 
-from portail.billing.models import Allocation, Invoice, InvoiceKind, Payment
+from portail.billing.models import MAX_CENTS, Allocation, Invoice, InvoiceKind, Payment, PaymentMethod
 from portail.structures.models import Family
 
 
@@ -32,12 +33,26 @@ def balance_cents(family: Family | int) -> int:
     family_id = family if isinstance(family, int) else family.pk
     totals = dict(
         Invoice.objects.filter(family_id=family_id)
+        .order_by()  # grouped by kind only, whatever the model's ordering
         .values_list("kind")
         .annotate(t=Sum("total_cents"))
         .values_list("kind", "t")
     )
     paid = Payment.objects.filter(family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
     return (totals.get(InvoiceKind.INVOICE) or 0) - (totals.get(InvoiceKind.CREDIT_NOTE) or 0) - paid
+
+
+def credit_cents(family: Family | int) -> int:
+    """Money of the family not used yet (« Avoir / crédit »): what its payments
+    and credit notes hold beyond what they settle. After `allot` a family has
+    either invoices due or credit, never both: then balance = due − credit."""
+    family_id = family if isinstance(family, int) else family.pk
+    paid = Payment.objects.filter(family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
+    allotted = Allocation.objects.filter(payment__family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
+    credit_notes = Invoice.objects.filter(family_id=family_id, kind=InvoiceKind.CREDIT_NOTE).aggregate(
+        total=Sum("total_cents"), used=Sum("settled_cents")
+    )
+    return paid - allotted + (credit_notes["total"] or 0) - (credit_notes["used"] or 0)
 
 
 def invoice_state(invoice: Invoice, today: datetime.date) -> str:
@@ -111,12 +126,19 @@ def record_payment(
     received_on: datetime.date | None = None,
     note: str = "",
 ) -> Payment:
-    """Record money received and allot it (oldest invoices due first)."""
+    """Record money received and allot it (oldest invoices due first); what is
+    left stays as the family's credit. `received_on` defaults to today (the
+    structure's time zone). Refuses (ValueError) an amount outside
+    1..MAX_CENTS or an unknown method: the forms check them first, in French."""
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not 1 <= amount_cents <= MAX_CENTS:
+        raise ValueError(f"amount_cents out of range: {amount_cents!r}")
+    if method not in PaymentMethod.values:
+        raise ValueError(f"unknown payment method: {method!r}")
     with transaction.atomic():
         lock_family(family.pk)
         payment = Payment.objects.create(
             structure_id=family.structure_id, family=family, amount_cents=amount_cents, method=method,
-            receipt_number=receipt_number, received_on=received_on or datetime.date.today(), recorded_by=actor,
+            receipt_number=receipt_number, received_on=received_on or timezone.localdate(), recorded_by=actor,
             note=note,
         )  # fmt: skip
         allot(family.pk)
