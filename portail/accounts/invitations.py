@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from portail.accounts import audit
 from portail.accounts.models import Invitation
+from portail.dossier.changes import link_guardian
 from portail.notifications.outbox import queue_email
 
 
@@ -141,4 +142,6 @@ def accept_family_invitation(invitation, user):
         if not already:
             family.accounts.add(user)
             audit.record(user, family, f"Compte « {user.username} » ajouté par le parent (invitation).")
+        # Issue 17 point 1: the invited parent's row in the family file (same e-mail) gets the account.
+        link_guardian(family, user, invitation.email)
     return family

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from portail.accounts import language, views
+from portail.accounts import coparent_views, language, views
 
 app_name = "accounts"
 urlpatterns = [
     path("invitation/<str:token>/", views.invitation, name="invitation"),
     path("profil/", views.profile, name="profile"),
+    path("inviter-un-parent/", coparent_views.invite_parent, name="invite_parent"),
     path("langue/", language.set_language, name="language"),
     path("profil/mot-de-passe/", views.profile_password, name="profile_password"),
     path("profil/adresse-e-mail/", views.profile_email, name="profile_email"),
