@@ -19,11 +19,19 @@ from portail.lib.validators import validate_date_window, validate_multiline, val
 from portail.structures.models import Civility
 
 
+class _NoURLFileSystemStorage(FileSystemStorage):
+    """base_url=None alone falls back to settings.MEDIA_URL ("/"): a stored
+    file must never get an address, only the views that check who asks."""
+
+    def url(self, name):
+        raise ValueError("A private document has no URL: it is served by a view that checks who asks.")
+
+
 class PrivateStorage(LazyObject):
-    """Uploaded files: outside the static files, no public URL (base_url None)."""
+    """Uploaded files: outside the static files, no public URL."""
 
     def _setup(self):
-        self._wrapped = FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+        self._wrapped = _NoURLFileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
 
 
 private_storage = PrivateStorage()
