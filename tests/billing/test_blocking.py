@@ -137,3 +137,17 @@ def test_no_query_when_the_option_is_off_one_when_on(world, django_assert_num_qu
     family.structure.block_bookings_overdue_days = 0
     with django_assert_num_queries(1):
         assert overdue_invoice_block(Family, family=family) is not None
+
+
+def test_staff_set_the_option_in_the_structures_admin(client, world):
+    client.force_login(world.staff_a)
+    url = reverse("admin:structures_structure_change", args=[world.a.pk])
+    assert "Bloquer les réservations après un retard de paiement" in page_text(client.get(url))
+    data = {"name": world.a.name, "email": world.a.email, "phone": world.a.phone, "address": world.a.address,
+            "processing_time": "02:00", "holiday_subdivision": "", "block_bookings_overdue_days": "15"}  # fmt: skip
+    assert client.post(url, data).status_code == 302
+    world.a.refresh_from_db()
+    assert world.a.block_bookings_overdue_days == 15
+    assert client.post(url, {**data, "block_bookings_overdue_days": "-1"}).status_code == 200  # refused
+    world.a.refresh_from_db()
+    assert world.a.block_bookings_overdue_days == 15

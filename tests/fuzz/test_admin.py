@@ -101,6 +101,7 @@ ADMIN_MODELS = {
             "address": "text",
             "processing_time": "time",
             "holiday_subdivision": "choice",
+            "block_bookings_overdue_days": "int",
             "staff": "id",
         },
         obj=lambda w: w.a,
@@ -209,11 +210,54 @@ ADMIN_MODELS = {
         },
         obj=lambda w: w.staff_a,
     ),
+    # Issue 16 point 1: prices (with their brackets) and each structure's billing settings.
+    "billing.tariff": AdminForm(
+        {
+            "activity": "id",
+            "valid_from": "date",
+            "unit": "choice",
+            "basis": "choice",
+            "walk_in_surcharge_percent": "int",
+            "second_child_reduction_percent": "int",
+            "third_child_reduction_percent": "int",
+        },
+        inlines={"brackets": {"qf_max": "int", "unit_price_cents": "text"}},
+        obj=lambda w: _billing_objects(w)[0],
+        valid=lambda w: {"valid_from": DATES, "unit": ["day", "quarter", "hour"], "basis": ["bookings", "consumptions"],
+                         "unit_price_cents": ["2,40", "3", "0.5", "-1", "1e9"], "qf_max": ["", "600", "100001"]},
+    ),  # fmt: skip
+    "billing.billingsettings": AdminForm(
+        {
+            "structure": "id",
+            "legal_name": "text",
+            "siret": "text",
+            "regie_number": "text",
+            "payment_terms_days": "int",
+            "payment_ways": "text",
+            "reminder_after_days": "int",
+            "payment_backend": "choice",
+            "payment_options": "text",
+        },
+        obj=lambda w: _billing_objects(w)[1],
+        valid=lambda w: {"siret": ["12345678901234", "123"], "payment_backend": ["", "simulated", "payfip_ws"],
+                         "payment_options": ["{}", '{"numcli": "123456"}', "[]", "{"]},
+    ),  # fmt: skip
     "auth.group": AdminForm({"name": "text", "permissions": "id"}),
     "axes.accessattempt": AdminForm({"username": "text", "ip_address": "text"}),
     "axes.accesslog": AdminForm({"username": "text", "ip_address": "text"}),
     "axes.accessfailurelog": AdminForm({"username": "text", "ip_address": "text"}),
 }
+
+
+def _billing_objects(w):
+    """CarteVille's tariff of APS MATIN and its billing settings, made on first use."""
+    from portail.billing.models import BillingSettings, PriceBracket, Tariff
+
+    tariff, created = Tariff.objects.get_or_create(activity=w.aps_a, valid_from=datetime.date(2026, 9, 1))
+    if created:
+        PriceBracket.objects.create(tariff=tariff, qf_max=None, unit_price_cents=300)
+    settings_a, _ = BillingSettings.objects.get_or_create(structure=w.a, defaults={"legal_name": "Commune de CarteVille"})
+    return tariff, settings_a
 
 
 @pytest.fixture
@@ -270,7 +314,7 @@ def _check(response, data, what, before):
 @given(draw=st.data())
 def test_hostile_admin_forms_never_crash_nor_save_when_refused(admin_world, label, draw):
     entry = ADMIN_MODELS[label]
-    valid = _valid(admin_world)
+    valid = {**_valid(admin_world), **(entry.valid(admin_world) if entry.valid else {})}
     fields = {**entry.fields, **_inline_fields(entry.inlines)}
     data = draw.draw(params(fields, {**valid, **_inline_valid(entry.inlines, valid)}), label="data")
     data.update(_management(entry.inlines, draw))
