@@ -18,6 +18,8 @@ class DossierConfig(AppConfig):
         register_scope("dossier.documenttype", "structure")
         register_scope("dossier.document", "family__structure")
         register_scope("dossier.absence", "family__structure")
+        register_scope("dossier.guardian", "family__structure")
+        register_scope("dossier.familychange", "family__structure")
 
         # A required document missing or expired blocks new bookings (issue 17
         # point 4) when the structure asks for it.

@@ -1,0 +1,67 @@
+"""The family file's parts in the family's admin page (issue 17), added here
+so that `structures` never imports `dossier` (as booking/admin.py does for
+the engine): the parents (Guardian rows) and the changes the family made
+itself and staff have not seen yet, « modifié par la famille le … » with the
+previous value."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from portail.dossier import changes
+from portail.dossier.models import Guardian
+from portail.structures.admin import FamilyAdmin
+from portail.structures.admin_base import ScopedTabularInline
+
+
+class GuardianInline(ScopedTabularInline):
+    model = Guardian
+    fields = [
+        "civility", "last_name", "first_name", "email", "mobile_phone", "home_phone", "work_phone", "address",
+        "account",
+    ]  # fmt: skip
+    readonly_fields = ["account"]  # an account joins through the invitation, never picked by staff
+    max_num = absolute_max = 10
+    verbose_name_plural = _("parents")
+
+
+@admin.display(description=_("modifié par la famille, à vérifier"))
+def family_changes(model_admin, family):
+    """The changes the family made and staff have not seen yet: what, previous
+    value → new value, « modifié par la famille le ven. 27/11 à 18:02 », who.
+    A read-only field rather than an inline: nothing of it is posted back
+    with the family's form."""
+    if family is None or family.pk is None:
+        return "—"
+    rows = list(changes.unseen([family])[:50])
+    if not rows:
+        return gettext("Aucune modification à vérifier.")
+    items = format_html_join(
+        "",
+        "<li>{} : {} → <strong>{}</strong> — {}{}</li>",
+        (
+            (
+                row.field_label,
+                row.old_value or "—",
+                row.new_value or "—",
+                gettext("modifié par la famille le %(when)s") % {"when": changes.when(row)},
+                f" ({row.changed_by.display_name})" if row.changed_by else "",
+            )
+            for row in rows
+        ),
+    )
+    return format_html(
+        '<ul class="family-changes" data-testid="admin-family-changes">{}</ul><p><a href="{}">{}</a></p>',
+        items,
+        reverse("staff:family_changes"),
+        gettext("Vérifier et marquer comme vu"),
+    )
+
+
+# The registered family admin (accounts/admin.py's subclass) inherits these.
+FamilyAdmin.family_changes = family_changes
+FamilyAdmin.fields = [*FamilyAdmin.fields, "family_changes"]
+FamilyAdmin.readonly_fields = [*FamilyAdmin.readonly_fields, "family_changes"]
+FamilyAdmin.inlines = [*FamilyAdmin.inlines, GuardianInline]
