@@ -31,6 +31,9 @@ ANIMATOR_STAFF_URLS = frozenset(
         "staff:roll_call",
         "staff:mark",  # the roll call's one tap per child
         "staff:all_present",  # the roll call's "Tous présents"
+        # The child's file (issue 17): on an outing the animator needs the allergies,
+        # the PAI and whom to call; each opening is recorded (dossier.HealthAccess).
+        "staff:child_file",
     }
 )
 # In the admin, only what a login needs: the login page itself (where the

@@ -29,6 +29,25 @@ def _child_name(child):
     return f"{child.last_name.upper()} {child.first_name}"
 
 
+def _name_and_marks(child):
+    """The child's name and, in bold under it, its health marks (issue 17:
+    « Allergie alimentaire », « PAI », the diet — never the medical text)."""
+    name = _escape(_child_name(child))
+    marks = getattr(child, "health_marks", None)
+    return f"{name}<br/><b>{_escape(marks.text)}</b>" if marks else name
+
+
+def _people(child):
+    """The people allowed to collect the child (issue 17), one a line: name (relationship) phone."""
+    lines = []
+    for person in getattr(child, "health_people", []):
+        line = f"{person.name} ({person.relationship}) {person.phone}"
+        if not person.can_pick_up:
+            line += " — " + gettext("urgence seulement")
+        lines.append(_escape(line))
+    return "<br/>".join(lines)
+
+
 def attendance_pdf(activity_days):
     """The attendance sheet of one or more activities of a day, one section each."""
     styles = getSampleStyleSheet()
@@ -56,25 +75,26 @@ def attendance_pdf(activity_days):
         header = [gettext("N°"), gettext("Enfant"), gettext("Classe"), gettext("Âge")]
         if activity.has_times:
             header.append(gettext("Horaires"))
-        header += [gettext("Présent"), gettext("Absent"), gettext("Observations")]
+        header += [gettext("Présent"), gettext("Absent"), gettext("Personnes autorisées"), gettext("Observations")]
         rows = [header]
         for n, booking in enumerate(planning.accepted, start=1):
-            row = [str(n), Paragraph(_escape(_child_name(booking.child)), cell),
+            row = [str(n), Paragraph(_name_and_marks(booking.child), cell),
                    strip_control_characters(booking.child.school_class),
                    ngettext("%(age)s an", "%(age)s ans", booking.age) % {"age": booking.age}]  # fmt: skip
             if activity.has_times:
                 row.append(_times(booking))
-            row += ["", "", ""]
+            row += ["", "", Paragraph(_people(booking.child), cell), ""]
             rows.append(row)
         if len(rows) == 1:
             rows.append(["", Paragraph(gettext("Aucun enfant inscrit."), cell)] + [""] * (len(header) - 2))
         widths = [10 * mm, None, 20 * mm, 14 * mm] + ([24 * mm] if activity.has_times else []) + [16 * mm] * 2
         fixed = sum(w for w in widths if w)
-        name_width = (A4[0] - 2 * MARGIN - fixed) * 0.55
+        name_width = (A4[0] - 2 * MARGIN - fixed) * 0.35
+        people_width = (A4[0] - 2 * MARGIN - fixed) * 0.38
         widths[1] = name_width
-        widths.append(A4[0] - 2 * MARGIN - fixed - name_width)
+        widths += [people_width, A4[0] - 2 * MARGIN - fixed - name_width - people_width]
         table = Table(rows, colWidths=widths, repeatRows=1)
-        box_columns = (len(header) - 3, len(header) - 2)
+        box_columns = (len(header) - 4, len(header) - 3)
         table.setStyle(
             TableStyle(
                 [

@@ -60,6 +60,23 @@ def _table(header, rows, bold_rows):
     return table
 
 
+def _meal_marks(site, styles):
+    """Issue 17: the site's meals with a food allergy, a PAI or a diet, per day,
+    and whose — the marks only, never the medical text (views.meals sets
+    `site.health_days` from dossier.health.kitchen_marks)."""
+    days = getattr(site, "health_days", [])
+    if not days:
+        return []
+    title = gettext("Allergies et régimes — %(site)s") % {"site": site.structure.name}
+    flow = [Paragraph(_escape(title), styles["Heading3"])]
+    for day, marks in days:
+        flow.append(Paragraph(f"<b>{_escape(short_day(day))}</b> : {_escape(marks.summary)}", styles["BodyText"]))
+        for name, activity, child_marks in marks.children:
+            line = f"{name} ({activity}) — {child_marks.text}"
+            flow.append(Paragraph(_escape(line), styles["BodyText"], bulletText="•"))
+    return flow
+
+
 def meals_pdf(week, monday):
     """The kitchen's week (queries.kitchen_week) of the week starting `monday`."""
     styles = getSampleStyleSheet()
@@ -88,6 +105,7 @@ def meals_pdf(week, monday):
         story.append(
             KeepTogether([Paragraph(_escape(site.structure.name), styles["Heading2"]), _table(header, rows, bold)])
         )
+        story += _meal_marks(site, styles)
         story.append(Spacer(1, 4 * mm))
     if len([s for s in week.sites if s.meals]) > 1:
         rows = [

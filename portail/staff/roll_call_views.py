@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portail.booking import rules
 from portail.booking.models import Booking, BookingStatus, Consumption
+from portail.dossier import health
 from portail.lib.dates import long_date, short_day
 from portail.staff import queries
 from portail.staff.access import activity_param, day_or_today, page, scoped, scoped_activities, staff_required
@@ -101,6 +102,8 @@ def _shown_rows(activity, day, params):
     shown = queries.filter_roll_call(rows, params["classe"], params["age"], age_group(activity, params["groupe"]))
     for row in shown:
         row.status = status_text(row.consumption)
+    # Issue 17: each child's health marks and the people allowed to collect it (two queries for all).
+    health.annotate_children(row.child for row in shown)
     return rows, shown, addable
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from portail.booking.models import Booking
+from portail.dossier import health
 from portail.lib.dates import MONTH_NAMES, long_date, short_day
 from portail.staff import exports, kitchen_pdf, queries
 from portail.staff.access import (
@@ -75,6 +76,8 @@ def attendance_sheet(request):
     params = read(SheetForm, request.GET)
     context = _planning_context(request, params, with_bookable=False)
     plannings = [p for p in context["plannings"] if p.is_open]
+    # Issue 17: beside each child, its health marks and the people allowed to collect it (two queries).
+    health.annotate_children(booking.child for p in plannings for booking in p.accepted)
     if params["format"] == "pdf":
         response = HttpResponse(exports.attendance_pdf(plannings), content_type="application/pdf")
         parts = ["feuille", f"{context['day']:%Y-%m-%d}"] + ([context["chosen"].code] if context["chosen"] else [])
@@ -95,6 +98,13 @@ def meals(request):
     monday = monday_of(chosen) if chosen else monday_of(None) + datetime.timedelta(days=7)
     activities = list(scoped_activities(request.user))
     week = queries.kitchen_week(activities, monday)
+    # Issue 17: per site and day, the meals with a food allergy, a PAI or a diet,
+    # and whose (the marks only, never the medical text). Two queries.
+    marks = health.kitchen_marks(activities, week.days)
+    for site in week.sites:
+        site.health_days = [
+            (day, marks[site.structure.pk, day]) for day in week.days if (site.structure.pk, day) in marks
+        ]
     if params["format"] == "pdf":
         response = HttpResponse(kitchen_pdf.meals_pdf(week, monday), content_type="application/pdf")
         response["Content-Disposition"] = exports.content_disposition("inline", ["repas", f"{monday:%Y-%m-%d}"], "pdf")
