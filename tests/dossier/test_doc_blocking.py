@@ -21,9 +21,7 @@ from tests.helpers import make_booking, page_text
 NOW = datetime.datetime(2026, 12, 5, 11, 0, tzinfo=datetime.UTC)
 TODAY = datetime.date(2026, 12, 5)
 MON = datetime.date(2026, 12, 7)
-MESSAGE = (
-    "Document obligatoire manquant ou expiré : Assurance. Envoyez-le depuis « Mes documents » pour réserver."
-)
+MESSAGE = "Document obligatoire manquant ou expiré : Assurance. Envoyez-le depuis « Mes documents » pour réserver."
 
 
 @pytest.fixture(autouse=True)

@@ -52,7 +52,9 @@ def _staff(world, user=None):
 
 
 def _send(client, key, data, name="attestation.pdf", content_type="application/pdf"):
-    return client.post(reverse("family:document_upload"), {"document": key, "fichier": upload(data, name, content_type)})
+    return client.post(
+        reverse("family:document_upload"), {"document": key, "fichier": upload(data, name, content_type)}
+    )
 
 
 # ------------------------------------------------------------------ the file's real type

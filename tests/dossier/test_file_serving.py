@@ -35,8 +35,10 @@ def _dupont(world, family=None):
 def sent(world):
     world.insurance = DocumentType.objects.create(structure=world.a, name="Assurance")
     client = _dupont(world)
-    client.post(reverse("family:document_upload"),
-                {"document": world.insurance.pk, "fichier": upload(PDF, "Attestation d'assurance « 2026 ».pdf")})
+    client.post(
+        reverse("family:document_upload"),
+        {"document": world.insurance.pk, "fichier": upload(PDF, "Attestation d'assurance « 2026 ».pdf")},
+    )
     client.post(reverse("family:document_upload"),
                 {"document": world.insurance.pk, "fichier": upload(image_bytes("PNG"), "photo.png", "image/png")})  # fmt: skip
     world.pdf = Document.objects.get(content_type="application/pdf")
