@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 BOOKING_BLOCK_UID = "billing.overdue_invoice_blocks_booking"
 PENDING_PAYMENTS_UID = "billing.recheck_pending_online_payments"
 INVOICE_EMAIL_UID = "billing.queue_invoice_emails"
+REMINDERS_UID = "billing.daily_reminders"
 
 
 class BillingConfig(AppConfig):
@@ -24,9 +25,17 @@ class BillingConfig(AppConfig):
         from portail.notifications.signals import worker_pass
 
         worker_pass.connect(online.recheck_pending, dispatch_uid=PENDING_PAYMENTS_UID)
+        # The e-mail reminders of overdue invoices, once a day (issue 16 point 5).
+        from portail.billing import reminders
+
+        worker_pass.connect(reminders.send_daily, dispatch_uid=REMINDERS_UID)
         # The e-mail « Votre facture de … est disponible » (issue 16 point 2),
         # queued in the issuing transaction.
         from portail.billing import emails
         from portail.billing import signals as billing_signals
 
         billing_signals.invoices_issued.connect(emails.on_invoices_issued, dispatch_uid=INVOICE_EMAIL_UID)
+        # Staff screens reach invoices through scope_queryset: their structures' only.
+        from portail.structures.scoping import register_scope
+
+        register_scope("billing.invoice", "structure")
