@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from portail.billing.money import euros
+from portail.billing.pricing import estimate_demandes
 from portail.booking import drafts
 from portail.booking.confirm import confirm_family_draft
 from portail.booking.errors import BookingError
@@ -477,6 +479,9 @@ def recap(request):
     # Issues 16/17: an overdue invoice or a missing document may block new
     # bookings (the structure's option); said here, before Confirmer.
     blocks = booking_blocks(family) if any(i.action == DraftAction.BOOK for i in items) else []
+    # Issue 16 point 1: the price where the parent decides, from the invoice's
+    # own line builder (an estimate: places, absences and the QF may change it).
+    cost = estimate_demandes(family, [i for i in items if i.action == DraftAction.BOOK], today=timezone.localdate())
     return render(
         request,
         "family/recap.html",
@@ -487,6 +492,7 @@ def recap(request):
             "back_child": items[0].child if items else None,
             "back_url": back_url,
             "booking_blocks": blocks,
+            "estimated_cost": None if cost is None else euros(cost),
         },
     )
 

@@ -223,9 +223,14 @@ ADMIN_MODELS = {
         },
         inlines={"brackets": {"qf_max": "int", "unit_price_cents": "text"}},
         obj=lambda w: _billing_objects(w)[0],
-        valid=lambda w: {"valid_from": DATES, "unit": ["day", "quarter", "hour"], "basis": ["bookings", "consumptions"],
-                         "unit_price_cents": ["2,40", "3", "0.5", "-1", "1e9"], "qf_max": ["", "600", "100001"]},
-    ),  # fmt: skip
+        valid=lambda w: {
+            "valid_from": DATES,
+            "unit": ["day", "quarter", "hour"],
+            "basis": ["bookings", "consumptions"],
+            "unit_price_cents": ["2,40", "3", "0.5", "-1", "1e9"],
+            "qf_max": ["", "600", "100001"],
+        },
+    ),
     "billing.billingsettings": AdminForm(
         {
             "structure": "id",
@@ -239,9 +244,12 @@ ADMIN_MODELS = {
             "payment_options": "text",
         },
         obj=lambda w: _billing_objects(w)[1],
-        valid=lambda w: {"siret": ["12345678901234", "123"], "payment_backend": ["", "simulated", "payfip_ws"],
-                         "payment_options": ["{}", '{"numcli": "123456"}', "[]", "{"]},
-    ),  # fmt: skip
+        valid=lambda w: {
+            "siret": ["12345678901234", "123"],
+            "payment_backend": ["", "simulated", "payfip_ws"],
+            "payment_options": ["{}", '{"numcli": "123456"}', "[]", "{"],
+        },
+    ),
     "auth.group": AdminForm({"name": "text", "permissions": "id"}),
     "axes.accessattempt": AdminForm({"username": "text", "ip_address": "text"}),
     "axes.accesslog": AdminForm({"username": "text", "ip_address": "text"}),
@@ -256,7 +264,9 @@ def _billing_objects(w):
     tariff, created = Tariff.objects.get_or_create(activity=w.aps_a, valid_from=datetime.date(2026, 9, 1))
     if created:
         PriceBracket.objects.create(tariff=tariff, qf_max=None, unit_price_cents=300)
-    settings_a, _ = BillingSettings.objects.get_or_create(structure=w.a, defaults={"legal_name": "Commune de CarteVille"})
+    settings_a, _ = BillingSettings.objects.get_or_create(
+        structure=w.a, defaults={"legal_name": "Commune de CarteVille"}
+    )
     return tariff, settings_a
 
 
