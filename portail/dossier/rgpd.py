@@ -78,6 +78,14 @@ class Section:
     # Per row, a link to download the file (documents only), or "".
     links: list[str] = field(default_factory=list)
 
+    @property
+    def table(self) -> list[tuple[list[tuple[str, str]], str]]:
+        """Per row, its (label, shown value) cells and its link: what a template walks."""
+        return [
+            (list(zip(self.labels, row, strict=True)), link)
+            for row, link in zip(self.shown_rows, self.links, strict=True)
+        ]
+
 
 def _label(model, name):
     label = str(model._meta.get_field(name).verbose_name)
