@@ -7,7 +7,9 @@ from portail.family import (
     dossier_views,
     health_views,
     history_views,
+    invoice_views,
     reservation_views,
+    rgpd_views,
     views,
 )
 
@@ -28,12 +30,17 @@ urlpatterns = [
     path("mes-reservations/", reservation_views.reservations, name="reservations"),
     path("mes-reservations/annuler/", reservation_views.cancel, name="cancel"),
     path("historiques/", history_views.history_page, name="history"),
+    # Issue 16 points 3, 4: the family's invoices and online payment.
+    path("factures/", invoice_views.invoices, name="invoices"),
+    path("factures/payer/", invoice_views.pay, name="pay"),
+    path("factures/retour/<slug:order>/", invoice_views.payment_return, name="payment_return"),
     path("mon-dossier/", dossier_views.index, name="dossier"),
     path("mes-documents/", document_views.documents, name="documents"),
     path("mes-documents/envoyer/", document_views.upload, name="document_upload"),
     path("mes-documents/<int:pk>/", document_views.document_file, name="document_file"),
     path("absences/", absence_views.absences, name="absences"),
     path("absences/declarer/", absence_views.declare, name="absence_declare"),
+    path("mon-dossier/mes-donnees/", rgpd_views.my_data, name="my_data"),
     path("mon-dossier/coordonnees/", dossier_views.household, name="dossier_household"),
     path("mon-dossier/parents/ajouter/", dossier_views.guardian_new, name="dossier_guardian_new"),
     path("mon-dossier/parents/<int:pk>/", dossier_views.guardian, name="dossier_guardian"),
