@@ -29,6 +29,7 @@ from portail.accounts.recovery import set_security_question
 from portail.booking import drafts
 from portail.booking.confirm import confirm_draft
 from portail.booking.models import BookingStatus, Consumption
+from portail.dossier.models import FamilyChange
 from portail.notifications.models import EmailStatus, OutboxEmail
 from portail.web import errors
 from tests import factories as f
@@ -148,6 +149,9 @@ def lived_in(world):
             kind="test", to=f"parent-{side}@example.org", subject="Compte-rendu", body_text="…",
             structure=structure, status=EmailStatus.FAILED,
         ))  # fmt: skip
+    # A change each family made to its file (issue 17 point 1): « Modifications des familles ».
+    w.change_a = FamilyChange.objects.create(family=w.family_a, field_label="Téléphone de la famille", field_key="f")
+    w.change_b = FamilyChange.objects.create(family=w.family_b, field_label="Téléphone de la famille", field_key="f")
     return w
 
 

@@ -26,6 +26,14 @@ class GuardianInline(ScopedTabularInline):
     max_num = absolute_max = 10
     verbose_name_plural = _("parents")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            # A tabular inline shows no help text under its cells, so the
+            # aria-describedby Django adds would name nothing.
+            field.help_text = ""
+        return field
+
 
 @admin.display(description=_("modifié par la famille, à vérifier"))
 def family_changes(model_admin, family):

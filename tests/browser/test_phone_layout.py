@@ -55,6 +55,16 @@ COVERAGE = {
     "family:reservations": "visited: all, and next month",
     "family:cancel": "POST: the buttons of Mes réservations",
     "family:history": "visited: current and previous month",
+    "family:invoices": "visited: « Factures » (an invoice due at least), then again with the bank's answer",
+    "family:pay": "POST: « Payer en ligne », to the simulated bank, whose page is checked too",
+    "family:payment_return": "GET: back from the bank (Abandonner), redirected to « Factures » with the message",
+    "family:my_data": "visited: « Mes données » (the JSON and HTML downloads are files)",
+    "family:dossier": "visited: « Mon dossier » (household, parents, children)",
+    "family:dossier_household": "visited: the household's form",
+    "family:dossier_guardian": "visited: a parent's form (the first parent of the demo family)",
+    "family:dossier_guardian_new": "visited: « Ajouter un parent »",
+    "family:dossier_child": "visited: a child's form (class; name and birth date locked)",
+    "accounts:invite_parent": "visited: « Inviter l'autre parent »",
     "accounts:invitation": "visited: an unknown invitation link",
     "accounts:profile": "visited (password, e-mail, question, language)",
     "accounts:language": "POST: the header's and the profile's language form",
@@ -241,6 +251,27 @@ def _log_in(page, base, username="dupont"):
     expect(page.get_by_role("heading", name="Accueil", exact=True)).to_be_visible()
 
 
+def _visit_invoices(page, base, family, layout):
+    """« Factures » with an invoice due, the simulated bank's page, and the return (issue 16 points 3, 4)."""
+    from portail.billing.models import BillingSettings
+    from tests.billing.invoice_rows import make_invoice
+
+    BillingSettings.objects.update_or_create(structure=family.structure, defaults={"payment_backend": "simulated"})
+    if not family.invoices.filter(kind="invoice", settled_cents=0).exists():
+        # A month the demo never invoices, so no constraint meets the demo's own invoices.
+        make_invoice(family, month=datetime.date(2021, 1, 1), number=999_999,
+                     due_date=timezone.localdate() + datetime.timedelta(days=30))  # fmt: skip
+    page.goto(f"{base}/factures/")
+    expect(page.get_by_test_id("invoices")).to_be_visible()
+    layout.check("Factures")
+    page.get_by_test_id("pay-all").click()
+    expect(page.get_by_test_id("simbank")).to_be_visible()
+    layout.check("simulated bank")
+    page.get_by_role("button", name="Abandonner").click()
+    expect(page.get_by_text("Paiement abandonné")).to_be_visible()
+    layout.check("Factures, back from the bank")
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_the_phone(browser, live_server, dense, width):
     family, confirmation = dense
@@ -313,10 +344,25 @@ def test_every_page_fits_the_phone(browser, live_server, dense, width):
             expect(page.get_by_test_id("history")).to_be_visible()
             layout.check(f"Historiques {month}")
 
+        _visit_invoices(page, base, family, layout)
+
         page.goto(f"{base}/compte/profil/")
         layout.check("Profil")
+        page.goto(f"{base}/mon-dossier/mes-donnees/")
+        layout.check("Mes données")
         page.goto(f"{base}/compte/invitation/unknown-token/")
         layout.check("invitation, unknown link")
+        # « Mon dossier » (issue 17 point 1) and its forms.
+        page.goto(f"{base}/mon-dossier/")
+        expect(page.get_by_test_id("dossier-children")).to_be_visible()
+        layout.check("Mon dossier")
+        forms = ["/mon-dossier/coordonnees/", "/mon-dossier/parents/ajouter/", "/compte/inviter-un-parent/"]
+        forms.append(f"/mon-dossier/enfants/{family.children.order_by('pk').first().pk}/")
+        if family.guardians.exists():
+            forms.append(f"/mon-dossier/parents/{family.guardians.order_by('pk').first().pk}/")
+        for path in forms:
+            page.goto(base + path)
+            layout.check(path)
 
         # An account that no family lists yet (family/no_family.html), in the same header.
         open_menu(page)

@@ -75,6 +75,84 @@ def _booking_ids(w):
     return [str(pk) for pk in Booking.objects.values_list("pk", flat=True)] or ["1"]
 
 
+PHONES = ["06 12 34 56 78", "+33 2.98.00.00.00", ""]
+GUARDIAN_FIELDS = {
+    "civility": "choice", "last_name": "text", "first_name": "text", "email": "text", "mobile_phone": "text",
+    "home_phone": "text", "work_phone": "text", "address": "text",
+}  # fmt: skip
+
+
+def _guardian(w):
+    """DUPONT's parent row in CarteVille (created before the fingerprint is taken)."""
+    from portail.dossier.models import Guardian
+
+    return Guardian.objects.get_or_create(family=w.family_a, first_name="Marie", last_name="DUPONT")[0]
+
+
+def _guardian_values(w):
+    return {
+        "civility": ["M.", "Mme", ""], "last_name": ["DUPONT"], "first_name": ["Marie"],
+        "email": ["marie@example.org", ""], "mobile_phone": PHONES, "home_phone": PHONES,
+    }  # fmt: skip
+
+
+HEALTH_FIELDS = {
+    "has_food_allergy": "bool", "allergies": "text", "diet": "choice", "has_pai": "bool", "doctor_name": "text",
+    "doctor_phone": "text", "vaccinations_up_to_date": "choice", "vaccinations_date": "date", "notes": "text",
+}  # fmt: skip
+PERSON_FIELDS = {
+    "name": "text", "relationship": "text", "phone": "text", "can_pick_up": "bool", "emergency_contact": "bool"
+}  # fmt: skip
+
+
+def _health_values(w):
+    return {
+        "has_food_allergy": ["on", ""], "allergies": ["Arachide", ""], "diet": ["", "no_pork", "other"],
+        "has_pai": ["on"], "doctor_phone": ["01 23 45 67 89"], "vaccinations_up_to_date": ["", "True", "False"],
+        "vaccinations_date": ["2026-09-03", "2026-11-27"],
+    }  # fmt: skip
+
+
+def _person_values(w):
+    return {"name": ["Josette DUPONT"], "relationship": ["grand-mère"], "phone": PHONES, "can_pick_up": ["on", ""]}
+
+
+def _person(w):
+    """A person allowed to collect Paolo (created before the fingerprint is taken)."""
+    from portail.dossier.models import AuthorisedPerson
+
+    return AuthorisedPerson.objects.get_or_create(
+        child=w.paolo, name="Josette DUPONT", defaults={"relationship": "grand-mère", "phone": "0612345678"}
+    )[0]
+
+
+def _requirement_keys(w):
+    """CarteVille's insurance, per family (created before the fingerprint is taken)."""
+    from portail.dossier.models import DocumentType
+
+    insurance = DocumentType.objects.get_or_create(structure=w.a, name="Assurance")[0]
+    return [str(insurance.pk), f"{insurance.pk}-{w.paolo.pk}"]
+
+
+def _document(w):
+    """A file DUPONT sent in CarteVille (created before the fingerprint is taken)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portail.dossier.documents import store_document
+    from portail.dossier.models import Document, DocumentType
+
+    found = Document.objects.filter(family=w.family_a).first()
+    if found is not None:
+        return found
+    insurance = DocumentType.objects.get_or_create(structure=w.a, name="Assurance")[0]
+    pdf = SimpleUploadedFile("assurance.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    return store_document(w.family_a, pdf, doc_type=insurance, uploaded_by=w.dupont)
+
+
+def _absence_days(w):
+    return {"enfant": [str(w.paolo.pk), str(w.leo.pk)], "du": ["2026-12-14", "2026-12-01"], "au": ["2026-12-14"]}
+
+
 ROUTES = {
     "family:home": Route("get", {"x": "text"}, users=FAMILY_USERS),
     "family:switch_structure": Route(
@@ -166,6 +244,73 @@ ROUTES = {
         valid=lambda w: {"mois": ["2026-10", "2026-11"], "format": ["csv", "xlsx"]},
         users=FAMILY_USERS,
     ),
+    "family:my_data": Route(
+        "get", {"format": "choice"}, valid=lambda w: {"format": ["json", "html"]}, users=FAMILY_USERS
+    ),
+    # « Mon dossier » (issue 17 point 1): the family's own rows only; another family's id is a 404.
+    "family:dossier": Route("get", {"x": "text"}, users=FAMILY_USERS),
+    "family:dossier_household": Route(
+        "post", {"address": "text", "phone": "text"}, valid=lambda w: {"phone": PHONES}, users=FAMILY_USERS
+    ),
+    "family:dossier_guardian": Route(
+        "post",
+        GUARDIAN_FIELDS,
+        url_kwargs=lambda w: {"pk": _guardian(w).pk},
+        valid=_guardian_values,
+        users=FAMILY_USERS,
+    ),
+    "family:dossier_guardian_new": Route(
+        "post", {**GUARDIAN_FIELDS, "moi": "bool"}, valid=_guardian_values, users=FAMILY_USERS
+    ),
+    "family:dossier_child": Route(
+        "post", {"school_class": "text"}, url_kwargs=lambda w: {"pk": w.paolo.pk}, users=FAMILY_USERS
+    ),
+    "accounts:invite_parent": Route(
+        "post", {"email": "text"}, valid=lambda w: {"email": ["sophie@example.org"]}, users=FAMILY_USERS
+    ),
+    # Issue 16 points 3, 4: « Factures », « Payer en ligne » (an invoice id) and the return from the bank.
+    "family:invoices": Route("get", {"x": "text"}, users=FAMILY_USERS),
+    "family:pay": Route("post", {"facture": "id"}, valid=lambda w: {"facture": ["1", "2"]}, users=FAMILY_USERS),
+    "family:payment_return": Route(
+        "get", {"x": "text"}, url_kwargs=lambda w: {"order": "20261126abcdef"}, users=FAMILY_USERS
+    ),
+    # Issue 17 points 2, 3: a child's health sheet and the people allowed to collect it (the family's own only).
+    "family:health": Route(
+        "post", HEALTH_FIELDS, url_kwargs=lambda w: {"pk": w.paolo.pk}, valid=_health_values, users=FAMILY_USERS
+    ),
+    "family:authorised_people": Route(
+        "post", PERSON_FIELDS, url_kwargs=lambda w: {"pk": w.paolo.pk}, valid=_person_values, users=FAMILY_USERS
+    ),
+    "family:authorised_person_edit": Route(
+        "post",
+        PERSON_FIELDS,
+        url_kwargs=lambda w: {"pk": w.paolo.pk, "person": _person(w).pk},
+        valid=_person_values,
+        users=FAMILY_USERS,
+    ),
+    "family:authorised_person_delete": Route(
+        "post", {"x": "text"}, url_kwargs=lambda w: {"pk": w.paolo.pk, "person": _person(w).pk}, users=FAMILY_USERS
+    ),
+    # Issue 17 points 4, 5: « Mes documents » (a file id of the family's own) and « Absences ».
+    "family:documents": Route("get", {"x": "text"}, users=FAMILY_USERS),
+    "family:document_upload": Route(
+        "post",
+        {"document": "text", "fichier": "text"},
+        valid=lambda w: {"document": _requirement_keys(w)},
+        users=FAMILY_USERS,
+    ),
+    "family:document_file": Route(
+        "get", {"x": "text"}, url_kwargs=lambda w: {"pk": _document(w).pk}, users=FAMILY_USERS
+    ),
+    "family:absences": Route(
+        "get", {"enfant": "id", "du": "date", "au": "date"}, valid=_absence_days, users=FAMILY_USERS
+    ),
+    "family:absence_declare": Route(
+        "post",
+        {"enfant": "id", "du": "date", "au": "date", "motif": "choice", "precision": "text", "justificatif": "text"},
+        valid=lambda w: {**_absence_days(w), "motif": ["illness", "other"], "precision": ["Angine", ""]},
+        users=FAMILY_USERS,
+    ),
     "accounts:invitation": Route(
         "post",
         {"new_password1": "text", "new_password2": "text"},
@@ -243,6 +388,9 @@ RIGHT = {
         "enfant": [str(w.paolo.pk)], "activite": [str(w.aps_a.pk)], "mois": ["2026-12"], "imprimer": ["1"]
     },
     "family:cancel": lambda w: {"reservation": _booking_ids(w)},
+    "family:absence_declare": lambda w: {
+        "enfant": [str(w.paolo.pk)], "du": ["2026-12-14"], "au": ["2026-12-14"], "motif": ["illness"]
+    },
     "family:history": lambda w: {"mois": ["2026-11", "2026-10"], "format": ["csv", "xlsx", ""]},
     "accounts:profile_password": lambda w: {
         "old_password": [f.PASSWORD], "new_password1": [NEW_PASSWORD], "new_password2": [NEW_PASSWORD]
@@ -309,8 +457,16 @@ def test_hostile_parameters_never_crash_nor_change_anything_when_refused(fuzz_wo
 
 
 # URL arguments: <int:pk> takes any digits, <str:...> anything but a slash.
+PK = st.integers(min_value=0, max_value=2**70)
 PATH_ARGUMENTS = {
     "family:result": {"pk": st.integers(min_value=0, max_value=2**70)},
+    "family:health": {"pk": st.integers(min_value=0, max_value=2**70)},
+    "family:authorised_people": {"pk": st.integers(min_value=0, max_value=2**70)},
+    "family:authorised_person_edit": {"pk": PK, "person": PK},
+    "family:authorised_person_delete": {"pk": PK, "person": PK},
+    "family:document_file": {"pk": st.integers(min_value=0, max_value=2**70)},
+    "family:dossier_guardian": {"pk": st.integers(min_value=0, max_value=2**70)},
+    "family:dossier_child": {"pk": st.integers(min_value=0, max_value=2**70)},
     "accounts:invitation": {"token": hostile("text").filter(lambda s: s and "/" not in s)},
     "accounts:recovery_link": {
         "uidb64": hostile("text").filter(lambda s: s and "/" not in s),

@@ -27,9 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portail.booking.models import Booking, BookingStatus, OpeningAudit
+from portail.dossier.models import FamilyChange
 from portail.notifications.models import EmailStatus, FamilyMessage, OutboxEmail
 from portail.structures.models import Activity, Child, Family, Opening
 from tests import factories as f
+from tests.billing.invoice_rows import make_invoice
 from tests.fuzz.values import (
     NASTY_STRINGS,
     Route,
@@ -94,6 +96,16 @@ def _target(w):
         "etat": [value for value, _ in EmailStatus.choices],
         "vue": _activities(w),
         "page": ["1", "2"],
+        # Issue 16 point 5: the régie.
+        "famille": [str(w.family_a.pk), str(w.family_b.pk)],
+        "moyen": ["cheque", "cash", "cesu", "transfer"],
+        "montant": ["12,50", "0,01", "1000000", "1000000,01", "12,345"],
+        "recu": ["CHQ 0012345", ""],
+        "recu_le": [TODAY, "2026-11-27"],
+        "dernier": ["0", "1"],
+        "documents": ["factures", "avoirs", "paiements"],
+        "tout": ["1"],
+        "facture": ["1", "2"],
     }
 
 
@@ -200,11 +212,95 @@ ROUTES = {
     "staff:caf": Route(
         "get", {"structure": "id", "du": "date", "au": "date", "format": "choice"}, valid=_target, users=STAFF_USERS
     ),
+    # Issue 16 point 5: the régie (payments at the desk, reminders, exports).
+    "staff:regie": Route(
+        "get", {"structure": "id", "recherche": "text", "page": "int"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:regie_family": Route(
+        "get", {}, url_kwargs=lambda w: {"pk": w.family_a.pk}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:regie_payment": Route(
+        "post",
+        {
+            "famille": "id",
+            "moyen": "choice",
+            "montant": "text",
+            "recu": "text",
+            "recu_le": "date",
+            "remarque": "text",
+            "dernier": "int",
+        },
+        valid=_target,
+        users=STAFF_USERS,
+    ),
+    "staff:regie_reminders": Route("get", {"structure": "id"}, valid=_target, users=STAFF_USERS),
+    "staff:regie_send_reminders": Route("post", {"structure": "id"}, valid=_target, users=STAFF_USERS),
+    "staff:regie_print_list": Route(
+        "get", {"structure": "id", "format": "choice", "tout": "choice"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:regie_mark_printed": Route("post", {"structure": "id", "facture": "id"}, valid=_target, users=STAFF_USERS),
+    "staff:regie_exports": Route(
+        "get",
+        {"structure": "id", "du": "date", "au": "date", "documents": "choice", "format": "choice"},
+        valid=_target,
+        users=STAFF_USERS,
+    ),
     "staff:family_audit": Route(
         "get", {"page": "int"}, url_kwargs=lambda w: {"pk": w.family_a.pk}, valid=_target, users=STAFF_USERS
     ),
+    # Issue 17 point 6: a manager anonymises a family that left (an agent gets a 403).
+    "staff:anonymise_family": Route(
+        "post", {"confirmer": "bool"}, url_kwargs=lambda w: {"pk": w.left_a.pk}, users=STAFF_USERS
+    ),
+    # Issue 17 point 1: what families changed; « Vu » per change or per family (A's own; B's is a 404).
+    "staff:family_changes": Route("get", {"page": "int"}, valid=_target, users=STAFF_USERS),
+    "staff:change_seen": Route("post", {}, url_kwargs=lambda w: {"pk": w.change_a.pk}, users=STAFF_USERS),
+    "staff:family_changes_seen": Route("post", {}, url_kwargs=lambda w: {"pk": w.family_a.pk}, users=STAFF_USERS),
     "staff:booking_audit": Route(
         "get", {"page": "int"}, url_kwargs=lambda w: {"pk": w.booking_a.pk}, valid=_target, users=STAFF_USERS
+    ),
+    # Issue 16 point 2: « Facturation » (the month's preview, issuing), the issued invoices, a credit note.
+    "staff:billing": Route(
+        "get", {"mois": "month", "structure": "id", "page": "int"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:billing_issue": Route(
+        "post", {"mois": "month", "structure": "id", "confirmation": "choice"}, valid=_target, users=STAFF_USERS
+    ),
+    "staff:invoices": Route(
+        "get",
+        {"structure": "id", "mois": "month", "etat": "choice", "page": "int"},
+        valid=lambda w: {**_target(w), "etat": ["a_payer", "payee", "en_retard", "avoirs"]},
+        users=STAFF_USERS,
+    ),
+    "staff:invoice": Route("get", {}, url_kwargs=lambda w: {"pk": w.invoice_a.pk}, users=STAFF_USERS),
+    "staff:invoice_pdf": Route("get", {}, url_kwargs=lambda w: {"pk": w.invoice_a.pk}, users=STAFF_USERS),
+    "staff:credit_note": Route(
+        "post",
+        {"montant": "text", "motif": "text", "avoirs": "int"},
+        url_kwargs=lambda w: {"pk": w.invoice_a.pk},
+        valid=lambda w: {**_target(w), "montant": ["1,50", "5", "5,01", ""], "avoirs": ["0", "1"]},
+        users=STAFF_USERS,
+    ),
+    # Issue 17 points 2, 3: a child's file (each view recorded) and who looked at the health sheets.
+    "staff:child_file": Route("get", {}, url_kwargs=lambda w: {"pk": w.paolo.pk}, users=STAFF_USERS),
+    "staff:health_accesses": Route("get", {"enfant": "id", "page": "int"}, valid=_target, users=STAFF_USERS),
+    # Issue 17 points 4, 5: the documents to check (decision, file) and the absences to decide (A's; B's: 404).
+    "staff:documents": Route("get", {"page": "int"}, users=STAFF_USERS),
+    "staff:document": Route(
+        "post",
+        {"decision": "choice", "valable_jusqu_au": "date", "quotient": "int", "qf_jusqu_au": "date", "motif": "text"},
+        url_kwargs=lambda w: {"pk": w.document_a.pk},
+        valid=lambda w: {"decision": ["valider", "refuser"], "valable_jusqu_au": ["2027-11-26", ""]},
+        users=STAFF_USERS,
+    ),
+    "staff:document_file": Route("get", {}, url_kwargs=lambda w: {"pk": w.document_a.pk}, users=STAFF_USERS),
+    "staff:absences": Route("get", {"page": "int"}, users=STAFF_USERS),
+    "staff:absence_decide": Route(
+        "post",
+        {"decision": "choice", "remarque": "text"},
+        url_kwargs=lambda w: {"pk": w.absence_a.pk},
+        valid=lambda w: {"decision": ["justifiee", "non-justifiee"], "remarque": ["Certificat illisible", ""]},
+        users=STAFF_USERS,
     ),
 }
 
@@ -232,7 +328,34 @@ def staff_world(world):
         setattr(w, f"message_{side}", FamilyMessage.objects.create(
             structure=structure, subject="Bus en retard", body="…", audience="Réservés le lun. 07/12",
         ))  # fmt: skip
+    # A change each family made to its file (issue 17 point 1), for « Vu ».
+    w.change_a = FamilyChange.objects.create(family=w.family_a, field_label="Téléphone de la famille", field_key="f")
+    w.change_b = FamilyChange.objects.create(family=w.family_b, field_label="Téléphone de la famille", field_key="f")
+    # A family of each structure that has left: nothing to come, nothing due (« Anonymiser »).
+    w.left_a = f.FamilyFactory(structure=w.a, reference="PARTIE", last_name="PARTIE")
+    w.left_b = f.FamilyFactory(structure=w.b, reference="PARTIE", last_name="PARTIE")
+    # An issued invoice of each structure (issue 16 point 2), as the invoicing writes it.
+    w.invoice_a = make_invoice(w.family_a, number=1)
+    w.invoice_b = make_invoice(w.family_b, number=1)
+    # A document and an absence of each structure's DUPONT family (issue 17 points 4, 5).
+    _documents_and_absences(w)
     return w
+
+
+def _documents_and_absences(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portail.dossier.absences import declare_absence
+    from portail.dossier.documents import store_document
+    from portail.dossier.models import DocumentType
+
+    for side, family, child, day in (("a", w.family_a, w.paolo, w.opening_a.date),
+                                     ("b", w.family_b, w.paolo_b, w.opening_b.date)):
+        insurance = DocumentType.objects.create(structure=family.structure, name="Assurance")
+        pdf = SimpleUploadedFile("assurance.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+        setattr(w, f"document_{side}", store_document(family, pdf, doc_type=insurance, uploaded_by=w.dupont))
+        setattr(w, f"absence_{side}", declare_absence(family, child, start=day, end=day, reason="illness",
+                                                      declared_by=w.dupont))  # fmt: skip
 
 
 def _client(world, user, htmx):
@@ -300,8 +423,47 @@ def _base(w):
         "staff:message_detail": {},
         "staff:fill_rates": {"activite": str(w.aps_a.pk), "mois": "2026-12", "format": "csv"},
         "staff:caf": {"structure": str(w.a.pk), "du": "2026-12-01", "au": "2026-12-31", "format": "xlsx"},
+        "staff:regie": {"structure": str(w.a.pk), "recherche": "dup", "page": "1"},
+        "staff:regie_family": {},
+        "staff:regie_payment": {
+            "famille": str(w.family_a.pk),
+            "moyen": "cheque",
+            "montant": "12,50",
+            "recu": "CHQ 1",
+            "recu_le": TODAY,
+            "remarque": "",
+            "dernier": "0",
+        },
+        "staff:regie_reminders": {"structure": str(w.a.pk)},
+        "staff:regie_send_reminders": {"structure": str(w.a.pk)},
+        "staff:regie_print_list": {"structure": str(w.a.pk), "format": "csv", "tout": "1"},
+        "staff:regie_mark_printed": {"structure": str(w.a.pk), "facture": "1"},
+        "staff:regie_exports": {
+            "structure": str(w.a.pk),
+            "du": "2026-10-01",
+            "au": "2026-12-31",
+            "documents": "paiements",
+            "format": "xlsx",
+        },
         "staff:family_audit": {"page": "1"},
+        "staff:anonymise_family": {"confirmer": "on"},
+        "staff:family_changes": {"page": "1"},
+        "staff:change_seen": {},
+        "staff:family_changes_seen": {},
         "staff:booking_audit": {"page": "1"},
+        "staff:billing": {"mois": "2026-11", "structure": str(w.a.pk), "page": "1"},
+        "staff:billing_issue": {"mois": "2026-11", "structure": str(w.a.pk), "confirmation": "oui"},
+        "staff:invoices": {"structure": str(w.a.pk), "mois": "2026-11", "etat": "a_payer", "page": "1"},
+        "staff:invoice": {},
+        "staff:invoice_pdf": {},
+        "staff:credit_note": {"montant": "1,50", "motif": "Absence justifiée", "avoirs": "0"},
+        "staff:child_file": {},
+        "staff:health_accesses": {"enfant": str(w.paolo.pk), "page": "1"},
+        "staff:documents": {"page": "1"},
+        "staff:document": {"decision": "valider", "valable_jusqu_au": "2027-11-26"},
+        "staff:document_file": {},
+        "staff:absences": {"page": "1"},
+        "staff:absence_decide": {"decision": "justifiee", "remarque": ""},
     }
 
 
@@ -326,7 +488,7 @@ def test_every_route_has_a_valid_request():
     assert set(_base(SimpleNamespace(**dict.fromkeys(_BASE_ATTRS, SimpleNamespace(pk=1))))) == set(ROUTES)
 
 
-_BASE_ATTRS = ("aps_a", "booking_a", "waiting_a", "leo", "paolo", "a")
+_BASE_ATTRS = ("aps_a", "booking_a", "waiting_a", "leo", "paolo", "a", "family_a")
 
 
 @pytest.mark.parametrize("name", sorted(name for name, route in ROUTES.items() if route.fields))
@@ -372,15 +534,20 @@ def test_the_known_bad_values_are_split_by_kind():
     assert {"A" * 100_000, "DUPONT\r\nJean", "\x00", "<script>alert(1)</script>"} <= set(_nasty_for("text"))
 
 
+# Screens of a structure manager only (CarteVille's agent gets a 403): their valid request is the administrator's.
+MANAGER_ONLY = {"staff:health_accesses", "staff:anonymise_family"}
+
+
 def test_the_valid_requests_are_valid(staff_world):
     """The fuzz above starts from requests that work (else it would only fuzz refusals)."""
     client = _client(staff_world, "staff_a", htmx=False)
+    manager = _client(staff_world, "admin", htmx=False)
     for name, data in _base(staff_world).items():
         route = ROUTES[name]
         url = reverse(name, kwargs=route.url_kwargs(staff_world) if route.url_kwargs else None)
         # Each from the same world: "staff:close" must not close the day "staff:close_day" then closes.
         with transaction.atomic():
-            status = send(client, route, url, data).status_code
+            status = send(manager if name in MANAGER_ONLY else client, route, url, data).status_code
             transaction.set_rollback(True)
         assert status in (200, 302), name
 
@@ -391,8 +558,22 @@ OWN_OBJECTS = {
     "staff:resend_email": ("email_a", "email_b"),
     "staff:message_detail": ("message_a", "message_b"),
     "staff:family_audit": ("family_a", "family_b"),
+    "staff:regie_family": ("family_a", "family_b"),
+    "staff:anonymise_family": ("left_a", "left_b"),
+    "staff:change_seen": ("change_a", "change_b"),
+    "staff:family_changes_seen": ("family_a", "family_b"),
     "staff:booking_audit": ("booking_a", "booking_b"),
+    "staff:invoice": ("invoice_a", "invoice_b"),
+    "staff:invoice_pdf": ("invoice_a", "invoice_b"),
+    "staff:credit_note": ("invoice_a", "invoice_b"),
+    "staff:child_file": ("paolo", "paolo_b"),
+    "staff:document": ("document_a", "document_b"),
+    "staff:document_file": ("document_a", "document_b"),
+    "staff:absence_decide": ("absence_a", "absence_b"),
 }
+
+# What a POST on an own object needs to succeed (the other structure's is a 404 whatever it sends).
+OWN_DATA = {"staff:credit_note": {"motif": "Absence justifiée", "avoirs": "0"}}
 
 
 def test_every_route_with_url_arguments_has_their_strategies():
@@ -421,7 +602,9 @@ def test_the_other_structures_object_is_not_found(staff_world, name):
     assert send(reverse(name, kwargs={"pk": other.pk})).status_code == 404
     assert send(reverse(name, kwargs={"pk": 2**63})).status_code == 404
     assert fingerprint() == before
-    assert send(reverse(name, kwargs={"pk": own.pk})).status_code in (200, 302)
+    # CarteVille's agent finds its own object; a manager's screen then refuses the agent.
+    own_status = (403,) if name in MANAGER_ONLY else (200, 302)
+    assert send(reverse(name, kwargs={"pk": own.pk}), OWN_DATA.get(name, {})).status_code in own_status
 
 
 # ------------------------------------------------------------------ exact cases of issue 12

@@ -18,8 +18,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from portail.accounts.models import SecurityQuestion
+from portail.billing.models import BillingSettings, OnlinePayment, Payment
 from portail.booking.models import Booking, Confirmation, Consumption, Draft, DraftItem, Movement
+from portail.dossier.models import AuthorisedPerson, FamilyChange, Guardian, HealthSheet
 from portail.notifications.models import OutboxEmail
+from portail.structures.models import Child, Family
 from portail.web.family import SESSION_KEY
 from tests import factories as f
 from tests.helpers import make_booking, page_text
@@ -46,6 +49,9 @@ def _reserve_target(w, child, **more):
 
 
 _COPY = {"du": "2026-12-01", "au": "2026-12-31"}
+_HEALTH = {"has_food_allergy": "on", "allergies": "Kiwi", "doctor_phone": "0102030405"}
+_GUARDIAN = {"last_name": "MARTIN", "first_name": "Intrus", "mobile_phone": "0612345678", "email": "x@example.org"}
+_PERSON = {"name": "Intrus MARTIN", "relationship": "voisin", "phone": "0612345678", "can_pick_up": "on"}
 _PW = f.PASSWORD
 _NEW_PW = "Un-Tout-Nouveau-2026"
 
@@ -177,6 +183,36 @@ MATRIX = {
         case("get", lambda w: (reverse("family:history"), {"enfant": w.paolo.pk, "format": "xlsx"}), NO_LEAK),
         case("get", lambda w: (reverse("family:history"), {"mois": "2026-10", "format": "csv"}), NO_LEAK),
     ],
+    # --- issue 17 point 1: « Mon dossier »: MARTIN edits only his own family's rows
+    "family:dossier": [case("get", lambda w: (reverse("family:dossier"), {"famille": w.family_a.pk}), NO_LEAK)],
+    "family:dossier_household": [
+        case(
+            "post",
+            lambda w: (
+                reverse("family:dossier_household"),
+                {"phone": "0600000000", "address": "x", "family": w.family_a.pk, "pk": w.family_a.pk},
+            ),
+            REDIRECT,
+        ),
+    ],
+    "family:dossier_guardian": [
+        case("get", lambda w: (reverse("family:dossier_guardian", args=[w.dupont_guardian.pk]), {}), NOT_FOUND),
+        case("post", lambda w: (reverse("family:dossier_guardian", args=[w.dupont_guardian.pk]), _GUARDIAN), NOT_FOUND),
+    ],
+    "family:dossier_guardian_new": [
+        case(
+            "post", lambda w: (reverse("family:dossier_guardian_new"), {**_GUARDIAN, "family": w.family_a.pk}), REDIRECT
+        ),
+    ],
+    "family:dossier_child": [
+        case("get", lambda w: (reverse("family:dossier_child", args=[w.paolo.pk]), {}), NOT_FOUND),
+        case("post", lambda w: (reverse("family:dossier_child", args=[w.paolo.pk]), {"school_class": "X"}), NOT_FOUND),
+        case(
+            "post", lambda w: (reverse("family:dossier_child", args=[w.paolo_b.pk]), {"school_class": "X"}), NOT_FOUND
+        ),
+    ],
+    # The invitation goes to MARTIN's family only (tests/dossier/test_coparent.py); here: nothing of DUPONT's shown.
+    "accounts:invite_parent": [case("get", lambda w: (reverse("accounts:invite_parent"), {}), NO_LEAK)],
     # --- accounts: ----------------------------------------------------------------
     "accounts:invitation": [
         case("get", lambda w: (reverse("accounts:invitation", args=["jeton-invente"]), {}), NOT_FOUND),
@@ -284,6 +320,54 @@ MATRIX = {
             NOT_FOUND,
         ),
     ],  # fmt: skip
+    # --- issue 17 points 2, 3: DUPONT's child's health sheet and the people allowed to collect him
+    "family:health": [
+        case("get", lambda w: (reverse("family:health", args=[w.paolo.pk]), {}), NOT_FOUND),
+        case("post", lambda w: (reverse("family:health", args=[w.paolo.pk]), _HEALTH), NOT_FOUND),
+        case("get", lambda w: (reverse("family:health", args=[w.paolo_b.pk]), {}), NOT_FOUND),
+    ],
+    "family:authorised_people": [
+        case("get", lambda w: (reverse("family:authorised_people", args=[w.paolo.pk]), {}), NOT_FOUND),
+        case("post", lambda w: (reverse("family:authorised_people", args=[w.paolo.pk]), _PERSON), NOT_FOUND),
+    ],
+    "family:authorised_person_edit": [
+        case(
+            "get",
+            lambda w: (reverse("family:authorised_person_edit", args=[w.paolo.pk, w.dupont_person.pk]), {}),
+            NOT_FOUND,
+        ),
+        case(
+            "post",
+            lambda w: (reverse("family:authorised_person_edit", args=[w.paolo.pk, w.dupont_person.pk]), _PERSON),
+            NOT_FOUND,
+        ),
+        # MARTIN's own child in the URL, DUPONT's person
+        case(
+            "post",
+            lambda w: (reverse("family:authorised_person_edit", args=[w.leo.pk, w.dupont_person.pk]), _PERSON),
+            NOT_FOUND,
+        ),
+    ],
+    "family:authorised_person_delete": [
+        case(
+            "post",
+            lambda w: (reverse("family:authorised_person_delete", args=[w.paolo.pk, w.dupont_person.pk]), {}),
+            NOT_FOUND,
+        ),
+        case(
+            "post",
+            lambda w: (reverse("family:authorised_person_delete", args=[w.leo.pk, w.dupont_person.pk]), {}),
+            NOT_FOUND,
+        ),
+    ],
+    # --- « Factures » and online payment (issue 16 points 3, 4): DUPONT's invoice and payment
+    "family:invoices": [
+        case("get", lambda w: (reverse("family:invoices"), {"facture": _dupont_invoice(w).pk}), NO_LEAK)
+    ],
+    "family:pay": [case("post", lambda w: (reverse("family:pay"), {"facture": _dupont_invoice(w).pk}), NOT_FOUND)],
+    "family:payment_return": [
+        case("get", lambda w: (reverse("family:payment_return", args=[_dupont_order(w)]), {}), NOT_FOUND)
+    ],
     # --- login / logout -----------------------------------------------------------
     "login": [
         case("get", lambda w: (reverse("login"), {}), REDIRECT),
@@ -301,6 +385,8 @@ STATE_CHANGING = [
     "family:discard",
     "family:confirm",
     "family:cancel",
+    "family:pay",
+    "family:authorised_person_delete",
     "accounts:profile_password",
     "accounts:profile_email",
     "accounts:profile_question",
@@ -310,6 +396,13 @@ STATE_CHANGING = [
 # Forms whose GET only shows the form: their POST needs the CSRF token too.
 POST_FORMS = [
     "family:copy",
+    "family:health",
+    "family:authorised_people",
+    "family:authorised_person_edit",
+    "family:dossier_household",
+    "family:dossier_guardian",
+    "family:dossier_guardian_new",
+    "family:dossier_child",
     "accounts:invitation",
     "accounts:recovery",
     "accounts:recovery_question",
@@ -350,6 +443,15 @@ def w(world, client):
                                        status="accepted")  # fmt: skip
     Consumption.objects.create(child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 11, 20))
     Consumption.objects.create(child=world.paolo, activity=world.aps_a, date=datetime.date(2026, 10, 12))
+    # Issue 17: Paolo's health sheet and a person allowed to collect him.
+    HealthSheet.objects.create(child=world.paolo, has_food_allergy=True, allergies="Arachide")
+    dupont_person = AuthorisedPerson.objects.create(
+        child=world.paolo, name="Josette DUPONT", relationship="grand-mère", phone="0612345678"
+    )
+    # Issue 17 point 1: DUPONT's parent row (its e-mail is one of the markers).
+    dupont_guardian = Guardian.objects.create(
+        family=world.family_a, first_name="Marie", last_name="DUPONT", email="dupont@example.org"
+    )
     client.force_login(world.martin)
     return SimpleNamespace(
         **vars(world),
@@ -358,6 +460,8 @@ def w(world, client):
         confirmation=Confirmation.objects.get(family=world.family_a),
         dupont_draft=draft,
         dupont_uid=urlsafe_base64_encode(force_bytes(world.dupont.pk)),
+        dupont_person=dupont_person,
+        dupont_guardian=dupont_guardian,
     )
 
 
@@ -381,6 +485,17 @@ def snapshot(w):
             .values("pk", "password", "email", "is_active", "language")
         ),
         "dupont_question": list(SecurityQuestion.objects.filter(user=w.dupont).values()),
+        # MARTIN never starts a payment (DUPONT's own are made by the cases themselves).
+        "martin_online_payments": list(OnlinePayment.objects.filter(family=w.martin_a).values("pk", "status")),
+        "payments": list(Payment.objects.order_by("pk").values("pk", "amount_cents")),
+        "health": list(HealthSheet.objects.order_by("pk").values()),
+        "authorised_people": list(AuthorisedPerson.objects.order_by("pk").values()),
+        "dupont_file": [
+            list(Family.objects.filter(pk__in=dupont_families).order_by("pk").values()),
+            list(Child.objects.filter(family__in=dupont_families).order_by("pk").values()),
+            list(Guardian.objects.filter(family__in=dupont_families).order_by("pk").values()),
+            list(FamilyChange.objects.filter(family__in=dupont_families).order_by("pk").values()),
+        ],
     }
 
 
@@ -558,3 +673,25 @@ def test_history_exports_never_hold_a_spreadsheet_formula(world, export):
         cells = [cell for row in sheet.iter_rows() for cell in row]
         assert any("HYPERLINK" in str(cell.value) for cell in cells)
         assert not any(cell.data_type == "f" for cell in cells)
+
+
+def _dupont_invoice(w):
+    """DUPONT's November invoice in CarteVille, payable online (the simulated bank)."""
+    from tests.billing.invoice_rows import make_invoice
+
+    BillingSettings.objects.get_or_create(structure=w.a, defaults={"payment_backend": "simulated"})
+    return w.family_a.invoices.first() or make_invoice(w.family_a, month=datetime.date(2026, 11, 1))
+
+
+def _dupont_order(w):
+    """The order id of an online payment DUPONT started."""
+    invoice = _dupont_invoice(w)
+    online_payment = OnlinePayment.objects.create(
+        structure=w.a,
+        family=w.family_a,
+        amount_cents=invoice.total_cents,
+        order_id="20261126dupont",
+        backend="simulated",
+    )
+    online_payment.invoices.set([invoice])
+    return online_payment.order_id

@@ -63,9 +63,33 @@ STAFF_URLS = {
     "staff:message_detail": REFUSED,
     "staff:fill_rates": REFUSED,
     "staff:caf": REFUSED,
+    # Issue 16 point 5: the régie is for agents and responsables.
+    "staff:regie": REFUSED,
+    "staff:regie_family": REFUSED,
+    "staff:regie_payment": REFUSED,
+    "staff:regie_reminders": REFUSED,
+    "staff:regie_send_reminders": REFUSED,
+    "staff:regie_print_list": REFUSED,
+    "staff:regie_mark_printed": REFUSED,
+    "staff:regie_exports": REFUSED,
     "staff:family_audit": REFUSED,
+    "staff:family_changes": REFUSED,  # issue 17 point 1: agents and responsables
+    "staff:change_seen": REFUSED,
+    "staff:family_changes_seen": REFUSED,
+    "staff:anonymise_family": REFUSED,  # a responsable's only (issue 17 point 6)
     "staff:booking_audit": REFUSED,
     "staff:day_audit": REFUSED,
+    # Issue 16 point 2: « Facturation » and the issued invoices, for agents and responsables.
+    "staff:billing": REFUSED,
+    "staff:billing_issue": REFUSED,
+    "staff:invoices": REFUSED,
+    "staff:invoice": REFUSED,
+    "staff:invoice_pdf": REFUSED,
+    "staff:credit_note": REFUSED,
+    # Issue 17: the child's file (allergies, PAI, whom to call on an outing; each view recorded)
+    # is open to animators; the list of who looked at the health sheets is a responsable's.
+    "staff:child_file": OPEN,
+    "staff:health_accesses": REFUSED,
 }
 ADMIN_OPEN = {"admin:login", "admin:logout", "admin:password_change", "admin:password_change_done"}
 
