@@ -177,6 +177,11 @@ MATRIX = {
         case("post", lambda w: (reverse("family:cancel"), {"reservation": w.booking.pk}), NOT_FOUND),
         case("post", lambda w: (reverse("family:cancel"), {"reservation": w.booking_b.pk}), NOT_FOUND),
     ],
+    "family:my_data": [
+        case("get", lambda w: (reverse("family:my_data"), {}), NO_LEAK),
+        case("get", lambda w: (reverse("family:my_data"), {"format": "json"}), NO_LEAK),
+        case("get", lambda w: (reverse("family:my_data"), {"format": "html"}), NO_LEAK),
+    ],
     "family:history": [
         case("get", lambda w: (reverse("family:history"), {"enfant": w.paolo.pk}), NO_LEAK),
         case("get", lambda w: (reverse("family:history"), {"enfant": w.paolo.pk, "format": "csv"}), NO_LEAK),
