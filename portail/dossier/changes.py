@@ -36,9 +36,15 @@ def _key(instance: models.Model, field: str) -> str:
     return f"{kind}.{instance.pk}.{field}"
 
 
+def _field(instance: models.Model, name: str) -> models.Field:
+    field = instance._meta.get_field(name)
+    assert isinstance(field, models.Field)  # a concrete field, never a reverse relation
+    return field
+
+
 def _shown(instance: models.Model, field: str) -> str:
     """The value as a person reads it: a choice's label, « Oui »/« Non », a date dd/mm/yyyy."""
-    model_field = instance._meta.get_field(field)
+    model_field = _field(instance, field)
     value = getattr(instance, field)
     if value is None:
         return ""
@@ -53,7 +59,7 @@ def _shown(instance: models.Model, field: str) -> str:
 
 def label(instance: models.Model, field: str) -> str:
     """« Téléphone portable de Marie DUPONT », « Adresse de la famille »."""
-    name = str(instance._meta.get_field(field).verbose_name)
+    name = str(_field(instance, field).verbose_name)
     return f"{name[:1].upper()}{name[1:]} {french.de(_owner(instance))}"
 
 

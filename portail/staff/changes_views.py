@@ -44,7 +44,7 @@ def family_changes(request):
     """The changes not yet seen, latest first, grouped by family on the page."""
     params = read(ListForm, request.GET)
     page_obj = Paginator(service.unseen(_families(request.user)), PAGE_SIZE).get_page(params["page"])
-    groups = {}
+    groups: dict[int, dict] = {}
     for row in rows(page_obj.object_list):
         family = row["change"].family
         groups.setdefault(family.pk, {"family": family, "rows": []})["rows"].append(row)
