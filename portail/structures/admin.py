@@ -74,6 +74,9 @@ class FamilyAdmin(StructureFieldMixin, ScopedModelAdmin):
     search_fields = ["last_name", "first_name", "reference", "children__first_name", "accounts__username"]
     autocomplete_fields = ["accounts"]
     fields = ["structure", "reference", "civility", "last_name", "first_name", "phone", "accounts"]
+    # Issue 16: the address printed on invoices, and the QF with the end of its
+    # validity (the CAF attestation's): without a valid QF the top bracket applies.
+    fields += ["address", "quotient_familial", "qf_valid_until"]
     inlines = [ChildInline]
     change_list_template = "admin/structures/family/change_list.html"
 

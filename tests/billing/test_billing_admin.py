@@ -5,6 +5,7 @@ bracket (the price of families without a valid QF); prices are typed in
 euros and kept in cents."""
 
 import datetime
+import re
 
 import pytest
 from django.test import Client
@@ -128,3 +129,27 @@ def test_billing_settings_scoped_and_checked(agent_a, tariffs):
     response = agent_a.post(url, {**data, "siret": "21570000000017", "structure": tariffs.b.pk})
     assert response.status_code == 200 and "Sélectionnez un choix valide" in page_text(response)
     assert BillingSettings.objects.get(pk=tariffs.settings_a.pk).structure_id == tariffs.a.pk
+
+
+def test_the_family_admin_takes_the_qf_with_its_validity(agent_a, tariffs):
+    family = tariffs.family_a
+    url = reverse("admin:structures_family_change", args=[family.pk])
+    data = {
+        "structure": tariffs.a.pk, "reference": family.reference, "civility": family.civility,
+        "last_name": family.last_name, "first_name": family.first_name, "phone": "",
+        "accounts": [a.pk for a in family.accounts.all()], "address": "3 rue des Lilas\n57000 CarteVille",
+        "quotient_familial": "450", "qf_valid_until": "",
+    }  # fmt: skip
+    # Every inline of the page (children, and what other apps add) posted empty: unchanged.
+    for prefix in re.findall(r'name="([\w-]+)-TOTAL_FORMS"', agent_a.get(url).content.decode()):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = agent_a.post(url, data)
+    assert response.status_code == 200
+    assert "Indiquez le quotient familial et sa date de fin de validité, ou aucun des deux." in page_text(response)
+    family.refresh_from_db()
+    assert family.quotient_familial is None
+    response = agent_a.post(url, {**data, "qf_valid_until": "31/12/2026"})
+    assert response.status_code == 302
+    family.refresh_from_db()
+    assert (family.quotient_familial, family.qf_valid_until) == (450, datetime.date(2026, 12, 31))
+    assert family.address.splitlines() == ["3 rue des Lilas", "57000 CarteVille"]

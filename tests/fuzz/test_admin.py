@@ -107,9 +107,11 @@ ADMIN_MODELS = {
         obj=lambda w: w.a,
     ),
     "structures.family": AdminForm(
-        {"structure": "id", "reference": "text", "civility": "choice", **PEOPLE, "accounts": "id"},
+        {"structure": "id", "reference": "text", "civility": "choice", **PEOPLE, "accounts": "id"}
+        | {"address": "text", "quotient_familial": "int", "qf_valid_until": "date"},  # issue 16
         inlines={"children": {**PEOPLE, "birth_date": "date", "school_class": "text"}},
         obj=lambda w: w.family_a,
+        valid=lambda w: {"quotient_familial": ["", "0", "450", "100001"], "qf_valid_until": ["", *DATES]},
     ),
     "structures.child": AdminForm(
         {"family": "id", **PEOPLE, "birth_date": "date", "school_class": "text"},
