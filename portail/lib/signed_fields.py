@@ -5,11 +5,12 @@ must not import each other: like a merchant and its bank, they share only a
 secret and the way a message is signed. Here, in lib, both sides read it.
 
 A message is a flat dict of strings; its signature is an HMAC-SHA256 over the
-fields sorted by name ("name=value" lines), with a key per merchant derived
+fields sorted by name (as JSON, empty ones left out), with a key per merchant derived
 from settings.SECRET_KEY, so one structure's key never signs another's.
 """
 
 import hmac
+import json
 from collections.abc import Mapping
 
 from django.utils.crypto import salted_hmac
@@ -23,7 +24,10 @@ def merchant_key(merchant: str) -> str:
 
 
 def _canonical(fields: Mapping[str, str]) -> bytes:
-    return "\n".join(f"{name}={fields[name]}" for name in sorted(fields) if name != SIGNATURE).encode()
+    # JSON of the sorted pairs: no value can pass for another field. An empty
+    # field counts as absent (a form parser may drop it on the way).
+    pairs = sorted((name, value) for name, value in fields.items() if name != SIGNATURE and value)
+    return json.dumps(pairs, ensure_ascii=True).encode()
 
 
 def sign(fields: Mapping[str, str], key: str) -> dict[str, str]:
