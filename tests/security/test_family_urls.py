@@ -391,7 +391,6 @@ STATE_CHANGING = [
     "family:confirm",
     "family:cancel",
     "family:pay",
-    "family:authorised_person_delete",
     "accounts:profile_password",
     "accounts:profile_email",
     "accounts:profile_question",
