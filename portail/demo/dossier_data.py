@@ -58,7 +58,7 @@ def _upload(name: str, title: str) -> SimpleUploadedFile:
 
 def document_types(structure) -> dict[str, DocumentType]:
     """CarteVille's required documents, by kind."""
-    types = {}
+    types: dict[str, DocumentType] = {}
     for name, kind, per_child, months in CARTEVILLE_DOCUMENTS:
         doc_type, _ = DocumentType.objects.get_or_create(
             structure=structure,

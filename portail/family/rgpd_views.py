@@ -57,7 +57,7 @@ def my_data(request):
         "exported_at": timezone.localtime(),
     }
     if export == "html":
-        response = render(request, "family/rgpd/export.html", context)
-        response["Content-Disposition"] = content_disposition("attachment", parts, "html")
-        return response
+        page = render(request, "family/rgpd/export.html", context)
+        page["Content-Disposition"] = content_disposition("attachment", parts, "html")
+        return page
     return render(request, "family/rgpd/my_data.html", context)
