@@ -9,7 +9,7 @@ import logging
 import urllib.parse
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,13 +20,33 @@ from portail.billing import ledger, online
 from portail.billing.models import Invoice, OnlinePayment, OnlinePaymentStatus
 from portail.billing.money import euros
 from portail.billing.payment import PaymentUnavailable
+from portail.billing.pdf import invoice_pdf as render_invoice_pdf
+from portail.billing.pdf import pdf_filename_parts
 from portail.family.invoice_forms import PayForm
 from portail.lib.dates import MONTH_NAMES
+from portail.lib.downloads import content_disposition
 from portail.web.errors import bad_request
 from portail.web.family import current_family, family_required
 from portail.web.forms import BadValue, read
 
 logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------
+# The PDF of an invoice (H2, issue 16 point 2).
+# ---------------------------------------------------------------------------
+
+
+@require_GET
+@family_required
+def invoice_pdf(request, pk):
+    """The PDF of one of the family's invoices or credit notes; another
+    family's (or structure's) is a 404, like one that does not exist."""
+    invoice = get_object_or_404(Invoice.objects.filter(family=current_family(request)), pk=pk)
+    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition("inline", pdf_filename_parts(invoice), "pdf")
+    return response
+
 
 # ---------------------------------------------------------------------------
 # The « Factures » page and online payment (H4). The invoice's PDF view

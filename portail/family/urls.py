@@ -32,6 +32,7 @@ urlpatterns = [
     path("historiques/", history_views.history_page, name="history"),
     # Issue 16 points 3, 4: the family's invoices and online payment.
     path("factures/", invoice_views.invoices, name="invoices"),
+    path("factures/<int:pk>/pdf/", invoice_views.invoice_pdf, name="invoice_pdf"),
     path("factures/payer/", invoice_views.pay, name="pay"),
     path("factures/retour/<slug:order>/", invoice_views.payment_return, name="payment_return"),
     path("mon-dossier/", dossier_views.index, name="dossier"),

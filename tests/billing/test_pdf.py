@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from django.urls import reverse
 from pypdf import PdfReader
 
 from portail.billing.models import BillingSettings, InvoiceKind
@@ -115,3 +116,36 @@ def test_without_billing_settings_the_pdf_still_says_what_to_pay(world):
     text, _pages = read_back(invoice_pdf(invoice))
     assert "Facture n° F-2026-000007" in text and "Mairie de CarteVille" in text
     assert "Montant à payer : 5,00 €" in text
+
+
+# ------------------------------------------------------------------ the family's download (family:invoice_pdf)
+
+
+def consulting_carteville(client, world):
+    """DUPONT logged in, consulting CarteVille (its first structure is Les Pinsons)."""
+    client.force_login(world.dupont)
+    client.post(reverse("family:switch_structure"), {"family": world.family_a.pk})
+
+
+def test_the_family_downloads_its_invoice_pdf(client, billed):
+    consulting_carteville(client, billed)
+    response = client.get(reverse("family:invoice_pdf", args=[billed.invoice.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'inline; filename="facture-f-2026-000123.pdf"'
+    text, _pages = read_back(response.content)
+    assert "Facture n° F-2026-000123" in text and "M. DUPONT Jean-Paul" in text
+
+
+def test_another_familys_or_structures_invoice_is_not_found(client, billed):
+    invoice_b = make_invoice(billed.family_b, number=1)
+    client.force_login(billed.martin)
+    assert client.get(reverse("family:invoice_pdf", args=[billed.invoice.pk])).status_code == 404
+    # DUPONT, consulting CarteVille, does not reach its Pinsons invoice by id.
+    consulting_carteville(client, billed)
+    assert client.get(reverse("family:invoice_pdf", args=[invoice_b.pk])).status_code == 404
+    assert client.get(reverse("family:invoice_pdf", args=[2**63])).status_code == 404
+
+
+def test_the_pdf_needs_a_login(client, billed):
+    response = client.get(reverse("family:invoice_pdf", args=[billed.invoice.pk]))
+    assert response.status_code == 302 and "/connexion/" in response["Location"]

@@ -59,6 +59,7 @@ COVERAGE = {
     "family:invoices": "visited: « Factures » (an invoice due at least), then again with the bank's answer",
     "family:pay": "POST: « Payer en ligne », to the simulated bank, whose page is checked too",
     "family:payment_return": "GET: back from the bank (Abandonner), redirected to « Factures » with the message",
+    "family:invoice_pdf": "a file (the invoice's PDF, linked from « Factures »): read back in tests/billing/test_pdf.py",
     "family:my_data": "visited: « Mes données » (the JSON and HTML downloads are files)",
     "family:dossier": "visited: « Mon dossier » (household, parents, children)",
     "family:dossier_household": "visited: the household's form",

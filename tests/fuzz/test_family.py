@@ -277,6 +277,10 @@ ROUTES = {
     "family:payment_return": Route(
         "get", {"x": "text"}, url_kwargs=lambda w: {"order": "20261126abcdef"}, users=FAMILY_USERS
     ),
+    # Issue 16 point 2: the PDF of one of the family's invoices (another family's is a 404).
+    "family:invoice_pdf": Route(
+        "get", {"x": "text"}, url_kwargs=lambda w: {"pk": _dupont_invoice(w).pk}, users=FAMILY_USERS
+    ),
     # Issue 17 points 2, 3: a child's health sheet and the people allowed to collect it (the family's own only).
     "family:health": Route(
         "post", HEALTH_FIELDS, url_kwargs=lambda w: {"pk": w.paolo.pk}, valid=_health_values, users=FAMILY_USERS
@@ -463,6 +467,7 @@ def test_hostile_parameters_never_crash_nor_change_anything_when_refused(fuzz_wo
 PK = st.integers(min_value=0, max_value=2**70)
 PATH_ARGUMENTS = {
     "family:result": {"pk": st.integers(min_value=0, max_value=2**70)},
+    "family:invoice_pdf": {"pk": st.integers(min_value=0, max_value=2**70)},
     "family:health": {"pk": st.integers(min_value=0, max_value=2**70)},
     "family:authorised_people": {"pk": st.integers(min_value=0, max_value=2**70)},
     "family:authorised_person_edit": {"pk": PK, "person": PK},
@@ -717,3 +722,10 @@ def test_edge_values_in_every_day_month_and_time_field(fuzz_world):
                     before = fingerprint()
                 tried += 1
     assert tried > 100  # the sweep reached the fields
+
+
+def _dupont_invoice(world):
+    """DUPONT's November invoice in CarteVille (issue 16 point 2), written as issued."""
+    from tests.billing.invoice_rows import make_invoice
+
+    return world.family_a.invoices.first() or make_invoice(world.family_a, month=datetime.date(2026, 11, 1))

@@ -373,6 +373,10 @@ MATRIX = {
     "family:payment_return": [
         case("get", lambda w: (reverse("family:payment_return", args=[_dupont_order(w)]), {}), NOT_FOUND)
     ],
+    # Issue 16 point 2: the PDF of DUPONT's invoice.
+    "family:invoice_pdf": [
+        case("get", lambda w: (reverse("family:invoice_pdf", args=[_dupont_invoice(w).pk]), {}), NOT_FOUND)
+    ],
     # --- login / logout -----------------------------------------------------------
     "login": [
         case("get", lambda w: (reverse("login"), {}), REDIRECT),
