@@ -189,6 +189,7 @@ def mark(request):
     if child.family.structure_id != activity.structure_id:
         raise Http404
     check_day(day, params)
+    age_group(activity, params["groupe"])  # the screen's filter: another activity's group is a 404 before any write
     present = PRESENCE[params["presence"]]
     booking = Booking.objects.filter(child=child, activity=activity, date=day, status=BookingStatus.ACCEPTED).first()
     if (
