@@ -23,6 +23,7 @@ from portail.booking.drafts import get_draft, toggle_set
 from portail.booking.models import Booking, BookingStatus, Confirmation, Consumption, Movement, ProcessingRun
 from portail.booking.processing import process_requests
 from portail.booking.snapshot import load_snapshot
+from portail.demo.billing_data import load_billing
 from portail.demo.dossier_data import load_family_file
 from portail.notifications.models import EmailStatus, OutboxEmail
 from portail.structures.calendar import public_holidays
@@ -496,6 +497,12 @@ def load_demo(today=None, now=None):
         )  # fmt: skip
     # Issue 17: DUPONT's family file (after its bookings: its absence is on a booked day).
     load_family_file(carteville, family_a, (dupont, dupont_marie), staff_carteville, now)
+    # Issue 16: prices, QFs, the previous month invoiced, some paid, one overdue (after
+    # the bookings, and DUPONT's address: the invoices print it).
+    load_billing(
+        carteville, pinsons, now, staff={carteville.pk: staff_carteville, pinsons.pk: staff_pinsons},
+        school_start=start, school_end=end,
+    )  # fmt: skip
 
     return [
         Login("Parent (familles DUPONT dans les deux structures)", dupont.username),
