@@ -349,8 +349,10 @@ def _documents_and_absences(w):
     from portail.dossier.documents import store_document
     from portail.dossier.models import DocumentType
 
-    for side, family, child, day in (("a", w.family_a, w.paolo, w.opening_a.date),
-                                     ("b", w.family_b, w.paolo_b, w.opening_b.date)):
+    for side, family, child, day in (
+        ("a", w.family_a, w.paolo, w.opening_a.date),
+        ("b", w.family_b, w.paolo_b, w.opening_b.date),
+    ):
         insurance = DocumentType.objects.create(structure=family.structure, name="Assurance")
         pdf = SimpleUploadedFile("assurance.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
         setattr(w, f"document_{side}", store_document(family, pdf, doc_type=insurance, uploaded_by=w.dupont))
@@ -573,7 +575,11 @@ OWN_OBJECTS = {
 }
 
 # What a POST on an own object needs to succeed (the other structure's is a 404 whatever it sends).
-OWN_DATA = {"staff:credit_note": {"motif": "Absence justifiée", "avoirs": "0"}}
+OWN_DATA = {
+    "staff:credit_note": {"motif": "Absence justifiée", "avoirs": "0"},
+    "staff:document": {"decision": "valider"},
+    "staff:absence_decide": {"decision": "justifiee"},
+}
 
 
 def test_every_route_with_url_arguments_has_their_strategies():

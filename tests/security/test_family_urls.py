@@ -20,7 +20,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from portail.accounts.models import SecurityQuestion
 from portail.billing.models import BillingSettings, OnlinePayment, Payment
 from portail.booking.models import Booking, Confirmation, Consumption, Draft, DraftItem, Movement
-from portail.dossier.models import AuthorisedPerson, FamilyChange, Guardian, HealthSheet
+from portail.dossier.models import (
+    Absence,
+    AuthorisedPerson,
+    Document,
+    DocumentType,
+    FamilyChange,
+    Guardian,
+    HealthSheet,
+)
 from portail.notifications.models import OutboxEmail
 from portail.structures.models import Child, Family
 from portail.web.family import SESSION_KEY
@@ -54,6 +62,13 @@ _GUARDIAN = {"last_name": "MARTIN", "first_name": "Intrus", "mobile_phone": "061
 _PERSON = {"name": "Intrus MARTIN", "relationship": "voisin", "phone": "0612345678", "can_pick_up": "on"}
 _PW = f.PASSWORD
 _NEW_PW = "Un-Tout-Nouveau-2026"
+
+
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("assurance.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+
 
 MATRIX = {
     # --- family: ------------------------------------------------------------------
@@ -377,6 +392,51 @@ MATRIX = {
     "family:invoice_pdf": [
         case("get", lambda w: (reverse("family:invoice_pdf", args=[_dupont_invoice(w).pk]), {}), NOT_FOUND)
     ],
+    # Issue 17 points 4, 5: DUPONT's documents, certificate, children and requirements.
+    "family:documents": [case("get", lambda w: (reverse("family:documents"), {}), NO_LEAK)],
+    "family:document_upload": [
+        case(
+            "post",
+            lambda w: (
+                reverse("family:document_upload"),
+                {"document": f"{w.medical.pk}-{w.paolo.pk}", "fichier": _pdf()},
+            ),
+            NOT_FOUND,
+        ),
+        case(
+            "post",
+            lambda w: (reverse("family:document_upload"), {"document": str(w.insurance_b.pk), "fichier": _pdf()}),
+            NOT_FOUND,
+        ),
+    ],
+    "family:document_file": [
+        case("get", lambda w: (reverse("family:document_file", args=[w.dupont_document.pk]), {}), NOT_FOUND),
+        case("get", lambda w: (reverse("family:document_file", args=[w.dupont_absence.certificate.pk]), {}), NOT_FOUND),
+    ],
+    "family:absences": [
+        case("get", lambda w: (reverse("family:absences"), {}), NO_LEAK),
+        case(
+            "get",
+            lambda w: (reverse("family:absences"), {"enfant": w.paolo.pk, "du": "2026-12-01", "au": "2026-12-31"}),
+            NOT_FOUND,
+        ),
+    ],
+    "family:absence_declare": [
+        case(
+            "post",
+            lambda w: (
+                reverse("family:absence_declare"),
+                {
+                    "enfant": w.paolo.pk,
+                    "du": LATER.isoformat(),
+                    "au": LATER.isoformat(),
+                    "motif": "illness",
+                    "justificatif": _pdf(),
+                },
+            ),
+            NOT_FOUND,
+        ),
+    ],  # fmt: skip
     # --- login / logout -----------------------------------------------------------
     "login": [
         case("get", lambda w: (reverse("login"), {}), REDIRECT),
@@ -395,6 +455,8 @@ STATE_CHANGING = [
     "family:confirm",
     "family:cancel",
     "family:pay",
+    "family:document_upload",
+    "family:absence_declare",
     "accounts:profile_password",
     "accounts:profile_email",
     "accounts:profile_question",
@@ -460,9 +522,12 @@ def w(world, client):
     dupont_guardian = Guardian.objects.create(
         family=world.family_a, first_name="Marie", last_name="DUPONT", email="dupont@example.org"
     )
+    # Issue 17 points 4, 5: DUPONT's document and absence (with its certificate), what CarteVille asks.
+    documents = _documents_and_absence(world, dupont)
     client.force_login(world.martin)
     return SimpleNamespace(
         **vars(world),
+        **documents,
         booking=booking,
         booking_b=booking_b,
         confirmation=Confirmation.objects.get(family=world.family_a),
@@ -471,6 +536,22 @@ def w(world, client):
         dupont_person=dupont_person,
         dupont_guardian=dupont_guardian,
     )
+
+
+def _documents_and_absence(world, dupont):
+    insurance = DocumentType.objects.create(structure=world.a, name="Assurance")
+    medical = DocumentType.objects.create(structure=world.a, name="Certificat médical", per_child=True)
+    insurance_b = DocumentType.objects.create(structure=world.b, name="Assurance")
+    assert (
+        dupont.post(reverse("family:document_upload"), {"document": insurance.pk, "fichier": _pdf()}).status_code == 302
+    )
+    assert dupont.post(reverse("family:absence_declare"), {
+        "enfant": world.paolo.pk, "du": DAY.isoformat(), "au": DAY.isoformat(), "motif": "illness", "justificatif": _pdf(),
+    }).status_code == 302  # fmt: skip
+    return {
+        "insurance": insurance, "medical": medical, "insurance_b": insurance_b,
+        "dupont_document": Document.objects.get(doc_type=insurance), "dupont_absence": Absence.objects.get(),
+    }  # fmt: skip
 
 
 def snapshot(w):
@@ -498,6 +579,8 @@ def snapshot(w):
         "payments": list(Payment.objects.order_by("pk").values("pk", "amount_cents")),
         "health": list(HealthSheet.objects.order_by("pk").values()),
         "authorised_people": list(AuthorisedPerson.objects.order_by("pk").values()),
+        "documents": list(Document.objects.order_by("pk").values()),
+        "absences": list(Absence.objects.order_by("pk").values()),
         "dupont_file": [
             list(Family.objects.filter(pk__in=dupont_families).order_by("pk").values()),
             list(Child.objects.filter(family__in=dupont_families).order_by("pk").values()),

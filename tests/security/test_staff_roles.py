@@ -91,6 +91,12 @@ STAFF_URLS = {
     # is open to animators; the list of who looked at the health sheets is a responsable's.
     "staff:child_file": OPEN,
     "staff:health_accesses": REFUSED,
+    # Issue 17 points 4, 5: families' documents and absences are the office's work, not the animator's.
+    "staff:documents": REFUSED,
+    "staff:document": REFUSED,
+    "staff:document_file": REFUSED,
+    "staff:absences": REFUSED,
+    "staff:absence_decide": REFUSED,
 }
 ADMIN_OPEN = {"admin:login", "admin:logout", "admin:password_change", "admin:password_change_done"}
 
