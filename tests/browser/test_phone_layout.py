@@ -24,6 +24,7 @@ from portail.booking.confirm import confirm_draft
 from portail.booking.errors import BookingError
 from portail.booking.models import Booking, BookingStatus, Consumption
 from portail.demo.data import DEMO_PASSWORD, load_demo
+from portail.dossier.models import AuthorisedPerson
 from portail.family import urls as family_urls
 from portail.structures.models import Family
 from tests.browser.header import open_menu
@@ -66,6 +67,10 @@ COVERAGE = {
     "family:dossier_guardian": "visited: a parent's form (the first parent of the demo family)",
     "family:dossier_guardian_new": "visited: « Ajouter un parent »",
     "family:dossier_child": "visited: a child's form (class; name and birth date locked)",
+    "family:health": "visited: Paolo's health sheet",
+    "family:authorised_people": "visited: Paolo's people allowed to collect him (with one) and the add form",
+    "family:authorised_person_edit": "visited: the edit form of one of them",
+    "family:authorised_person_delete": "POST: the « Retirer » button of the people page",
     "accounts:invite_parent": "visited: « Inviter l'autre parent »",
     "accounts:invitation": "visited: an unknown invitation link",
     "accounts:profile": "visited (password, e-mail, question, language)",
@@ -367,6 +372,15 @@ def test_every_page_fits_the_phone(browser, live_server, dense, width):
         for path in forms:
             page.goto(base + path)
             layout.check(path)
+        # A child's health sheet and the people allowed to collect it (issue 17 points 2, 3).
+        person = AuthorisedPerson.objects.get_or_create(
+            child=paolo,
+            name="Josette DUPONT-LONGUENOM",
+            defaults={"relationship": "grand-mère", "phone": "06 12 34 56 78"},
+        )[0]
+        for path in ("sante/", "personnes/", f"personnes/{person.pk}/"):
+            page.goto(f"{base}/mon-dossier/enfants/{paolo.pk}/{path}")
+            layout.check(f"child's {path}")
 
         # An account that no family lists yet (family/no_family.html), in the same header.
         open_menu(page)
