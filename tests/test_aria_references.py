@@ -152,6 +152,9 @@ def lived_in(world):
     # A change each family made to its file (issue 17 point 1): « Modifications des familles ».
     w.change_a = FamilyChange.objects.create(family=w.family_a, field_label="Téléphone de la famille", field_key="f")
     w.change_b = FamilyChange.objects.create(family=w.family_b, field_label="Téléphone de la famille", field_key="f")
+    # A family of each structure that has left: « Anonymiser cette famille » (issue 17 point 6).
+    w.left_a = f.FamilyFactory(structure=w.a, reference="PARTIE", last_name="PARTIE")
+    w.left_b = f.FamilyFactory(structure=w.b, reference="PARTIE", last_name="PARTIE")
     return w
 
 
