@@ -35,7 +35,7 @@ KINDS = (INVOICES, CREDIT_NOTES, PAYMENTS)
 
 # Words of the files, fixed (an import maps them once): not translated.
 STATE_WORDS = {"paid": "payée", "due": "à payer", "overdue": "en retard"}
-METHOD_WORDS = {
+METHOD_WORDS: dict[str, str] = {
     PaymentMethod.ONLINE: "en ligne",
     PaymentMethod.CHEQUE: "chèque",
     PaymentMethod.CASH: "espèces",

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
@@ -96,7 +95,7 @@ def _context(invoice: Invoice, link: str) -> dict[str, Any]:
 
 
 def send_email_reminders(
-    structure: Structure, *, now: datetime.datetime | None = None, actor: AbstractBaseUser | None = None
+    structure: Structure, *, now: datetime.datetime | None = None, actor: Any = None
 ) -> SendResult:
     """E-mail each invoice of `structure` due for a reminder (level 1), once.
     Safe to call again, and at the same time as another sender."""
@@ -199,7 +198,7 @@ def mark_printed(
     invoice_ids: list[int],
     *,
     today: datetime.date,
-    actor: AbstractBaseUser | None = None,
+    actor: Any = None,  # the staff member (settings.AUTH_USER_MODEL), None for the worker
     now: datetime.datetime | None = None,
 ) -> int:
     """Record level 2 for those of `invoice_ids` that are on the structure's

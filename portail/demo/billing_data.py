@@ -52,6 +52,7 @@ TARIFFS = {
 }
 QF_LIMITS = (600, 1000, 1500, None)
 DEMO_QFS = (420, 580, 760, 890, 1150, 1320, 1680, 2100)
+PINSONS_TERMS_DAYS = 15
 
 SETTINGS = {
     "Mairie de CarteVille": {
@@ -69,7 +70,7 @@ SETTINGS = {
         "legal_name": "Association Les Pinsons",
         "siret": "44306184100047",
         "regie_number": "",
-        "payment_terms_days": 15,
+        "payment_terms_days": PINSONS_TERMS_DAYS,
         "payment_ways": "Virement (IBAN FR76 3000 4000 0500 0012 3456 789) ou chèque à l'ordre de l'association.",
         "payment_backend": "",
         "reminder_after_days": 3,
@@ -166,7 +167,7 @@ def load_billing(carteville, pinsons, now, *, staff, school_start, school_end):
         )  # fmt: skip
     if pinsons.pk not in already:
         # Issued so long ago that it was due five days ago.
-        issued_at = now - datetime.timedelta(days=SETTINGS[pinsons.name]["payment_terms_days"] + 5)
+        issued_at = now - datetime.timedelta(days=PINSONS_TERMS_DAYS + 5)
         _issue_and_pay(
             pinsons, previous_first, issued_at, staff[pinsons.pk], today,
             methods=[PaymentMethod.TRANSFER, PaymentMethod.CHEQUE], unpaid=_pinsons_unpaid,
