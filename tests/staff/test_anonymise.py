@@ -13,6 +13,7 @@ from portail.booking.models import BookingStatus
 from portail.dossier.models import Guardian, HealthSheet
 from tests import factories as f
 from tests.helpers import make_booking, page_text
+from tests.test_aria_references import assert_references_exist
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ def test_the_manager_sees_what_goes_then_confirms(manager, left):
     assert response.status_code == 200
     text = page_text(response)
     assert "Ce qui est effacé" in text and 'data-testid="confirm-anonymise"' in text
+    assert assert_references_exist(response, "the confirmation page")
     # The admin's family page links to it, for a manager.
     assert _url(w.family_a) in page_text(manager.get(reverse("admin:structures_family_change", args=[w.family_a.pk])))
 
