@@ -1,0 +1,71 @@
+"""The régie in a real browser (issue 16 point 5): CarteVille's agent finds
+DUPONT, records a cheque with a double click (one payment), sees the invoice
+« Payée » and the account settled; every régie screen passes axe (no serious
+or critical violation) at 1280 px."""
+
+import datetime
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from portail.billing.models import BillingSettings, Payment, PaymentMethod
+from tests.billing.invoice_rows import make_invoice
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Axe()
+BLOCKING = ("serious", "critical")
+
+
+def test_a_cheque_recorded_once_and_every_regie_screen_accessible(browser, live_server, world, password):
+    today = timezone.localdate()
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    BillingSettings.objects.create(structure=world.a, reminder_after_days=1)
+    invoice = make_invoice(world.family_a, month=month, number=1, due_date=today - datetime.timedelta(days=3),
+                           lines=[("DUPONT Paolo", "APS MATIN", [month], 4, 1050)])  # fmt: skip
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems = []
+
+    def check(screen):
+        for violation in AXE.run(page).response["violations"]:
+            if violation["impact"] in BLOCKING:
+                problems.append(f"{screen}: {violation['impact']} {violation['id']} — {violation['help']}")
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.locator("#id_username").fill("agent.a")
+    page.locator("#id_password").fill(password)
+    page.locator("input[type=submit]").click()
+    expect(page.get_by_role("link", name="Gestion quotidienne")).to_be_visible()
+
+    page.goto(f"{live_server.url}/gestion/")
+    page.get_by_role("link", name="Régie", exact=True).click()
+    check("régie: families that owe")
+    page.get_by_label("Famille (nom ou référence)").fill("dupont")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name="M. DUPONT Jean-Paul").click()
+    expect(page.get_by_test_id("regie-balance")).to_have_text("Solde : 42,00\u00a0€ à payer")
+    check("régie: a family's account")
+
+    page.get_by_label("Chèque").check()
+    page.get_by_label("Montant en euros").fill("42,00")
+    page.get_by_label("N° de reçu").fill("CHQ 7654321")
+    page.get_by_test_id("regie-record-payment").dblclick()
+    expect(page.get_by_test_id("regie-balance")).to_have_text("Compte soldé")
+    expect(page.get_by_test_id("regie-invoices")).to_contain_text("Payée")
+    payment = Payment.objects.get()  # the double click recorded one payment
+    assert (payment.amount_cents, payment.method, payment.receipt_number) == (4200, PaymentMethod.CHEQUE, "CHQ 7654321")
+    invoice.refresh_from_db()
+    assert invoice.settled_cents == invoice.total_cents == 4200
+    check("régie: the account after the payment")
+
+    for path, screen in [("/gestion/regie/relances/", "reminders"), ("/gestion/regie/relances/a-imprimer/", "print"),
+                         (f"/gestion/regie/exports/?du={month}&au={today}&documents=paiements", "exports")]:  # fmt: skip
+        page.goto(f"{live_server.url}{path}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        check(f"régie: {screen}")
+    expect(page.get_by_test_id("regie-export")).to_contain_text("CHQ 7654321")
+    assert not problems, "\n".join(problems)
