@@ -33,6 +33,7 @@ from portail.dossier.models import FamilyChange
 from portail.notifications.models import EmailStatus, OutboxEmail
 from portail.web import errors
 from tests import factories as f
+from tests.billing.invoice_rows import make_invoice
 from tests.fuzz import test_family, test_staff
 from tests.fuzz.test_admin import ADMIN_MODELS
 from tests.fuzz.test_admin import _url as admin_url
@@ -155,6 +156,9 @@ def lived_in(world):
     # A family of each structure that has left: « Anonymiser cette famille » (issue 17 point 6).
     w.left_a = f.FamilyFactory(structure=w.a, reference="PARTIE", last_name="PARTIE")
     w.left_b = f.FamilyFactory(structure=w.b, reference="PARTIE", last_name="PARTIE")
+    # An issued invoice each side (issue 16 point 2): « Facturation », an invoice's page, « Faire un avoir ».
+    w.invoice_a = make_invoice(w.family_a, number=1)
+    w.invoice_b = make_invoice(w.family_b, number=1)
     return w
 
 
