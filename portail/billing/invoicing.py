@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
@@ -77,12 +79,12 @@ def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
 @dataclass
 class _FamilyBill:
     family_id: int
-    row: dict  # the family's values: names, address, QF
+    row: Mapping[str, Any]  # the family's values: names, address, QF
     priced: pricing.Priced
     untariffed: list[str]  # its « Pas de tarif pour … » anomalies
 
 
-def _family_name(row: dict) -> str:
+def _family_name(row: Mapping[str, Any]) -> str:
     # As Family.__str__ prints it.
     return f"{row['civility']} {row['last_name'].upper()} {row['first_name']}"
 
@@ -217,6 +219,32 @@ def _families_with_credit(family_ids: list[int]) -> list[int]:
     return sorted(found)
 
 
+_LINE_COLUMNS = (
+    "invoice_id", "child_id", "activity_id", "child_name", "label", "dates", "quantity", "unit_price_cents",
+    "amount_cents",
+)  # fmt: skip
+
+
+def _insert_lines(lines: Iterable[tuple[int, pricing.Line]]) -> None:
+    """Insert the invoices' lines in batches of plain rows: a month of a city
+    is some 50,000 lines, and building as many model instances for
+    bulk_create costs more than computing them (bench/billing.py)."""
+    connection = connections[InvoiceLine.objects.db]
+    dates_field = InvoiceLine._meta.get_field("dates")
+    table = connection.ops.quote_name(InvoiceLine._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _LINE_COLUMNS)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_LINE_COLUMNS))})"  # noqa: S608 - names from the model, values as parameters
+    rows = (
+        (invoice_id, line.child_id, line.activity_id, line.child_name, line.label,
+         dates_field.get_db_prep_save([day.isoformat() for day in line.dates], connection), line.quantity,
+         line.unit_price_cents, line.amount_cents)
+        for invoice_id, line in lines
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        while batch := list(itertools.islice(rows, 5000)):
+            cursor.executemany(sql, batch)
+
+
 def issue(
     structure: Structure, month: datetime.date, *, actor: AbstractBaseUser | None, now: datetime.datetime | None = None
 ) -> list[Invoice]:
@@ -266,23 +294,10 @@ def issue(
                 for bill, number in zip(pending, numbers, strict=True)
             ]
             Invoice.objects.bulk_create(invoices)
-            InvoiceLine.objects.bulk_create(
-                [
-                    InvoiceLine(
-                        invoice=invoice,
-                        child_id=line.child_id,
-                        activity_id=line.activity_id,
-                        child_name=line.child_name,
-                        label=line.label,
-                        dates=[day.isoformat() for day in line.dates],
-                        quantity=line.quantity,
-                        unit_price_cents=line.unit_price_cents,
-                        amount_cents=line.amount_cents,
-                    )
-                    for invoice, bill in zip(invoices, pending, strict=True)
-                    for line in bill.priced.lines
-                ],
-                batch_size=5000,
+            _insert_lines(
+                (invoice.pk, line)
+                for invoice, bill in zip(invoices, pending, strict=True)
+                for line in bill.priced.lines
             )
             created.extend(invoices)
             pending.clear()

@@ -42,12 +42,14 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from portail.billing.models import BillingBasis, PriceUnit, Tariff
@@ -60,7 +62,7 @@ from portail.structures.models import Activity, Family
 BOOKED, LATE, WALK_IN = "booked", "late", "walk_in"
 KIND_ORDER = {BOOKED: 0, LATE: 1, WALK_IN: 2}
 
-UNIT_MINUTES = {PriceUnit.QUARTER_HOUR: 15, PriceUnit.HOUR: 60}
+UNIT_MINUTES: dict[str, int] = {PriceUnit.QUARTER_HOUR: 15, PriceUnit.HOUR: 60}
 
 
 # ----------------------------------------------------------------- tariffs
@@ -294,9 +296,20 @@ def units(unit: str, arrival: datetime.time | None, departure: datetime.time | N
 
 
 def _label(activity: ActivityInfo, tariff: TariffInfo, kind: str, rank: int, percent: int) -> str:
-    label = activity.name
-    if tariff.unit != PriceUnit.DAY:
-        label = f"{label} ({PriceUnit(tariff.unit).label})"
+    # A city's month asks for the same few labels tens of thousands of times.
+    return _cached_label(
+        activity.name, tariff.unit, tariff.walk_in_percent, kind, min(rank, 3), percent, translation.get_language()
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_label(
+    name: str, unit: str, walk_in_percent: int, kind: str, rank: int, percent: int, language: str | None
+) -> str:
+    del language  # part of the cache's key only: the label is in the active language
+    label = name
+    if unit != PriceUnit.DAY:
+        label = f"{label} ({PriceUnit(unit).label})"
     parts = [label]
     if percent:
         if rank == 2:
@@ -306,8 +319,8 @@ def _label(activity: ActivityInfo, tariff: TariffInfo, kind: str, rank: int, per
     if kind == LATE:
         parts.append(_("annulation hors délai"))
     elif kind == WALK_IN:
-        if tariff.walk_in_percent:
-            parts.append(_("présence sans réservation : +%(percent)s %%") % {"percent": tariff.walk_in_percent})
+        if walk_in_percent:
+            parts.append(_("présence sans réservation : +%(percent)s %%") % {"percent": walk_in_percent})
         else:
             parts.append(_("présence sans réservation"))
     return " — ".join(parts)
