@@ -1,0 +1,74 @@
+"""« Facturation » in a real browser (issue 16 point 2): CarteVille's agent
+reads last month's preview (MARTIN's missing QF highlighted), issues with a
+double click on the confirmation (two invoices, numbered once), opens an
+invoice and makes a credit note with a double click (one credit note); every
+screen passes axe (no serious or critical violation) at 1280 px."""
+
+import datetime
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from portail.billing.models import Invoice, InvoiceKind
+from portail.booking.models import BookingStatus
+from tests import factories as f
+from tests.billing.tariffs import make_tariff
+from tests.helpers import make_booking
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Axe()
+BLOCKING = ("serious", "critical")
+
+
+def test_a_month_issued_once_and_a_credit_note_made_once(browser, live_server, world, password):
+    today = timezone.localdate()
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    make_tariff(world.aps_a, {500: 150, None: 250}, valid_from=month)
+    world.family_a.quotient_familial, world.family_a.qf_valid_until = 400, today + datetime.timedelta(days=200)
+    world.family_a.save()
+    f.EnrolmentFactory(child=world.leo, activity=world.aps_a)
+    for day, child in ((2, world.paolo), (3, world.paolo), (4, world.leo)):
+        make_booking(child=child, activity=world.aps_a, date=month.replace(day=day), status=BookingStatus.ACCEPTED)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems = []
+
+    def check(screen):
+        for violation in AXE.run(page).response["violations"]:
+            if violation["impact"] in BLOCKING:
+                problems.append(f"{screen}: {violation['impact']} {violation['id']} — {violation['help']}")
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.locator("#id_username").fill("agent.a")
+    page.locator("#id_password").fill(password)
+    page.locator("input[type=submit]").click()
+    page.goto(f"{live_server.url}/gestion/")
+    page.get_by_role("link", name="Facturation", exact=True).click()
+    expect(page.get_by_test_id("billing-summary")).to_contain_text("2 factures à émettre, pour un total de 5,50")
+    expect(page.get_by_test_id("anomaly-row")).to_contain_text("MARTIN")
+    check("facturation: the preview")
+
+    page.get_by_test_id("issue-invoices").click()
+    expect(page.get_by_test_id("issue-summary")).to_contain_text("2 factures seront émises")
+    check("facturation: the confirmation")
+    page.get_by_test_id("confirm-issue").dblclick()
+    expect(page.get_by_test_id("invoices")).to_contain_text("F-")
+    assert sorted(Invoice.objects.values_list("number", flat=True)) == [1, 2]  # the double click issued once
+    check("facturation: the issued invoices")
+
+    dupont = Invoice.objects.get(family=world.family_a)
+    page.get_by_role("link", name=dupont.reference, exact=True).click()
+    expect(page.get_by_test_id("invoice-total")).to_have_text("3,00\u00a0€")
+    check("facturation: an invoice")
+    page.get_by_label("Montant en euros").fill("1,50")
+    page.get_by_label("Motif").fill("Absence justifiée")
+    page.get_by_test_id("make-credit-note").dblclick()
+    expect(page.get_by_test_id("invoice-credit-notes")).to_contain_text("Absence justifiée")
+    notes = Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE, corrects=dupont)
+    assert list(notes.values_list("total_cents", flat=True)) == [150]  # the double click made one
+    check("facturation: the invoice with its credit note")
+    assert not problems, "\n".join(problems)
