@@ -89,8 +89,9 @@ class Section:
 
 def _label(model, name):
     label = str(model._meta.get_field(name).verbose_name)
-    # Amounts are shown in euros on the page (raw cents in the JSON).
-    label = label.replace(" (centimes)", "")
+    if name.endswith("_cents"):
+        # Amounts are shown in euros on the page (raw cents in the JSON): « total (centimes) » -> « total ».
+        label = label.rsplit(" (", 1)[0]
     return label[:1].upper() + label[1:]
 
 
