@@ -36,6 +36,7 @@ from portail.billing.money import euros
 from portail.lib.dates import long_date, short_day
 from portail.lib.downloads import content_disposition
 from portail.lib.spreadsheets import excel_csv
+from portail.notifications.reports import family_emails
 from portail.staff import regie_forms as forms
 from portail.staff.access import page, scoped, scoped_structures, staff_required
 from portail.staff.forms import read
@@ -262,6 +263,9 @@ def regie_reminders(request):
     if structure is not None:
         today = _today()
         due = list(reminders.due_for_email(structure, today))
+        # A family without an e-mail address is reminded on paper (the list to print) instead.
+        with_address = set(family_emails(sorted({i.family_id for i in due}))) if due else set()
+        due = [i for i in due if i.family_id in with_address]
         context.update(
             due=[(i, euros(i.due_cents), short_day(i.due_date)) for i in due],
             after_days=reminders.after_days(structure),

@@ -162,6 +162,9 @@ def test_the_list_to_print_html_csv_then_marked_printed(staff, account):
         user.save()
     html = visible_text(staff.get(reverse("staff:regie_print_list")))
     assert "F-2026-000001" in html and "pas d'adresse e-mail" in html.replace("&#x27;", "'")
+    # Not offered for an e-mail it cannot get.
+    html = visible_text(staff.get(reverse("staff:regie_reminders")))
+    assert "F-2026-000001" not in html and "Aucune facture à relancer par e-mail" in html
     response = staff.get(reverse("staff:regie_print_list"), {"format": "csv"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "reference" and rows[1][0] == "F-2026-000001" and rows[1][6] == "20.00"
