@@ -159,7 +159,23 @@ def lived_in(world):
     # An issued invoice each side (issue 16 point 2): « Facturation », an invoice's page, « Faire un avoir ».
     w.invoice_a = make_invoice(w.family_a, number=1)
     w.invoice_b = make_invoice(w.family_b, number=1)
+    # A document and an absence of DUPONT's in CarteVille (issue 17 points 4, 5): the staff's pages on them.
+    _document_and_absence(w)
     return w
+
+
+def _document_and_absence(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portail.dossier.absences import declare_absence
+    from portail.dossier.documents import store_document
+    from portail.dossier.models import DocumentType
+
+    insurance = DocumentType.objects.create(structure=w.a, name="Assurance", validity_months=12)
+    pdf = SimpleUploadedFile("assurance.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    w.document_a = store_document(w.family_a, pdf, doc_type=insurance, uploaded_by=w.dupont)
+    day = w.opening_a.date
+    w.absence_a = declare_absence(w.family_a, w.paolo, start=day, end=day, reason="illness", declared_by=w.dupont)
 
 
 def _first_values(values):

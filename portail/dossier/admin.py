@@ -11,9 +11,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portail.dossier import changes
-from portail.dossier.models import Guardian
-from portail.structures.admin import FamilyAdmin
-from portail.structures.admin_base import ScopedTabularInline
+from portail.dossier.models import DocumentType, Guardian
+from portail.structures.admin import FamilyAdmin, StructureFieldMixin
+from portail.structures.admin_base import ScopedModelAdmin, ScopedTabularInline, StructureListFilter
 
 
 class GuardianInline(ScopedTabularInline):
@@ -73,3 +73,15 @@ FamilyAdmin.family_changes = family_changes
 FamilyAdmin.fields = [*FamilyAdmin.fields, "family_changes"]
 FamilyAdmin.readonly_fields = [*FamilyAdmin.readonly_fields, "family_changes"]
 FamilyAdmin.inlines = [*FamilyAdmin.inlines, GuardianInline]
+
+
+@admin.register(DocumentType)
+class DocumentTypeAdmin(StructureFieldMixin, ScopedModelAdmin):
+    """The documents a structure asks of its families (issue 17 point 4):
+    per family or per child, required or not, with a validity in months
+    (proposed to staff when they validate a file). Scoped per structure."""
+
+    list_display = ["name", "structure", "kind", "per_child", "required", "validity_months"]
+    list_filter = [StructureListFilter, "kind", "required"]
+    search_fields = ["name"]
+    fields = ["structure", "name", "kind", "per_child", "required", "validity_months"]

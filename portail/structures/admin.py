@@ -48,6 +48,7 @@ class StructureAdmin(ScopedModelAdmin):
     def get_fields(self, request, obj=None):
         fields = ["name", "email", "phone", "address", "processing_time", "holiday_subdivision"]
         fields += ["block_bookings_overdue_days"]  # issue 16 point 5 (billing.blocking)
+        fields += ["block_bookings_missing_documents"]  # issue 17 point 4 (dossier.blocking)
         return fields + ["staff"] if request.user.is_superuser else fields
 
     def has_add_permission(self, request, obj=None):

@@ -102,6 +102,7 @@ ADMIN_MODELS = {
             "processing_time": "time",
             "holiday_subdivision": "choice",
             "block_bookings_overdue_days": "int",
+            "block_bookings_missing_documents": "bool",
             "staff": "id",
         },
         obj=lambda w: w.a,
@@ -252,11 +253,31 @@ ADMIN_MODELS = {
             "payment_options": ["{}", '{"numcli": "123456"}', "[]", "{"],
         },
     ),
+    # Issue 17 point 4: the documents a structure asks for.
+    "dossier.documenttype": AdminForm(
+        {
+            "structure": "id",
+            "name": "text",
+            "kind": "choice",
+            "per_child": "bool",
+            "required": "bool",
+            "validity_months": "int",
+        },
+        obj=lambda w: _document_type(w),
+        valid=lambda w: {"kind": ["caf", "insurance", "other"], "validity_months": ["", "12", "0", "121"]},
+    ),  # fmt: skip
     "auth.group": AdminForm({"name": "text", "permissions": "id"}),
     "axes.accessattempt": AdminForm({"username": "text", "ip_address": "text"}),
     "axes.accesslog": AdminForm({"username": "text", "ip_address": "text"}),
     "axes.accessfailurelog": AdminForm({"username": "text", "ip_address": "text"}),
 }
+
+
+def _document_type(w):
+    """CarteVille's insurance, made on first use."""
+    from portail.dossier.models import DocumentType
+
+    return DocumentType.objects.get_or_create(structure=w.a, name="Assurance")[0]
 
 
 def _billing_objects(w):
