@@ -71,6 +71,11 @@ COVERAGE = {
     "family:authorised_people": "visited: Paolo's people allowed to collect him (with one) and the add form",
     "family:authorised_person_edit": "visited: the edit form of one of them",
     "family:authorised_person_delete": "POST: the « Retirer » button of the people page",
+    "family:documents": "visited: « Mes documents » (a validated, a refused and a pending file, long names)",
+    "family:document_upload": "POST: the form of « Mes documents », answered with the page (a refusal shown)",
+    "family:document_file": "GET: a file of the family (the page's links); not a page",
+    "family:absences": "visited: « Absences », and with a child and days chosen (the booked days covered)",
+    "family:absence_declare": "POST: the declaration form of « Absences »",
     "accounts:invite_parent": "visited: « Inviter l'autre parent »",
     "accounts:invitation": "visited: an unknown invitation link",
     "accounts:profile": "visited (password, e-mail, question, language)",
@@ -279,6 +284,29 @@ def _visit_invoices(page, base, family, layout):
     layout.check("Factures, back from the bank")
 
 
+def _documents_to_show(family, child):
+    """What CarteVille asks and what the family sent: every state of « Mes documents », long names."""
+    from django.core.files.base import ContentFile
+
+    from portail.dossier.models import Document, DocumentStatus, DocumentType
+
+    insurance = DocumentType.objects.get_or_create(structure=family.structure, name="Assurance")[0]
+    medical = DocumentType.objects.get_or_create(
+        structure=family.structure, name="Certificat médical de non contre-indication", defaults={"per_child": True}
+    )[0]
+    rows = [
+        (insurance, None, DocumentStatus.VALIDATED, "", "attestation-assurance-responsabilite-civile-2026-2027.pdf"),
+        (medical, child, DocumentStatus.REFUSED, "Le certificat n'est ni daté ni signé par le médecin", "certif.jpg"),
+        (medical, child, DocumentStatus.PENDING, "", "certificat-medical-scan-du-27-novembre.pdf"),
+    ]
+    for doc_type, doc_child, status, reason, name in rows:
+        if not Document.objects.filter(family=family, original_name=name).exists():
+            document = Document(family=family, doc_type=doc_type, child=doc_child, status=status, refusal_reason=reason,
+                                original_name=name, content_type="application/pdf", size=20,
+                                valid_until=timezone.localdate() + datetime.timedelta(days=200))  # fmt: skip
+            document.file.save("x.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_the_phone(browser, live_server, dense, width):
     family, confirmation = dense
@@ -381,6 +409,15 @@ def test_every_page_fits_the_phone(browser, live_server, dense, width):
         for path in ("sante/", "personnes/", f"personnes/{person.pk}/"):
             page.goto(f"{base}/mon-dossier/enfants/{paolo.pk}/{path}")
             layout.check(f"child's {path}")
+
+        # « Mes documents » and « Absences » (issue 17 points 4, 5).
+        _documents_to_show(family, paolo)
+        page.goto(f"{base}/mes-documents/")
+        layout.check("Mes documents")
+        page.goto(f"{base}/absences/")
+        layout.check("Absences")
+        page.goto(f"{base}/absences/?enfant={paolo.pk}&du={today:%Y-%m-01}&au={next_month}-28")
+        layout.check("Absences: the booked days covered")
 
         # An account that no family lists yet (family/no_family.html), in the same header.
         open_menu(page)
