@@ -10,9 +10,12 @@ nothing twice. Invoice.emailed_at says which invoices were announced; a family
 without an e-mail address has none (staff see it on the invoice's page).
 """
 
+from types import SimpleNamespace
+
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from portail.billing.models import Invoice, InvoiceKind
 from portail.billing.money import euros
@@ -20,7 +23,7 @@ from portail.lib.dates import MONTH_NAMES, long_date
 from portail.notifications.models import OutboxEmail
 from portail.notifications.outbox import recipient_languages, render_email
 from portail.notifications.reports import family_emails
-from portail.structures.models import Family, Structure
+from portail.structures.models import Structure
 
 KIND = "facture"  # OutboxEmail.kind, shown as such on the staff's e-mail screen
 TEMPLATE = "billing/email/invoice"
@@ -37,10 +40,19 @@ def invoices_url() -> str:
     return settings.SITE_URL + path
 
 
-def invoice_context(invoice: Invoice, family: Family, structure: Structure, link: str) -> dict:
+# What differs from one invoice of a run to the next. The e-mail is rendered
+# once per language, structure, month and due date with these marks in their
+# place (a private-use character: never in a name, never escaped, not a space),
+# then each invoice's values are put in: escaped in the HTML, as they are in
+# the text. 20,000 invoices are then 20,000 string replacements, not 60,000
+# template renderings inside the issuing transaction (bench/billing.py).
+MARK = "\ue000"
+FAMILY_NAME, REFERENCE, AMOUNT = (f"{MARK}{name}{MARK}" for name in ("family", "reference", "amount"))
+
+
+def invoice_context(invoice: Invoice, structure: Structure, link: str) -> dict:
     """What the three templates show; built in the recipient's language (dates, month)."""
     return {
-        "family": family,
         "structure": structure,
         "invoice": invoice,
         "month": str(MONTH_NAMES[invoice.period_start.month - 1]),
@@ -49,6 +61,24 @@ def invoice_context(invoice: Invoice, family: Family, structure: Structure, link
         "due_day": long_date(invoice.due_date),
         "site_url": link,
     }
+
+
+def _rendered_with_marks(invoice: Invoice, structure: Structure, link: str, language: str) -> tuple[str, str, str]:
+    marked = SimpleNamespace(
+        family_name=FAMILY_NAME, reference=REFERENCE, period_start=invoice.period_start, due_date=invoice.due_date,
+        total_cents=0,
+    )  # fmt: skip
+    with translation.override(language):
+        context = {**invoice_context(marked, structure, link), "amount": AMOUNT}  # type: ignore[arg-type]
+    return render_email(TEMPLATE, context, language)
+
+
+def _fill(rendered: tuple[str, str, str], invoice: Invoice) -> tuple[str, str, str]:
+    subject, text, html = rendered
+    values = {FAMILY_NAME: invoice.family_name, REFERENCE: invoice.reference, AMOUNT: euros(invoice.total_cents)}
+    for mark, value in values.items():
+        subject, text, html = subject.replace(mark, value), text.replace(mark, value), html.replace(mark, escape(value))
+    return " ".join(subject.split()), text, html  # a subject is one line, whatever a stored name holds
 
 
 def _key(invoice_pk: int, address: str) -> str:
@@ -65,28 +95,24 @@ def queue_invoice_emails(invoices) -> int:
         return 0
     family_ids = sorted({i.family_id for i in invoices})
     addresses: dict[int, list[str]] = {}
-    families: dict[int, Family] = {}
     for start in range(0, len(family_ids), CHUNK):
-        chunk = family_ids[start : start + CHUNK]
-        addresses.update(family_emails(chunk))
-        families.update(Family.objects.in_bulk(chunk))
+        addresses.update(family_emails(family_ids[start : start + CHUNK]))
     structures = Structure.objects.in_bulk({i.structure_id for i in invoices})
     languages = recipient_languages({a for found in addresses.values() for a in found})
     link = invoices_url()
+    marked: dict[tuple, tuple[str, str, str]] = {}
     rows, announced = [], []
     for invoice in invoices:
         found = addresses.get(invoice.family_id, [])
         if not found:
             continue
-        family, structure = families[invoice.family_id], structures[invoice.structure_id]
-        rendered = {}  # language -> (subject, text, html)
+        structure = structures[invoice.structure_id]
         for address in found:
             language = languages.get(address, settings.LANGUAGE_CODE)
-            if language not in rendered:
-                with translation.override(language):
-                    context = invoice_context(invoice, family, structure, link)
-                rendered[language] = render_email(TEMPLATE, context, language)
-            subject, text, html = rendered[language]
+            key = (language, invoice.structure_id, invoice.period_start, invoice.due_date)
+            if key not in marked:
+                marked[key] = _rendered_with_marks(invoice, structure, link, language)
+            subject, text, html = _fill(marked[key], invoice)
             rows.append(
                 OutboxEmail(
                     kind=KIND, to=address, subject=subject, body_text=text, body_html=html, structure=structure,

@@ -114,3 +114,19 @@ def test_issuing_a_month_announces_each_new_invoice(world):
     assert Invoice.objects.get(pk=invoice.pk).emailed_at is not None
     invoicing.issue(world.a, NOVEMBER, actor=world.staff_a)  # issuing twice issues (and announces) once
     assert OutboxEmail.objects.filter(kind="facture").count() == 2
+
+
+def test_each_invoice_of_a_run_gets_its_own_name_number_and_amount(world):
+    """The e-mail is rendered once per language and month, then each invoice's
+    values are put in: none leaks into another family's e-mail."""
+    dupont = make_invoice(world.family_a, number=21)
+    martin = make_invoice(world.martin_a, number=22, lines=[("MARTIN Léo", "APS MATIN", [NOVEMBER], 3, 1000)])
+    issued(dupont, martin)
+    to_martin = OutboxEmail.objects.get(to="martin@example.org")
+    for body in (to_martin.body_text, to_martin.body_html):
+        assert "M. MARTIN Luc" in body and "F-2026-000022" in body and "30,00\u00a0€" in body
+        assert "DUPONT" not in body and "F-2026-000021" not in body and "5,00" not in body
+    for email in OutboxEmail.objects.filter(to__startswith="dupont"):
+        assert "M. DUPONT Jean-Paul" in email.body_text and "F-2026-000021" in email.body_html
+        assert "MARTIN" not in email.body_text and "30,00" not in email.body_html
+        assert "\ue000" not in email.subject + email.body_text + email.body_html
