@@ -75,6 +75,27 @@ FamilyAdmin.readonly_fields = [*FamilyAdmin.readonly_fields, "family_changes"]
 FamilyAdmin.inlines = [*FamilyAdmin.inlines, GuardianInline]
 
 
+@admin.display(description=_("fiches des enfants"))
+def children_files(model_admin, family):
+    """Issue 17 points 2, 3: a link to each child's file in the back office
+    (health sheet, people allowed to collect the child); opening it is recorded."""
+    if family is None or family.pk is None:
+        return "—"
+    children = list(family.children.order_by("first_name", "pk"))
+    if not children:
+        return "—"
+    return format_html_join(
+        " · ",
+        '<a href="{}" data-testid="admin-child-file">{}</a>',
+        ((reverse("staff:child_file", args=[child.pk]), child.first_name) for child in children),
+    )
+
+
+FamilyAdmin.children_files = children_files
+FamilyAdmin.fields = [*FamilyAdmin.fields, "children_files"]
+FamilyAdmin.readonly_fields = [*FamilyAdmin.readonly_fields, "children_files"]
+
+
 @admin.register(DocumentType)
 class DocumentTypeAdmin(StructureFieldMixin, ScopedModelAdmin):
     """The documents a structure asks of its families (issue 17 point 4):

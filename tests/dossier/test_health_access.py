@@ -128,3 +128,12 @@ def test_the_list_of_views_is_for_managers_only(client, filled, who):
 def test_the_managers_menu_links_to_the_list(client, filled):
     client.force_login(filled.manager)
     assert ACCESSES in page_text(client.get(reverse("staff:index")))
+
+
+def test_the_familys_admin_page_links_to_each_childs_file(client, filled):
+    client.force_login(filled.staff_a)
+    response = client.get(reverse("admin:structures_family_change", args=[filled.family_a.pk]))
+    assert response.status_code == 200
+    text = page_text(response)
+    assert child_file(filled.paolo) in text and child_file(filled.amalia) in text
+    assert ALLERGY not in text and not HealthAccess.objects.exists()  # a link, not a view of the sheet
