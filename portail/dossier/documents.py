@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from portail.dossier.models import Document, DocumentKind, DocumentStatus, DocumentType
 from portail.lib.downloads import ascii_filename
 from portail.lib.validators import LAST_DATE
+from portail.structures.models import Child
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -188,7 +189,7 @@ class Requirement:
     the one that decides it (None when missing)."""
 
     doc_type: DocumentType
-    child: object
+    child: Child | None
     state: str
     document: Document | None
     pending: Document | None
@@ -233,19 +234,20 @@ def family_requirements(family, today: datetime.date, *, required_only: bool = F
     """Every document the family's structure asks for (per family, or per
     child for each child), with its state. Three queries, whatever the
     number of types, children and documents."""
-    types = DocumentType.objects.filter(structure_id=family.structure_id).exclude(kind=DocumentKind.ABSENCE)
+    asked = DocumentType.objects.filter(structure_id=family.structure_id).exclude(kind=DocumentKind.ABSENCE)
     if required_only:
-        types = types.filter(required=True)
-    types = list(types.order_by("name", "pk"))
+        asked = asked.filter(required=True)
+    types = list(asked.order_by("name", "pk"))
     if not types:
         return []
     children = list(family.children.order_by("first_name", "pk")) if any(t.per_child for t in types) else []
-    by_key: dict[tuple[int, int | None], list[Document]] = {}
-    for document in Document.objects.filter(family=family, doc_type__in=types).order_by("-uploaded_at", "-pk"):
-        by_key.setdefault((document.doc_type_id, document.child_id), []).append(document)
+    by_key: dict[tuple[int | None, int | None], list[Document]] = {}
+    for sent in Document.objects.filter(family=family, doc_type__in=types).order_by("-uploaded_at", "-pk"):
+        by_key.setdefault((sent.doc_type_id, sent.child_id), []).append(sent)
     requirements = []
     for doc_type in types:
-        for child in children if doc_type.per_child else [None]:
+        who: list[Child | None] = [*children] if doc_type.per_child else [None]
+        for child in who:
             documents = by_key.get((doc_type.pk, child.pk if child else None), [])
             state, document, pending = requirement_state(documents, today)
             requirements.append(Requirement(doc_type, child, state, document, pending))
