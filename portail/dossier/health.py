@@ -19,7 +19,15 @@ from django.db.models import Q
 from django.utils.translation import gettext, ngettext
 
 from portail.booking.models import Booking, BookingStatus
-from portail.dossier.models import AuthorisedPerson, Diet, HealthAccess, HealthSheet
+from portail.dossier.models import (
+    AuthorisedPerson,
+    Diet,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+    HealthAccess,
+    HealthSheet,
+)
 
 # Where a staff view of the health sheet happened (HealthAccess.where).
 WHERE_CHILD_FILE = "fiche enfant"
@@ -107,6 +115,19 @@ def annotate_children(children):
         child.health_marks = marks.get(child.pk)
         child.health_people = people.get(child.pk, [])
     return children
+
+
+def pai_document_for(child):
+    """The PAI the family sent for `child` (a document of kind PAI, for this
+    child or for the whole family, not refused), the latest first; None when
+    there is none. Uploads are the documents' part (dossier.documents)."""
+    return (
+        Document.objects.filter(family_id=child.family_id, doc_type__kind=DocumentKind.PAI)
+        .filter(Q(child=child) | Q(child__isnull=True))
+        .exclude(status=DocumentStatus.REFUSED)
+        .order_by("-uploaded_at", "-pk")
+        .first()
+    )
 
 
 def record_health_view(child, viewer, where):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portail.dossier import changes
+from portail.dossier.health import pai_document_for
 from portail.dossier.models import AuthorisedPerson, FamilyChange, HealthSheet
 from portail.family.health_forms import AuthorisedPersonForm, HealthSheetForm
 from portail.family.params import _pk, own_child
@@ -47,6 +48,8 @@ def health(request, pk):
                 form.instance.pk = HealthSheet.objects.create(child=child).pk
                 form.instance._state.adding = False
             form.instance.updated_by = request.user
+            # The PAI's document, when the family sent one (« Mes documents »): staff open it from the child's file.
+            form.instance.pai_document = pai_document_for(child) if form.instance.has_pai else None
             changes.save_family_edit(form, family=family, actor=request.user, child=child)
         messages.success(request, _("La fiche sanitaire de %(child)s est enregistrée.") % {"child": child.first_name})
         return redirect("family:health", pk=child.pk)

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from portail.dossier.health import WHERE_CHILD_FILE, marks_for, record_health_view
+from portail.dossier.health import WHERE_CHILD_FILE, marks_for, pai_document_for, record_health_view
 from portail.dossier.models import AuthorisedPerson, FamilyChange, HealthAccess, HealthSheet
 from portail.staff.access import page, scoped, staff_required
 from portail.structures.models import Child
@@ -32,7 +32,9 @@ def child_file(request, pk):
     """The child's health sheet and authorised people; the view is recorded."""
     child = scoped(Child.objects.select_related("family__structure"), request.user, pk)
     record_health_view(child, request.user, WHERE_CHILD_FILE)
-    sheet = HealthSheet.objects.filter(child=child).select_related("pai_document").first()
+    sheet = HealthSheet.objects.filter(child=child).first()
+    # The PAI's document: the one the family sent, even after the sheet was saved.
+    pai_document = pai_document_for(child) if sheet is not None and sheet.has_pai else None
     people = list(AuthorisedPerson.objects.filter(child=child).order_by("name", "pk"))
     # What the family changed on this child's file, newest first (its previous values for staff to check).
     recent = list(
@@ -48,6 +50,7 @@ def child_file(request, pk):
             "child": child,
             "family": child.family,
             "sheet": sheet,
+            "pai_document": pai_document,
             "marks": marks_for([child.pk]).get(child.pk),
             "people": people,
             "changes": recent,

@@ -137,3 +137,26 @@ def test_the_familys_admin_page_links_to_each_childs_file(client, filled):
     text = page_text(response)
     assert child_file(filled.paolo) in text and child_file(filled.amalia) in text
     assert ALLERGY not in text and not HealthAccess.objects.exists()  # a link, not a view of the sheet
+
+
+def test_the_pai_sent_with_the_documents_is_linked_from_the_childs_file(client, filled):
+    """The PAI's upload belongs to « Mes documents » (dossier.documents): the sheet links the family's PAI."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portail.dossier.documents import store_document
+    from portail.dossier.models import DocumentKind, DocumentType
+
+    pai_type = DocumentType.objects.create(structure=filled.a, name="PAI", kind=DocumentKind.PAI, per_child=True)
+    pdf = SimpleUploadedFile("pai.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    document = store_document(filled.family_a, pdf, doc_type=pai_type, child=filled.paolo, uploaded_by=filled.dupont)
+    # The family saves the sheet (PAI ticked): the sheet points to that document.
+    client.force_login(filled.dupont)
+    client.post(reverse("family:switch_structure"), {"family": filled.family_a.pk})
+    sheet = {"has_food_allergy": "on", "allergies": ALLERGY, "has_pai": "on", "doctor_phone": "01 23 45 67 89"}
+    assert client.post(reverse("family:health", args=[filled.paolo.pk]), sheet).status_code == 302
+    assert HealthSheet.objects.get(child=filled.paolo).pai_document == document
+    client.force_login(filled.staff_a)
+    text = page_text(client.get(child_file(filled.paolo)))
+    assert reverse("staff:document_file", args=[document.pk]) in text
+    # Amalia has no PAI: no link to her brother's.
+    assert reverse("staff:document_file", args=[document.pk]) not in page_text(client.get(child_file(filled.amalia)))
