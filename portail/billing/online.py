@@ -104,9 +104,17 @@ def start(
             backend=provider.kind, created_by=actor,
         )  # fmt: skip
         online_payment.invoices.set(invoices)
-        # The provider may name the transaction (eopayment) and say where to ask later.
+    # Outside the transaction: a provider may answer slowly (PayFiP's web
+    # service), and no write of anyone else should wait for it.
+    try:
         outgoing = provider.start(online_payment, return_url(online_payment.order_id), notify_url, email)
-        online_payment.save(update_fields=["transaction_id", "bank_data"])
+    except PaymentUnavailable:
+        online_payment.status = OnlinePaymentStatus.ERROR
+        online_payment.answered_at = timezone.now()
+        online_payment.save(update_fields=["status", "answered_at"])
+        raise
+    # The provider may name the transaction (eopayment) and say where to ask later.
+    online_payment.save(update_fields=["transaction_id", "bank_data"])
     logger.info("online payment %s started: family %s, %s cents", online_payment.order_id, family.pk, amount)
     return online_payment, outgoing
 

@@ -418,3 +418,16 @@ def test_pending_to_check_skips_recently_checked(w):
     assert list(online.pending_to_check(now)) == []
     OnlinePayment.objects.filter(pk=online_payment.pk).update(last_checked_at=now - datetime.timedelta(minutes=11))
     assert list(online.pending_to_check(now)) == [online_payment]
+
+
+def test_a_provider_that_refuses_to_start_is_a_french_refusal_and_no_payment_en_cours(w, monkeypatch):
+    def unavailable(self, *args, **kwargs):
+        raise payment.PaymentUnavailable("Le paiement en ligne est indisponible pour le moment : réessayez plus tard.")
+
+    monkeypatch.setattr(SimulatedBank, "start", unavailable)
+    response = w.client.post(reverse("family:pay"))
+
+    assert response.status_code == 400
+    assert "indisponible pour le moment" in page_text(response)
+    assert OnlinePayment.objects.get().status == OnlinePaymentStatus.ERROR
+    assert not online.pending_to_check(timezone.now() + datetime.timedelta(hours=1)).exists()
