@@ -174,7 +174,7 @@ def measure_child(what, month):
     from django.db import connection
     from django.db.models import Count, Max
 
-    from portail.billing import invoicing, signals
+    from portail.billing import invoicing, ledger, signals
     from portail.billing.models import Invoice, InvoiceLine
     from portail.structures.models import Structure
 
@@ -191,9 +191,21 @@ def measure_child(what, month):
             hooks["seconds"] += time.perf_counter() - t0
 
     signals.invoices_issued.send = timed_send
+    allot = ledger.allot
+    allotted = {"seconds": 0.0, "calls": 0}
+
+    def timed_allot(family_id):  # the families' credit paying their new invoice (billing.ledger)
+        t0 = time.perf_counter()
+        try:
+            return allot(family_id)
+        finally:
+            allotted["seconds"] += time.perf_counter() - t0
+            allotted["calls"] += 1
+
+    ledger.allot = timed_allot
     gc.collect()
     baseline, _ = booking_bench.peak_rss_mb()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     result = {}
     profile = None
     if os.environ.get("BENCH_PROFILE"):  # --profile: where the run spends its time
@@ -211,6 +223,7 @@ def measure_child(what, month):
         invoices = invoicing.issue(structure, month, actor=None, now=now)
         result["invoices"] = len(invoices)
     result["seconds"] = time.perf_counter() - t0
+    result["cpu_seconds"] = time.process_time() - cpu0
     if profile is not None:
         import pstats
 
@@ -221,6 +234,7 @@ def measure_child(what, month):
     result["peak_rss_mb"], result["source"] = booking_bench.peak_rss_mb()
     result["baseline_rss_mb"] = baseline
     result["hooks_seconds"] = hooks["seconds"]
+    result["allot_seconds"], result["allot_calls"] = allotted["seconds"], allotted["calls"]
     if what != "preview":
         result["lines"] = InvoiceLine.objects.filter(invoice__structure=structure).count()
         numbers = Invoice.objects.filter(structure=structure).aggregate(
@@ -275,13 +289,15 @@ def run_one(db, args):
 
         preview = run_measure("preview", world, month)
         report.line("billing_preview_s", preview["seconds"], "s",
-                    note=f"{preview['families']:,} families, {preview['lines']:,} lines")  # fmt: skip
+                    note=f"{preview['families']:,} families, {preview['lines']:,} lines; "
+                         f"CPU of this process {preview['cpu_seconds']:.1f} s")  # fmt: skip
         report.info(f"{db} preview anomalies: {preview['anomalies']}")
         report.line("preview_peak_rss_mb", preview["peak_rss_mb"], "MB")
 
         issued = run_measure("issue", world, month)
         report.line("billing_issue_s", issued["seconds"], "s",
-                    note=f"{issued['invoices']:,} invoices, {issued['lines']:,} lines")  # fmt: skip
+                    note=f"{issued['invoices']:,} invoices, {issued['lines']:,} lines; "
+                         f"CPU of this process {issued['cpu_seconds']:.1f} s")  # fmt: skip
         report.line("invoices_per_s", issued["invoices"] / issued["seconds"], "invoices/s")
         report.line(
             "billing_issue_without_receivers_s", issued["seconds"] - issued["hooks_seconds"], "s",
@@ -293,6 +309,7 @@ def run_one(db, args):
         )  # fmt: skip
         report.info(
             f"{db} issue: {issued['hooks_seconds']:.1f} s of it in the receivers of invoices_issued; "
+            f"{issued['allot_seconds']:.1f} s in ledger.allot for the {issued['allot_calls']:,} families with credit; "
             f"{issued['settled']:,} invoices paid at once by a family's credit"
         )
         count, highest, distinct = issued["numbers"]
