@@ -287,7 +287,12 @@ def proposed_valid_until(document: Document, today: datetime.date) -> datetime.d
 
 
 def _locked_pending(document: Document) -> Document:
-    locked = Document.objects.select_for_update().select_related("doc_type", "family").get(pk=document.pk)
+    # Not the type's row: on PostgreSQL FOR UPDATE cannot lock the nullable side of an outer join.
+    locked = (
+        Document.objects.select_for_update(of=("self", "family"))
+        .select_related("doc_type", "family")
+        .get(pk=document.pk)
+    )
     if locked.status != DocumentStatus.PENDING:
         raise DocumentError(ALREADY_DECIDED)
     return locked
