@@ -64,6 +64,9 @@ INVOICE_FIELDS = ["reference", "kind", "period_start", "period_end", "issued_at"
 PAYMENT_FIELDS = ["received_on", "method", "amount_cents", "receipt_number", "note"]
 
 
+WIDEST_TABLE = 7  # columns
+
+
 @dataclass
 class Section:
     """One table of the export: a title, its columns' labels, and per row the
@@ -77,6 +80,11 @@ class Section:
     shown_rows: list[list[str]] = field(default_factory=list)
     # Per row, a link to download the file (documents only), or "".
     links: list[str] = field(default_factory=list)
+
+    @property
+    def wide(self) -> bool:
+        """Too many columns for a table on a desktop: shown as a list of records."""
+        return len(self.labels) > WIDEST_TABLE
 
     @property
     def table(self) -> list[tuple[list[tuple[str, str]], str]]:
