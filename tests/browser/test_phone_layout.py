@@ -56,7 +56,6 @@ COVERAGE = {
     "family:reservations": "visited: all, and next month",
     "family:cancel": "POST: the buttons of Mes réservations",
     "family:history": "visited: current and previous month",
-    "family:my_data": "visited: « Mes données » (the JSON and HTML downloads are files)",
     "family:invoices": "visited: « Factures » (an invoice due at least), then again with the bank's answer",
     "family:pay": "POST: « Payer en ligne », to the simulated bank, whose page is checked too",
     "family:payment_return": "GET: back from the bank (Abandonner), redirected to « Factures » with the message",
@@ -383,8 +382,6 @@ def test_every_page_fits_the_phone(browser, live_server, dense, width):
 
         page.goto(f"{base}/compte/profil/")
         layout.check("Profil")
-        page.goto(f"{base}/mon-dossier/mes-donnees/")
-        layout.check("Mes données")
         page.goto(f"{base}/mon-dossier/mes-donnees/")
         layout.check("Mes données")
         page.goto(f"{base}/compte/invitation/unknown-token/")

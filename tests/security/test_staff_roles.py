@@ -73,7 +73,6 @@ STAFF_URLS = {
     "staff:regie_mark_printed": REFUSED,
     "staff:regie_exports": REFUSED,
     "staff:family_audit": REFUSED,
-    "staff:anonymise_family": REFUSED,  # a responsable's only (issue 17 point 6)
     "staff:family_changes": REFUSED,  # issue 17 point 1: agents and responsables
     "staff:change_seen": REFUSED,
     "staff:family_changes_seen": REFUSED,
