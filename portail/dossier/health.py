@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from portail.booking.models import Booking, BookingStatus
 from portail.dossier.models import (
@@ -29,8 +29,10 @@ from portail.dossier.models import (
     HealthSheet,
 )
 
-# Where a staff view of the health sheet happened (HealthAccess.where).
+# Where a staff view of the health sheet happened (HealthAccess.where, stored
+# as a key), and how the list of views names it in the reader's language.
 WHERE_CHILD_FILE = "fiche enfant"
+WHERE_LABELS = {WHERE_CHILD_FILE: gettext_lazy("Fiche de l'enfant")}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from portail.dossier.health import WHERE_CHILD_FILE, marks_for, pai_document_for, record_health_view
+from portail.dossier.health import WHERE_CHILD_FILE, WHERE_LABELS, marks_for, pai_document_for, record_health_view
 from portail.dossier.models import AuthorisedPerson, FamilyChange, HealthAccess, HealthSheet
 from portail.staff.access import page, scoped, staff_required
 from portail.structures.models import Child
@@ -78,6 +78,8 @@ def health_accesses(request):
         accesses = accesses.filter(child=child)
     accesses = accesses.select_related("child__family", "viewer").order_by("-at", "-pk")
     page_obj = Paginator(accesses, ACCESSES_PER_PAGE).get_page(params["page"] or 1)
+    for access in page_obj:
+        access.where_label = WHERE_LABELS.get(access.where, access.where)
     return page(
         request,
         "staff/health/accesses.html",

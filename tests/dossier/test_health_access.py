@@ -106,7 +106,7 @@ def test_managers_read_who_looked_at_which_sheet(client, filled):
         assert client.get(child_file(child)).status_code == 200
     client.force_login(filled.manager)
     text = " ".join(page_text(client.get(ACCESSES)).split())
-    assert "DUPONT Paolo" in text and "DUPONT Amalia" in text and WHERE_CHILD_FILE in text
+    assert "DUPONT Paolo" in text and "DUPONT Amalia" in text and "Fiche de l'enfant" in text
     assert filled.staff_a.display_name in text and filled.animator.display_name in text
     assert filled.staff_b.display_name not in text  # Les Pinsons' views are not CarteVille's
     one = page_text(client.get(ACCESSES, {"enfant": filled.amalia.pk}))
