@@ -92,9 +92,13 @@ def _family_name(row: Mapping[str, Any]) -> str:
 def _bills(structure: Structure, start: datetime.date, end: datetime.date, skip: set[int]) -> Iterator[_FamilyBill]:
     """Every family of the structure with something recorded in the period, priced,
     in the order of their ids, chunk by chunk."""
-    family_ids = list(
-        Family.objects.filter(structure=structure).exclude(pk__in=skip).order_by("pk").values_list("pk", flat=True)
-    )
+    # Skipped here rather than in SQL: a month already invoiced is thousands of
+    # ids, beyond what one SQLite statement takes as parameters.
+    family_ids = [
+        pk
+        for pk in Family.objects.filter(structure=structure).order_by("pk").values_list("pk", flat=True)
+        if pk not in skip
+    ]
     activity_ids = list(Activity.objects.filter(structure=structure).values_list("pk", flat=True))
     tariffs = pricing.TariffBook(activity_ids)
     activities = pricing.activity_infos(activity_ids)
