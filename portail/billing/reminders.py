@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone, translation
@@ -35,6 +34,7 @@ from portail.billing.models import BillingSettings, Invoice, InvoiceKind, Remind
 from portail.billing.money import euros
 from portail.lib.dates import long_date, month_year
 from portail.notifications.outbox import queue_email, recipient_languages
+from portail.notifications.periodic import claim_today
 from portail.notifications.reports import family_emails
 from portail.structures.models import Structure
 
@@ -133,19 +133,18 @@ def send_email_reminders(
 
 def send_daily(sender: Any, now: datetime.datetime, **kwargs: Any) -> str | None:
     """Receiver of notifications.signals.worker_pass: the e-mail reminders of
-    every structure, once a day from DAILY_HOUR (the day is kept in the cache:
-    a restarted worker may pass again, which sends nothing twice)."""
+    every structure, once a day from DAILY_HOUR (notifications.periodic: the
+    day is kept in the database; a reminder is never sent twice anyway)."""
     local = timezone.localtime(now)
     if local.hour < DAILY_HOUR:
         return None
-    key = f"billing:reminders:{local.date().isoformat()}"
-    if cache.get(key):
+    # Once a day, kept in the database (a cron'd `worker --once` passes often).
+    if not claim_today("billing.reminders", local.date()):
         return None
     sent = emails = 0
     for structure in Structure.objects.filter(invoices__isnull=False).distinct().order_by("pk"):
         result = send_email_reminders(structure, now=now)
         sent, emails = sent + result.sent, emails + result.emails
-    cache.set(key, True, timeout=2 * 24 * 3600)
     if not sent:
         return None
     return ngettext(

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import F, Max
 from django.utils import timezone, translation
@@ -37,6 +36,7 @@ from portail.dossier.models import (
     private_storage,
 )
 from portail.notifications.models import EmailStatus, OutboxEmail
+from portail.notifications.periodic import claim_today
 from portail.structures.models import Child, Family, Structure
 
 logger = logging.getLogger(__name__)
@@ -409,7 +409,7 @@ def _delete_family_file(family: Family) -> dict[str, int]:
 
 # ---- retention purge --------------------------------------------------------------
 
-PURGE_CACHE_KEY = "dossier.purge.last_day"
+PURGE_TASK = "dossier.purge"  # its day in notifications.DailyTask
 
 
 def months_before(day: datetime.date, months: int) -> datetime.date:
@@ -508,13 +508,11 @@ def purge_expired(now: datetime.datetime | None = None, *, dry_run: bool = False
 
 def purge_daily(sender, now, **kwargs):
     """worker_pass receiver: the retention purge, once a day (the day of the
-    last run is kept in the cache; a second run the same day would find
-    nothing more anyway). Returns the worker's log line, or None."""
-    today = timezone.localdate(now).isoformat()
-    if cache.get(PURGE_CACHE_KEY) == today:
+    day is kept in the database by notifications.periodic; a second run the
+    same day would find nothing more anyway). Returns the worker's log line, or None."""
+    if not claim_today(PURGE_TASK, timezone.localdate(now)):
         return None
     purged = purge_expired(now)
-    cache.set(PURGE_CACHE_KEY, today, timeout=2 * 24 * 3600)
     if not purged:
         return None
     return ngettext(

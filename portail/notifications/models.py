@@ -27,6 +27,8 @@ class EmailKind(models.TextChoices):
     RECOVERY = "recuperation", _("Mot de passe oublié")
     INVITATION = "invitation", _("Invitation")
     MESSAGE = "message", _("Message aux familles")
+    INVOICE = "facture", _("Facture disponible")
+    REMINDER = "relance", _("Relance de facture impayée")
     TEST = "test", _("Test")
 
 
@@ -119,3 +121,20 @@ class FamilyMessageRecipient(models.Model):
 
 register_scope("notifications.familymessage", "structure")
 register_scope("notifications.familymessagerecipient", "message__structure")
+
+
+class DailyTask(models.Model):
+    """The last day a periodic task of the worker ran (issues 16, 17): the
+    reminders of overdue invoices, the retention purge. Kept in the database,
+    not in a cache, so that `worker --once` from cron, a restarted worker or
+    two workers at once run each task once a day (notifications.periodic)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_day = models.DateField()
+
+    class Meta:
+        verbose_name = _("tâche quotidienne")
+        verbose_name_plural = _("tâches quotidiennes")
+
+    def __str__(self):
+        return f"{self.name} ({self.last_day:%d/%m/%Y})"

@@ -8,7 +8,6 @@ import datetime
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from portail.billing import ledger, reminders
@@ -34,7 +33,6 @@ def overdue(world):
     BillingSettings.objects.create(structure=world.a, reminder_after_days=15)
     world.invoice = make_invoice(world.family_a, month=datetime.date(2026, 10, 1), number=1, due_date=DUE,
                                  lines=[("DUPONT Paolo", "APS MATIN", [datetime.date(2026, 10, 5)], 10, 420)])  # fmt: skip
-    cache.clear()  # the daily pass's mark
     return world
 
 

@@ -6,7 +6,6 @@ from io import StringIO
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
@@ -20,13 +19,6 @@ NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
 TODAY = datetime.date(2026, 11, 26)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 LONG_AGO = datetime.datetime(2020, 1, 6, 9, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.delete(rgpd.PURGE_CACHE_KEY)
-    yield
-    cache.delete(rgpd.PURGE_CACHE_KEY)
 
 
 def _file(w, family, child):
