@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "portail" / "templates"
 SUBJECTS = sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.glob("**/*_subject.txt"))
-NAME = "L'Accueil & Co <Les \"Pinsons\">"
+NAME = 'L\'Accueil & Co <Les "Pinsons">'
 
 
 def _context():
