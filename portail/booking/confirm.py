@@ -99,7 +99,14 @@ def confirm_draft(
     transaction rolled back, the draft keeps its items and its token, and the
     same recap can be confirmed again (booking.locks).
     """
-    return _confirm_guarded(_Target(draft.family_id, draft_pk=draft.pk), lambda: draft.family, token, user, now)
+    # The family with its structure: the booking guards read its options (guards.py).
+    return _confirm_guarded(
+        _Target(draft.family_id, draft_pk=draft.pk),
+        lambda: Family.objects.select_related("structure").get(pk=draft.family_id),
+        token,
+        user,
+        now,
+    )
 
 
 def confirm_family_draft(

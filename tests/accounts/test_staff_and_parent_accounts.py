@@ -134,6 +134,11 @@ def family_payload(family, accounts):
         "children-INITIAL_FORMS": "0",
         "children-MIN_NUM_FORMS": "0",
         "children-MAX_NUM_FORMS": "1000",
+        # The parents' inline (issue 17 point 1).
+        "guardians-TOTAL_FORMS": "0",
+        "guardians-INITIAL_FORMS": "0",
+        "guardians-MIN_NUM_FORMS": "0",
+        "guardians-MAX_NUM_FORMS": "1000",
     }
 
 

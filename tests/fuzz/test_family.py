@@ -465,6 +465,12 @@ PK = st.integers(min_value=0, max_value=2**70)
 PATH_ARGUMENTS = {
     "family:result": {"pk": st.integers(min_value=0, max_value=2**70)},
     "family:invoice_pdf": {"pk": st.integers(min_value=0, max_value=2**70)},
+    # <slug:order>: letters, digits, - and _ (anything else never reaches the view).
+    "family:payment_return": {
+        "order": st.text(
+            alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1, max_size=300
+        )
+    },
     "family:health": {"pk": st.integers(min_value=0, max_value=2**70)},
     "family:authorised_people": {"pk": st.integers(min_value=0, max_value=2**70)},
     "family:authorised_person_edit": {"pk": PK, "person": PK},

@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.accounts.models import Invitation
+from portail.billing.models import BillingSettings, PriceBracket, Tariff
 from portail.booking.admin import ReadOnlyMixin
 from portail.booking.models import (
     Booking,
@@ -43,6 +44,7 @@ from portail.booking.models import (
     MovementKind,
     ProcessingRun,
 )
+from portail.dossier.models import DocumentType, Guardian
 from portail.notifications.models import OutboxEmail
 from portail.structures.admin import ChildAgeFilter, SchoolClassFilter
 from portail.structures.admin_base import ScopedAdminMixin, StructureListFilter
@@ -50,7 +52,7 @@ from portail.structures.models import AgeGroup, Opening
 from tests import factories as f
 from tests.helpers import make_booking, page_text
 
-OUR_APPS = ("accounts", "structures", "booking", "notifications")
+OUR_APPS = ("accounts", "structures", "booking", "notifications", "billing", "dossier")
 # Screens of structure managers only (issue 18 point 7), never of every staff
 # member: tests/security/test_staff_roles.py checks their scope.
 MANAGER_ONLY = {"accounts.staffaccount"}
@@ -81,6 +83,9 @@ TWINS = {
     "booking.movement": ("movement_a", "movement_b"),
     "booking.consumption": ("consumption_a", "consumption_b"),
     "notifications.outboxemail": ("email_a", "email_b"),
+    "billing.tariff": ("tariff_a", "tariff_b"),
+    "billing.billingsettings": ("billing_a", "billing_b"),
+    "dossier.documenttype": ("doctype_a", "doctype_b"),
 }
 
 # model label -> (a search term finding A's object, one finding B's). Twins
@@ -100,6 +105,9 @@ SEARCH_TERMS = {
     "booking.movement": ("DUPONT", "DUPONT"),
     "booking.consumption": ("Paolo", "Paolo"),
     "notifications.outboxemail": ("carteville.example", "pinsons.example"),
+    "billing.tariff": ("APS", "ALSH"),
+    "billing.billingsettings": ("CarteVille", "Pinsons"),
+    "dossier.documenttype": ("CarteVille", "Pinsons"),
 }
 SEARCHABLE = [label for label in LABELS if ADMINS[label].search_fields]
 
@@ -173,6 +181,14 @@ def scoped(world):
         setattr(w, f"email_{side}", OutboxEmail.objects.create(
             kind="test", to=f"parent@{domain}", subject=f"Compte-rendu {domain}", body_text="…", structure=family.structure,
         ))  # fmt: skip
+        # Issues 16 and 17: each structure's prices, billing settings and required documents.
+        tariff = Tariff.objects.create(activity=activity, valid_from=datetime.date(2026, 9, 1))
+        PriceBracket.objects.create(tariff=tariff, qf_max=None, unit_price_cents=420)
+        setattr(w, f"tariff_{side}", tariff)
+        setattr(w, f"billing_{side}", BillingSettings.objects.create(structure=family.structure))
+        name = "CarteVille" if side == "a" else "Pinsons"
+        setattr(w, f"doctype_{side}", DocumentType.objects.create(structure=family.structure, name=f"Assurance {name}"))
+        Guardian.objects.create(family=family, last_name="DUPONT", first_name="Marie")
     return w
 
 
@@ -330,6 +346,8 @@ TAMPERED_VALUES = {
     "capacity": "99",
     "end_date": "2027-06-30",
     "arrival": "09:15",
+    "legal_name": "PIRATE",
+    "valid_from": "2030-01-01",
 }
 
 
@@ -707,6 +725,18 @@ def _activity_payload(structure):
     }
 
 
+def _billing_settings_case(s):
+    """A structure has one BillingSettings: the add form is for a structure
+    that has none yet, so the side's own row goes first."""
+    BillingSettings.objects.filter(structure=s.structure).delete()
+    payload = {
+        "structure": s.structure.pk, "legal_name": "Régie", "siret": "", "regie_number": "",
+        "payment_terms_days": "30", "payment_ways": "", "reminder_after_days": "15", "payment_backend": "",
+        "payment_options": "{}",
+    }  # fmt: skip
+    return payload, [{"structure": s.other_structure.pk}]
+
+
 # model label -> side -> (a valid add payload for the side's own structure,
 #                          [overrides putting the other structure's ids in it])
 ADD_CASES = {
@@ -719,6 +749,7 @@ ADD_CASES = {
             "first_name": "Jean",
             "accounts": [s.own("accounts.user").pk],
             **management("children"),
+            **management("guardians"),  # issue 17 point 1
         },
         [{"structure": s.other_structure.pk}, {"accounts": [s.other("accounts.user").pk]}],
     ),
@@ -787,6 +818,26 @@ ADD_CASES = {
             "family": s.own("structures.family").pk,
         },
         [{"family": s.other("structures.family").pk}],
+    ),
+    "billing.tariff": lambda s: (
+        {
+            "activity": s.own("structures.activity").pk,
+            "valid_from": "2027-09-01",
+            "unit": "day",
+            "basis": "bookings",
+            "walk_in_surcharge_percent": "0",
+            "second_child_reduction_percent": "0",
+            "third_child_reduction_percent": "0",
+            **management("brackets", total=1),
+            "brackets-0-qf_max": "",
+            "brackets-0-unit_price_cents": "4,20",
+        },
+        [{"activity": s.other("structures.activity").pk}],
+    ),
+    "billing.billingsettings": lambda s: _billing_settings_case(s),
+    "dossier.documenttype": lambda s: (
+        {"structure": s.structure.pk, "name": "Certificat", "kind": "medical", "validity_months": "12"},
+        [{"structure": s.other_structure.pk}],
     ),
 }
 
