@@ -15,6 +15,7 @@
 """
 
 import datetime
+import os
 
 import pytest
 import time_machine
@@ -188,7 +189,12 @@ FILE_BYTES = st.one_of(
     st.builds(lambda head, tail: head + tail, st.sampled_from([b"%PDF-", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"]),
               st.binary(max_size=512)),
 )  # fmt: skip
-FILE_NAMES = st.one_of(st.sampled_from(NASTY_STRINGS[:40]), st.text(max_size=80)).filter(lambda s: "\x00" not in s)
+FILE_NAMES = (
+    st.one_of(st.sampled_from(NASTY_STRINGS[:40]), st.text(max_size=80))
+    .filter(lambda s: "\x00" not in s)
+    # A name a browser can send: Django's upload object refuses "/" or ".." (not the view's concern).
+    .filter(lambda s: os.path.basename(s or "f") not in {"", ".", ".."})
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -202,7 +208,10 @@ def test_hostile_files_never_crash_and_are_stored_only_when_real(files, data, na
     )
     assert response.status_code < 500
     stored = Document.objects.count() - before
-    assert stored == (1 if service.sniff(data) else 0)
+    # A name Django's multipart parser cannot make a file name of (control
+    # characters only…) arrives as no file at all: the form asks for one.
+    received = "Choisissez le fichier à envoyer." not in page_text(response)
+    assert stored == (1 if received and service.sniff(data) else 0)
     if stored:
         document = Document.objects.latest("pk")
         assert document.content_type == service.sniff(data)
