@@ -42,6 +42,7 @@ EMPTY_FILE = gettext_lazy("Le fichier est vide.")
 ALREADY_DECIDED = gettext_lazy("Ce document a déjà été examiné.")
 REASON_REQUIRED = gettext_lazy("Indiquez le motif du refus : la famille le lira.")
 QF_REQUIRED = gettext_lazy("Attestation CAF : indiquez le quotient familial et sa date de fin de validité.")
+DATE_PAST = gettext_lazy("Cette date de validité est déjà passée : vérifiez-la.")
 
 
 class DocumentError(ValueError):
@@ -311,6 +312,10 @@ def validate_document(
     A CAF attestation sets the family's quotient familial and its end date in
     the same transaction (both required). DocumentError when already decided."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
+    # A date already past is a typing slip (the document would be expired at once).
+    if (valid_until is not None and valid_until < today) or (qf_valid_until is not None and qf_valid_until < today):
+        raise DocumentError(DATE_PAST)
     with transaction.atomic():
         document = _locked_pending(document)
         is_caf = document.doc_type is not None and document.doc_type.kind == DocumentKind.CAF

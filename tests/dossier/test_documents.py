@@ -276,6 +276,21 @@ def test_a_caf_attestation_without_its_qf_is_not_validated(types):
     assert document.status == DocumentStatus.PENDING and types.family_a.quotient_familial is None
 
 
+@pytest.mark.parametrize(
+    "dates", [{"valable_jusqu_au": "2025-11-26"}, {"valable_jusqu_au": "2027-12-31", "qf_jusqu_au": "2026-01-31"}]
+)
+def test_a_validity_date_already_past_is_refused_and_changes_nothing(types, dates):
+    document = _pending(types, types.caf)
+    response = _staff(types).post(
+        reverse("staff:document", args=[document.pk]), {"decision": "valider", "quotient": "742", **dates}
+    )
+    assert response.status_code == 400
+    assert "Cette date de validité est déjà passée" in page_text(response)
+    document.refresh_from_db()
+    types.family_a.refresh_from_db()
+    assert document.status == DocumentStatus.PENDING and types.family_a.quotient_familial is None
+
+
 def test_a_refusal_needs_a_reason_and_the_family_reads_it(types):
     document = _pending(types, types.insurance)
     url = reverse("staff:document", args=[document.pk])
