@@ -217,12 +217,13 @@ class ResendForm(forms.Form):
 # ---------------------------------------------------------------- CAF figures (issue 18 point 10)
 
 # The longest period one CAF report covers: a year, a leap one included.
-CAF_MAX_PERIOD_DAYS = 366
+CAF_MAX_PERIOD_DAYS = 366  # a period of the CAF figures and of the régie's exports: a year at most
 
 
-class CafForm(forms.Form):
-    """The CAF figures: a structure (scoped by the view), a period of at most a
-    year (both days or neither: neither is the current month), a file format."""
+class PeriodForm(forms.Form):
+    """A structure (scoped by the view), a period of at most a year — both days
+    or neither —, a file format (empty: the page). What "neither" means is the
+    subclass's `default_period` (None, None: the view decides)."""
 
     structure = IdField(_("Structure"), required=False)
     du = DayField(_("Début de la période"), required=False)
@@ -233,6 +234,9 @@ class CafForm(forms.Form):
         error_messages={"invalid_choice": _("Format inconnu.")},
     )
 
+    def default_period(self):
+        return None, None
+
     def clean(self):
         cleaned = super().clean()
         if self.errors:
@@ -240,13 +244,20 @@ class CafForm(forms.Form):
         start, end = cleaned.get("du"), cleaned.get("au")
         if (start is None) != (end is None):
             raise forms.ValidationError(_("Indiquez le début et la fin de la période, ou ni l'un ni l'autre."))
+        if start is None:
+            start, end = self.default_period()
         if start is not None and end < start:
             raise forms.ValidationError(_("La fin de la période doit suivre son début."))
         if start is not None and (end - start).days + 1 > CAF_MAX_PERIOD_DAYS:
             raise forms.ValidationError(
                 format_lazy(_("Période trop longue : {maximum} jours au plus."), maximum=CAF_MAX_PERIOD_DAYS)
             )
+        cleaned["du"], cleaned["au"] = start, end
         return cleaned
+
+
+class CafForm(PeriodForm):
+    """The CAF figures: neither day is the current month (the view's default)."""
 
 
 # ---------------------------------------------------------------- roll call of the real morning (issue 18 point 5)

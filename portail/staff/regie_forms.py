@@ -15,7 +15,7 @@ from portail.billing import exports
 from portail.billing.models import PaymentMethod
 from portail.lib.validators import MAX_ID, validate_single_line
 from portail.staff.billing_forms import EurosAmountField
-from portail.staff.forms import PageField
+from portail.staff.forms import PageField, PeriodForm
 from portail.web.forms import DIGITS, DayField, IdField
 
 # What staff record at the desk (online payments are recorded by the bank's answer).
@@ -32,7 +32,6 @@ RECEIPT_REQUIRED = {PaymentMethod.CHEQUE, PaymentMethod.CESU, PaymentMethod.TRAN
 RECEIPT_MAX_LENGTH = 50  # Payment.receipt_number
 NOTE_MAX_LENGTH = 200  # Payment.note
 SEARCH_MAX_LENGTH = 100
-EXPORT_MAX_DAYS = 366
 MAX_PRINTED = 1000  # invoices marked printed in one submit
 INCOMPLETE = _("Formulaire incomplet : rechargez la page.")
 
@@ -163,41 +162,23 @@ class MarkPrintedForm(forms.Form):
     facture = InvoiceIdsField(error_messages={"required": _("Aucune facture à marquer : la liste est vide.")})
 
 
-class ExportForm(forms.Form):
+class ExportForm(PeriodForm):
     """A structure, a period (both days or neither: neither is the previous
     month), the documents, a format (empty: the page)."""
 
-    structure = IdField(_("Structure"), required=False)
-    du = DayField(_("Début de la période"), required=False)
-    au = DayField(_("Fin de la période"), required=False)
     documents = forms.ChoiceField(
         choices=[("", "-"), (exports.INVOICES, exports.INVOICES), (exports.CREDIT_NOTES, exports.CREDIT_NOTES),
                  (exports.PAYMENTS, exports.PAYMENTS)],
         required=False, error_messages={"invalid_choice": _("Documents inconnus.")},
     )  # fmt: skip
-    format = forms.ChoiceField(
-        choices=[("", "page"), ("csv", "CSV"), ("xlsx", "XLSX")],
-        required=False,
-        error_messages={"invalid_choice": _("Format inconnu.")},
-    )
+
+    def default_period(self):
+        first = timezone.localdate().replace(day=1)
+        end = first - datetime.timedelta(days=1)
+        return end.replace(day=1), end
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        start, end = cleaned.get("du"), cleaned.get("au")
-        if (start is None) != (end is None):
-            raise forms.ValidationError(_("Indiquez le début et la fin de la période, ou ni l'un ni l'autre."))
-        if start is None:
-            first = timezone.localdate().replace(day=1)
-            end = first - datetime.timedelta(days=1)
-            start = end.replace(day=1)
-        if end < start:
-            raise forms.ValidationError(_("La fin de la période doit suivre son début."))
-        if (end - start).days + 1 > EXPORT_MAX_DAYS:
-            raise forms.ValidationError(
-                format_lazy(_("Période trop longue : {maximum} jours au plus."), maximum=EXPORT_MAX_DAYS)
-            )
-        cleaned["du"], cleaned["au"] = start, end
-        cleaned["documents"] = cleaned["documents"] or exports.INVOICES
+        if not self.errors:
+            cleaned["documents"] = cleaned["documents"] or exports.INVOICES
         return cleaned
