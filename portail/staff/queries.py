@@ -518,7 +518,14 @@ def pending_movements(structure):
 
 
 def recent_runs(structure, limit=30):
-    return list(ProcessingRun.objects.filter(structure=structure).select_related("started_by")[:limit])
+    """The structure's latest runs, newest first: two runs started in the same
+    instant come in the order they were made (on PostgreSQL an order on
+    started_at alone leaves them in any order)."""
+    return list(
+        ProcessingRun.objects.filter(structure=structure)
+        .select_related("started_by")
+        .order_by("-started_at", "-id")[:limit]
+    )
 
 
 # ---------------------------------------------------------------- audit (B7)
