@@ -89,7 +89,11 @@ def expect_states(page, states):
 
 
 def set_marker(page):
-    """A page reload would lose this; an htmx swap keeps it."""
+    """A page reload would lose this; an htmx swap keeps it. Set once the page
+    has loaded (htmx wires its forms on DOMContentLoaded): a click before that
+    would post the form the old way, a reload the test would blame on htmx."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
     page.evaluate("window.__marker = 1")
 
 
