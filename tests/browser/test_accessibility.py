@@ -7,10 +7,10 @@ import datetime
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests import factories as f
+from tests.browser.a11y import blocking_violations
 from tests.browser.test_booking_screens import (
     NOW,
     SCHOOL_DAYS,
@@ -23,9 +23,6 @@ from tests.browser.test_booking_screens import (
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Axe()
-BLOCKING = ("serious", "critical")
 
 
 @pytest.fixture(autouse=True)
@@ -64,10 +61,7 @@ def test_every_screen_is_accessible_and_fits_the_width(browser, live_server, wor
     problems = []
 
     def check(screen):
-        for violation in AXE.run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:5]
-                problems.append(f"{screen}: {violation['impact']} {violation['id']} — {violation['help']} {targets}")
+        problems.extend(blocking_violations(page, screen))
         if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
             wide = page.evaluate("document.documentElement.scrollWidth")
             problems.append(f"{screen}: scrolls sideways ({wide} px wide in {width} px)")

@@ -7,7 +7,6 @@ screen passes axe (no serious or critical violation) at 1280 px."""
 import datetime
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,12 +14,10 @@ from portail.billing.models import Invoice, InvoiceKind
 from portail.booking.models import BookingStatus
 from tests import factories as f
 from tests.billing.tariffs import make_tariff
+from tests.browser.a11y import blocking_violations
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Axe()
-BLOCKING = ("serious", "critical")
 
 
 def test_a_month_issued_once_and_a_credit_note_made_once(browser, live_server, world, password):
@@ -38,9 +35,7 @@ def test_a_month_issued_once_and_a_credit_note_made_once(browser, live_server, w
     problems = []
 
     def check(screen):
-        for violation in AXE.run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                problems.append(f"{screen}: {violation['impact']} {violation['id']} — {violation['help']}")
+        problems.extend(blocking_violations(page, screen))
 
     page.goto(f"{live_server.url}/admin/login/")
     page.locator("#id_username").fill("agent.a")

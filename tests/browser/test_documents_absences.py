@@ -6,18 +6,15 @@ page, and neither scrolls sideways."""
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portail.dossier.models import Absence, Document, DocumentStatus, DocumentType
+from tests.browser.a11y import blocking_violations
 from tests.browser.test_booking_screens import NOW, dec, log_in
 from tests.dossier.samples import HTML, PDF
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Axe()
-BLOCKING = ("serious", "critical")
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +34,7 @@ def test_a_parent_sends_a_document_and_declares_an_absence(browser, live_server,
     problems = []
 
     def check(screen):
-        for violation in AXE.run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:5]
-                problems.append(f"{screen}: {violation['impact']} {violation['id']} — {violation['help']} {targets}")
+        problems.extend(blocking_violations(page, screen))
         if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
             problems.append(f"{screen}: scrolls sideways")
 

@@ -5,16 +5,13 @@ with the previous value and marks it as seen. axe finds nothing serious or
 critical on the family's pages, at 375 and 1280 px, and none scrolls sideways."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from portail.dossier.models import FamilyChange, Guardian
+from tests.browser.a11y import blocking_violations
 from tests.browser.header import open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Axe()
-BLOCKING = ("serious", "critical")
 
 
 def _log_in(page, base, username, password):
@@ -42,10 +39,7 @@ def test_a_parent_updates_a_phone_and_the_clerk_sees_it(browser, live_server, wo
     problems = []
 
     def check(screen):
-        for violation in AXE.run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:5]
-                problems.append(f"{screen}: {violation['impact']} {violation['id']} — {violation['help']} {targets}")
+        problems.extend(blocking_violations(page, screen))
         if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
             problems.append(f"{screen}: scrolls sideways")
 

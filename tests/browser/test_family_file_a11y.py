@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
@@ -22,13 +21,12 @@ from portail.dossier.models import (
     Guardian,
     HealthSheet,
 )
+from tests.browser.a11y import blocking_violations
 from tests.browser.header import open_menu
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Axe()
-BLOCKING = ("serious", "critical")
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
 DAY = datetime.date(2026, 12, 7)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -77,10 +75,7 @@ def test_the_family_file_pages_are_accessible(browser, live_server, filled, pass
 
     def check(screen):
         page.wait_for_load_state("load")
-        for violation in AXE.run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:5]
-                problems.append(f"{screen} @{width}: {violation['impact']} {violation['id']} {targets}")
+        problems.extend(blocking_violations(page, f"{screen} @{width}"))
         if not page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"):
             problems.append(f"{screen} @{width}: scrolls sideways")
 

@@ -6,17 +6,14 @@ or critical violation) at 1280 px."""
 import datetime
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from portail.billing.models import BillingSettings, Payment, PaymentMethod
 from tests.billing.invoice_rows import make_invoice
+from tests.browser.a11y import blocking_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Axe()
-BLOCKING = ("serious", "critical")
 
 
 def test_a_cheque_recorded_once_and_every_regie_screen_accessible(browser, live_server, world, password):
@@ -31,9 +28,7 @@ def test_a_cheque_recorded_once_and_every_regie_screen_accessible(browser, live_
     problems = []
 
     def check(screen):
-        for violation in AXE.run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                problems.append(f"{screen}: {violation['impact']} {violation['id']} — {violation['help']}")
+        problems.extend(blocking_violations(page, screen))
 
     page.goto(f"{live_server.url}/admin/login/")
     page.locator("#id_username").fill("agent.a")
