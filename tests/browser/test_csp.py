@@ -101,6 +101,8 @@ def test_family_screens_run_under_the_policy(watched, live_server, world, passwo
     open_menu(page)
     menu.get_by_role("link", name="Mes réservations").click()
     expect(page.get_by_test_id("reservations").locator("tbody tr")).to_have_count(1)
+    # The print button's handler is a deferred script's: wait for the page's load before the click.
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Imprimer").click()
     assert page.evaluate("window.__printed") == 1
     assert_no_violation(page, "mes-reservations")
