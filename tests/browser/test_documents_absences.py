@@ -70,6 +70,7 @@ def test_a_parent_sends_a_document_and_declares_an_absence(browser, live_server,
 
         page.goto(f"{live_server.url}/mon-dossier/")
         page.get_by_test_id("dossier-absences-link").click()
+        expect(page.get_by_test_id("absence-days")).to_be_visible()
         check("Absences, nothing declared")
         days = page.get_by_test_id("absence-days")
         days.get_by_label("Enfant").select_option(label="Paolo")

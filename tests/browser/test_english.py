@@ -67,6 +67,7 @@ def test_a_parent_books_in_english(page, live_server, world, password):
     leftovers = {}
 
     def check(step):
+        page.wait_for_load_state("load")
         expect(page.locator("html")).to_have_attribute("lang", "en")
         if found := french_left(page, data):
             leftovers[step] = found

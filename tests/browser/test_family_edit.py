@@ -55,6 +55,7 @@ def test_a_parent_updates_a_phone_and_the_clerk_sees_it(browser, live_server, wo
         check("Mon dossier")
 
         page.get_by_role("link", name="Modifier Marie").click()
+        expect(page.get_by_label("Téléphone portable")).to_be_visible()
         check("parent's form")
         phone = page.get_by_label("Téléphone portable")
         phone.fill("06 12")

@@ -38,6 +38,7 @@ def test_a_cheque_recorded_once_and_every_regie_screen_accessible(browser, live_
 
     page.goto(f"{live_server.url}/gestion/")
     page.get_by_role("link", name="Régie", exact=True).click()
+    expect(page.get_by_label("Famille (nom ou référence)")).to_be_visible()
     check("régie: families that owe")
     page.get_by_label("Famille (nom ou référence)").fill("dupont")
     page.get_by_role("button", name="Rechercher").click()
