@@ -16,6 +16,7 @@ from portail.booking.models import Booking, BookingStatus, DraftItem
 from portail.family import booking_views
 from tests import factories as f
 from tests.browser.header import open_menu
+from tests.browser.login import login_family
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,13 +44,7 @@ def clock():
 
 def log_in(page, live_server, password):
     """The real login form, then the header's structure switch to CarteVille."""
-    page.goto(f"{live_server.url}/connexion/")
-    page.get_by_label("Identifiant").fill("dupont")
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    open_menu(page)
-    page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
-    page.get_by_role("button", name="Changer").click()
+    login_family(page, live_server, "dupont", password, structure="Mairie de CarteVille")
     expect(page.get_by_test_id("info-message").first).to_contain_text("CarteVille")
 
 
@@ -58,17 +53,29 @@ def open_calendar(page, child="Paolo", activity=None, month="Décembre 2026"):
     open_menu(page)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Réserver").click()
     page.get_by_role("link", name=f"{child} DUPONT").click()
+    expect(page).to_have_url(re.compile(r"/reserver/\?enfant=\d+"))
     if activity:
         page.get_by_label("Activité", exact=True).select_option(label=activity)
         page.get_by_role("button", name="Afficher").click()
+        # The calendar of all activities has a month title too: read the one Afficher leads to.
+        expect(page).to_have_url(re.compile(r"[?&]activite=\d+"))
     title = page.locator("#month-title")
     for _ in range(3):
+        wait_for_htmx(page)  # "Mois suivant" is an htmx link once htmx has wired it
         shown = title.inner_text()
         if shown == month:
             break
         page.get_by_role("link", name="Mois suivant").click()
         expect(title).not_to_have_text(shown)
     expect(title).to_have_text(month)
+    wait_for_htmx(page)  # the day buttons and tools post by htmx once it has wired them
+
+
+def wait_for_htmx(page):
+    """The page shown has loaded and htmx (a deferred script) has wired its
+    elements on DOMContentLoaded: a click before would post or follow the old way."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
 
 
 def cell(page, day):
@@ -92,8 +99,7 @@ def set_marker(page):
     """A page reload would lose this; an htmx swap keeps it. Set once the page
     has loaded (htmx wires its forms on DOMContentLoaded): a click before that
     would post the form the old way, a reload the test would blame on htmx."""
-    page.wait_for_load_state("load")
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    wait_for_htmx(page)
     page.evaluate("window.__marker = 1")
 
 
@@ -236,6 +242,7 @@ def test_times_by_default_and_asked_for_one_day(page, live_server, world, passwo
     expect(recap.locator("tr", has_text="lun. 07/12")).to_contain_text("07:45 – 08:15")
     expect(recap.locator("tr", has_text="mar. 08/12")).to_contain_text("08:00 – 08:30")
     expect(recap.locator("tbody tr")).to_have_count(2)
+    wait_for_htmx(page)  # Confirmer posts by htmx once it has wired the form
     page.get_by_role("button", name="Confirmer").click()
     expect(result_rows(page)).to_have_count(2)
 
@@ -298,6 +305,7 @@ def test_all_activities_day_panel_books_two_and_cancels_one(page, live_server, w
     cancellations = page.get_by_test_id("recap-cancellations").locator("tbody tr")
     expect(cancellations).to_have_count(1)
     expect(cancellations).to_contain_text("APS SOIR")
+    wait_for_htmx(page)  # Confirmer posts by htmx once it has wired the form
     page.get_by_role("button", name="Confirmer").click()
     expect(result_rows(page)).to_have_count(3)
     outcomes = {r.locator("td").nth(1).inner_text(): r.get_attribute("data-outcome") for r in result_rows(page).all()}
@@ -330,6 +338,7 @@ def test_copy_paolos_bookings_to_amalia_lists_days_not_imported(page, live_serve
     open_calendar(page, child="Amalia")  # all activities, moved on to December by "Mois suivant" (htmx)
     page.get_by_label("Activité", exact=True).select_option(label="APS MATIN")
     page.get_by_role("button", name="Afficher").click()
+    expect(page).to_have_url(re.compile(r"[?&]activite=\d+"))  # the calendar before had a title too
     expect(page.locator("#month-title")).to_have_text("Décembre 2026")  # the month shown is kept
     expect_states(page, {dec(7): "S2", dec(8): "S2", dec(10): "S1", dec(14): "S2"})
 
@@ -402,6 +411,7 @@ def test_last_place_taken_before_confirmer_gives_a_waiting_list_place(page, live
     expect(cell(page, dec(7))).to_have_attribute("data-state", "book")
     page.get_by_role("link", name="Valider").click()
     expect(page.get_by_test_id("recap-bookings").locator("tbody tr")).to_have_count(1)
+    wait_for_htmx(page)  # Confirmer posts by htmx once it has wired the form
 
     # Meanwhile the MARTIN family confirms Léo on the same day through the engine.
     other = drafts.get_draft(world.martin_a, world.martin)
@@ -435,6 +445,8 @@ def test_mes_reservations_prints_and_cancels_a_waiting_list_place(page, live_ser
     expect(lines.nth(1)).to_contain_text("En liste d'attente (position 1)")
 
     # Print: the Imprimer button calls the browser's print; the print layout hides .no-print.
+    # Its handler is a deferred script's: wait for the page's load before replacing print and clicking.
+    page.wait_for_load_state("load")
     page.evaluate("window.print = () => { window.__printed = true; }")
     page.get_by_role("button", name="Imprimer").click()
     assert page.evaluate("window.__printed") is True
@@ -452,6 +464,7 @@ def test_mes_reservations_prints_and_cancels_a_waiting_list_place(page, live_ser
     cancellations = page.get_by_test_id("recap-cancellations").locator("tbody tr")
     expect(cancellations).to_have_count(1)
     expect(cancellations).to_contain_text("mar. 08/12")
+    wait_for_htmx(page)  # Confirmer posts by htmx once it has wired the form
     page.get_by_role("button", name="Confirmer").click()
     expect(result_rows(page)).to_have_attribute("data-outcome", "cancelled")
     expect(result_rows(page)).to_contain_text("Annulation enregistrée")
