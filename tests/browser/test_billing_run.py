@@ -15,6 +15,7 @@ from portail.booking.models import BookingStatus
 from tests import factories as f
 from tests.billing.tariffs import make_tariff
 from tests.browser.a11y import blocking_violations
+from tests.browser.login import login_staff
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,10 +38,7 @@ def test_a_month_issued_once_and_a_credit_note_made_once(browser, live_server, w
     def check(screen):
         problems.extend(blocking_violations(page, screen))
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.locator("#id_username").fill("agent.a")
-    page.locator("#id_password").fill(password)
-    page.locator("input[type=submit]").click()
+    login_staff(page, live_server, "agent.a", password)
     page.goto(f"{live_server.url}/gestion/")
     page.get_by_role("link", name="Facturation", exact=True).click()
     expect(page.get_by_test_id("billing-summary")).to_contain_text("2 factures à émettre, pour un total de 5,50")

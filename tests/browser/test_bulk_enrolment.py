@@ -3,11 +3,14 @@ list by class, tick them, choose « Inscrire à… », fill in the activity and 
 period with the browser's own date fields, read the preview, confirm, and see
 the enrolments in the list."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from portail.structures.models import Enrolment
 from tests import factories as f
+from tests.browser.login import login_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,15 +30,15 @@ def ce1(world):
 
 def test_enrol_a_class_from_the_childrens_list(page, live_server, world, password, ce1):
     page.set_default_timeout(10_000)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.locator("#id_username").fill("agent.a")
-    page.locator("#id_password").fill(password)
-    page.locator("input[type=submit]").click()
+    login_staff(page, live_server, "agent.a", password)
 
     page.goto(f"{live_server.url}/admin/structures/child/")
     page.get_by_role("link", name=CLASS).click()
+    expect(page).to_have_url(re.compile(r"[?&]classe="))  # the list before had rows and a toggle too
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(6)
+    # "#action-toggle" ticks every row through the admin's actions.js, wired on DOMContentLoaded.
+    page.wait_for_load_state("load")
     page.locator("#action-toggle").check()
     page.locator("select[name=action]").select_option("enrol_selected")
     page.locator("button[name=index]").first.click()

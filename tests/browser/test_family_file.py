@@ -26,6 +26,7 @@ from portail.dossier.models import (
 )
 from tests import factories as f
 from tests.browser.header import open_menu
+from tests.browser.login import login_family, login_staff
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -77,25 +78,6 @@ def file_world(world):
     return w
 
 
-def _log_in_parent(page, base, password):
-    page.goto(f"{base}/connexion/")
-    page.get_by_label("Identifiant").fill("dupont")
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    open_menu(page)
-    page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
-    page.get_by_role("button", name="Changer").click()
-    expect(page.get_by_test_id("info-message").first).to_contain_text("CarteVille")
-
-
-def _log_in_staff(page, base, password):
-    page.goto(f"{base}/admin/login/")
-    page.locator("#id_username").fill("agent.a")
-    page.locator("#id_password").fill(password)
-    page.locator("input[type=submit]").click()
-    expect(page.locator("#content")).to_be_visible()
-
-
 def test_the_family_file_from_the_parent_to_the_kitchen_and_the_waiting_list(
     browser, live_server, file_world, password, tmp_path
 ):
@@ -108,7 +90,8 @@ def test_the_family_file_from_the_parent_to_the_kitchen_and_the_waiting_list(
 
     parent = browser.new_context(viewport={"width": 375, "height": 900}, locale="fr-FR").new_page()
     parent.set_default_timeout(15_000)
-    _log_in_parent(parent, base, password)
+    login_family(parent, base, "dupont", password, structure="Mairie de CarteVille")
+    expect(parent.get_by_test_id("info-message").first).to_contain_text("CarteVille")
 
     # 1. A phone number, from « Mon dossier ».
     open_menu(parent)
@@ -166,7 +149,7 @@ def test_the_family_file_from_the_parent_to_the_kitchen_and_the_waiting_list(
     # The clerk: the document, then the absence.
     clerk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
     clerk.set_default_timeout(15_000)
-    _log_in_staff(clerk, base, password)
+    login_staff(clerk, base, "agent.a", password)
     clerk.goto(f"{base}/gestion/documents/")
     clerk.get_by_test_id("document-pending").get_by_role("link", name="Attestation CAF").click()
     clerk.get_by_label("Valable jusqu'au (vide : sans fin)").fill("2027-11-30")

@@ -15,6 +15,7 @@ from portail.booking.staff_actions import staff_book
 from portail.dossier.models import AuthorisedPerson, Diet, HealthAccess, HealthSheet
 from portail.structures.models import Enrolment, Opening
 from tests import factories as f
+from tests.browser.login import login_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,10 +56,7 @@ def test_the_animator_sees_the_marks_and_the_people_and_opens_the_file(
     page = context.new_page()
     page.set_default_timeout(10_000)
     try:
-        page.goto(f"{live_server.url}/admin/login/")
-        page.locator("#id_username").fill("anim.a")
-        page.locator("#id_password").fill(password)
-        page.locator("input[type=submit]").click()
+        login_staff(page, live_server, "anim.a", password)
         page.goto(f"{live_server.url}/gestion/pointage/?date={marked_morning.isoformat()}&activite={world.aps_a.pk}")
 
         paolo = page.locator('[data-child="DUPONT Paolo"]')
@@ -74,6 +72,7 @@ def test_the_animator_sees_the_marks_and_the_people_and_opens_the_file(
 
         paolo.get_by_role("link", name="Fiche de l'enfant").click()
         expect(page.get_by_test_id("health-allergies")).to_have_text(ALLERGY)
+        page.wait_for_load_state("load")  # measured and checked with its stylesheets
         assert HealthAccess.objects.filter(child=world.paolo, viewer__username="anim.a").count() == 1
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert _serious(page) == []

@@ -4,6 +4,7 @@ DUPONT, records a cheque with a double click (one payment), sees the invoice
 or critical violation) at 1280 px."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from portail.billing.models import BillingSettings, Payment, PaymentMethod
 from tests.billing.invoice_rows import make_invoice
 from tests.browser.a11y import blocking_violations
+from tests.browser.login import login_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,10 +32,7 @@ def test_a_cheque_recorded_once_and_every_regie_screen_accessible(browser, live_
     def check(screen):
         problems.extend(blocking_violations(page, screen))
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.locator("#id_username").fill("agent.a")
-    page.locator("#id_password").fill(password)
-    page.locator("input[type=submit]").click()
+    login_staff(page, live_server, "agent.a", password)
     expect(page.get_by_role("link", name="Gestion quotidienne")).to_be_visible()
 
     page.goto(f"{live_server.url}/gestion/")
@@ -42,6 +41,8 @@ def test_a_cheque_recorded_once_and_every_regie_screen_accessible(browser, live_
     check("régie: families that owe")
     page.get_by_label("Famille (nom ou référence)").fill("dupont")
     page.get_by_role("button", name="Rechercher").click()
+    # The families that owe, before the search, list DUPONT too: follow the link the search shows.
+    expect(page).to_have_url(re.compile(r"[?&]recherche=dupont"))
     page.get_by_role("link", name="M. DUPONT Jean-Paul").click()
     expect(page.get_by_test_id("regie-balance")).to_have_text("Solde : 42,00\u00a0€ à payer")
     check("régie: a family's account")

@@ -12,6 +12,7 @@ from portail.booking.models import Consumption
 from portail.booking.staff_actions import staff_book
 from portail.structures.models import Enrolment, Opening
 from tests import factories as f
+from tests.browser.login import login_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,10 +43,7 @@ def test_all_present_then_the_exceptions_on_a_tablet(browser, live_server, world
     staff = tablet.new_page()
     staff.set_default_timeout(10_000)
     try:
-        staff.goto(f"{live_server.url}/admin/login/")
-        staff.locator("#id_username").fill("agent.a")
-        staff.locator("#id_password").fill(password)
-        staff.locator("input[type=submit]").click()
+        login_staff(staff, live_server, "agent.a", password)
         expect(staff.get_by_role("link", name="Gestion quotidienne")).to_be_visible()
 
         staff.goto(f"{live_server.url}/gestion/pointage/?date={today.isoformat()}&activite={world.aps_a.pk}")
