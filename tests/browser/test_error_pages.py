@@ -11,7 +11,7 @@ from django.urls import get_resolver
 from playwright.sync_api import expect
 
 from portail.web import errors
-from tests.browser.header import open_menu
+from tests.browser.login import login_family, switch_structure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,17 +42,14 @@ def phone(browser):
 
 def log_in(page, live_server, password, family):
     """The real login form, then the header's switch to `family`'s structure."""
-    page.goto(f"{live_server.url}/connexion/")
-    page.get_by_label("Identifiant").fill("dupont")
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
+    login_family(page, live_server, "dupont", password)
     switch_to(page, family)
 
 
 def switch_to(page, family):
-    open_menu(page)
-    page.get_by_label("Structure consultée").select_option(label=family.structure.name)
-    page.get_by_role("button", name="Changer").click()
+    """The header's switch; returns on the loaded page it leads to (the select of
+    the page before already showed `family`: it cannot tell the pages apart)."""
+    switch_structure(page, family.structure.name)
     expect(page.get_by_test_id("structure-select")).to_have_value(str(family.pk))
 
 

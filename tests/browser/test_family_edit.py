@@ -10,22 +10,9 @@ from playwright.sync_api import expect
 from portail.dossier.models import FamilyChange, Guardian
 from tests.browser.a11y import blocking_violations
 from tests.browser.header import open_menu
+from tests.browser.login import login_family, login_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page, base, username, password):
-    page.goto(f"{base}/connexion/")
-    page.get_by_label("Identifiant").fill(username)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-
-
-def _staff_log_in(page, base, password):
-    page.goto(f"{base}/admin/login/")
-    page.locator("#id_username").fill("agent.a")
-    page.locator("#id_password").fill(password)
-    page.locator("input[type=submit]").click()
 
 
 @pytest.mark.parametrize("width", [375, 1280])
@@ -44,10 +31,7 @@ def test_a_parent_updates_a_phone_and_the_clerk_sees_it(browser, live_server, wo
             problems.append(f"{screen}: scrolls sideways")
 
     try:
-        _log_in(page, live_server.url, "dupont", password)
-        open_menu(page)
-        page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
-        page.get_by_role("button", name="Changer").click()
+        login_family(page, live_server, "dupont", password, structure="Mairie de CarteVille")
         open_menu(page)
         page.get_by_role("link", name="Mon dossier").click()
         expect(page.get_by_role("heading", name="Mon dossier", level=1)).to_be_visible()
@@ -78,7 +62,7 @@ def test_a_parent_updates_a_phone_and_the_clerk_sees_it(browser, live_server, wo
 
         # The clerk of CarteVille.
         staff = context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR").new_page()
-        _staff_log_in(staff, live_server.url, password)
+        login_staff(staff, live_server, "agent.a", password)
         staff.goto(f"{live_server.url}/gestion/modifications-familles/")
         row = staff.get_by_test_id("family-change")
         expect(row).to_contain_text("Téléphone portable de Marie DUPONT")

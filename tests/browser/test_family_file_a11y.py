@@ -22,7 +22,7 @@ from portail.dossier.models import (
     HealthSheet,
 )
 from tests.browser.a11y import blocking_violations
-from tests.browser.header import open_menu
+from tests.browser.login import login_family
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,13 +80,7 @@ def test_the_family_file_pages_are_accessible(browser, live_server, filled, pass
             problems.append(f"{screen} @{width}: scrolls sideways")
 
     try:
-        page.goto(f"{base}/connexion/")
-        page.get_by_label("Identifiant").fill("dupont")
-        page.get_by_label("Mot de passe").fill(password)
-        page.get_by_role("button", name="Se connecter").click()
-        open_menu(page)
-        page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
-        page.get_by_role("button", name="Changer").click()
+        login_family(page, base, "dupont", password, structure="Mairie de CarteVille")
         expect(page.get_by_test_id("info-message").first).to_contain_text("CarteVille")
 
         paolo = w.paolo.pk
@@ -118,6 +112,7 @@ def test_the_family_file_pages_are_accessible(browser, live_server, filled, pass
         check("fiche sanitaire, erreur")
         page.goto(f"{base}/mon-dossier/enfants/{paolo}/personnes/")
         page.get_by_role("button", name="Ajouter").click()
+        expect(page.locator(".field-error").first).to_be_visible()  # the page with the errors, not the one before
         check("personnes autorisées, erreur")
         page.goto(f"{base}/mes-documents/")
         page.get_by_label("Fichier (PDF, JPEG ou PNG)").set_input_files(

@@ -11,7 +11,7 @@ from portail.booking.models import BookingStatus, Consumption
 from portail.lib.dates import short_day
 from portail.structures.models import Enrolment, Opening
 from tests import factories as f
-from tests.browser.header import open_menu
+from tests.browser.login import login_family, login_staff
 from tests.helpers import make_booking
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,10 +43,7 @@ def test_roll_call_on_a_tablet_then_the_family_sees_it(browser, page, live_serve
     tablet = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True, locale="fr-FR")
     staff = tablet.new_page()
     staff.set_default_timeout(10_000)
-    staff.goto(f"{live_server.url}/admin/login/")
-    staff.locator("#id_username").fill("agent.a")
-    staff.locator("#id_password").fill(password)
-    staff.locator("input[type=submit]").click()
+    login_staff(staff, live_server, "agent.a", password)
     expect(staff.get_by_role("link", name="Gestion quotidienne")).to_be_visible()
 
     staff.goto(f"{live_server.url}/gestion/pointage/?date={today.isoformat()}&activite={world.aps_a.pk}")
@@ -68,13 +65,7 @@ def test_roll_call_on_a_tablet_then_the_family_sees_it(browser, page, live_serve
     assert consumptions.filter(present=True).count() == 8
     assert set(consumptions.values_list("recorded_by", flat=True)) == {world.staff_a.pk}
 
-    page.goto(f"{live_server.url}/connexion/")
-    page.get_by_label("Identifiant").fill("dupont")
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    open_menu(page)
-    page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
-    page.get_by_role("button", name="Changer").click()
+    login_family(page, live_server, "dupont", password, structure="Mairie de CarteVille")
     page.goto(f"{live_server.url}/historiques/")
     history = page.get_by_test_id("history")
     row = history.locator("tr", has_text=short_day(today))
