@@ -10,7 +10,6 @@ import datetime
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -22,21 +21,18 @@ from portail.booking.models import BookingAudit, BookingStatus
 from portail.notifications.models import OutboxEmail
 from portail.structures.models import Opening
 from tests import factories as f
+from tests.browser.a11y import blocking_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, tzinfo=datetime.UTC)
 DAY = datetime.date(2026, 12, 7)
-AXE = Axe()
 
 
 def accessible(page, screen):
-    """No serious or critical axe-core violation on the screen (RGAA, as tests/browser/test_accessibility.py)."""
-    blocking = [
-        f"{screen}: {v['impact']} {v['id']} — {v['help']} {[n['target'] for n in v['nodes']][:5]}"
-        for v in AXE.run(page).response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    """No serious or critical axe-core violation on the screen (RGAA, as tests/browser/test_accessibility.py),
+    checked once the page has loaded (after a click's navigation, axe would read a half-replaced document)."""
+    blocking = blocking_violations(page, screen)
     assert not blocking, "\n".join(blocking)
 
 

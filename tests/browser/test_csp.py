@@ -6,6 +6,8 @@ script, handler, style or eval would silently break the feature built on it —
 the htmx calls still swap without a reload (D4), and the print buttons (B6,
 R12) still print."""
 
+import re
+
 import pytest
 import time_machine
 from playwright.sync_api import expect
@@ -13,6 +15,7 @@ from playwright.sync_api import expect
 from portail.booking.models import BookingStatus
 from portail.structures.models import Opening
 from tests.browser.header import open_menu
+from tests.browser.login import login_staff
 from tests.browser.test_booking_screens import (
     NOW,
     SCHOOL_DAYS,
@@ -109,10 +112,12 @@ def test_family_screens_run_under_the_policy(watched, live_server, world, passwo
 
     open_menu(page)
     menu.get_by_role("link", name="Historiques").click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # Mes réservations has a title too: check the page the link leads to.
+    expect(page.get_by_role("heading", name="Historiques", level=1)).to_be_visible()
     assert_no_violation(page, "historiques")
     open_menu(page)
     menu.get_by_role("link", name="Profil").click()
+    expect(page.get_by_role("heading", name="Profil", level=1)).to_be_visible()
     assert_no_violation(page, "profil")
 
 
@@ -127,9 +132,7 @@ def test_staff_screens_and_admin_run_under_the_policy(watched, live_server, worl
     day = f"date={today.isoformat()}&activite={world.aps_a.pk}"
 
     visit(page, f"{live_server.url}/admin/login/", "admin login")
-    page.locator("#id_username").fill("agent.a")
-    page.locator("#id_password").fill(password)
-    page.locator("input[type=submit]").click()
+    login_staff(page, live_server, "agent.a", password)
     expect(page.get_by_role("link", name="Gestion quotidienne")).to_be_visible()
     assert_no_violation(page, "admin index")
     # Its "Gestion quotidienne" box is sized by staff.css now, not by a style="": as wide as the others.
@@ -167,6 +170,7 @@ def test_staff_screens_and_admin_run_under_the_policy(watched, live_server, worl
 
     visit(page, f"{live_server.url}/admin/structures/family/", "family change list")
     page.get_by_role("link", name="DUPONT").first.click()
+    expect(page).to_have_url(re.compile(r"/admin/structures/family/\d+/change/"))  # not the list before
     assert_no_violation(page, "family change form")
     visit(page, f"{live_server.url}/admin/structures/enrolment/add/", "enrolment add form")
     page.locator("#id_child").locator("xpath=following-sibling::span[contains(@class, 'select2')]").click()
@@ -181,10 +185,7 @@ def test_staff_screens_and_admin_run_under_the_policy(watched, live_server, worl
 def test_site_administrator_admin_forms_run_under_the_policy(watched, live_server, world, password):
     """The account form's structure chooser (filter widget) and the structure's staff chooser."""
     page = watched
-    page.goto(f"{live_server.url}/admin/login/")
-    page.locator("#id_username").fill("admin")
-    page.locator("#id_password").fill(password)
-    page.locator("input[type=submit]").click()
+    login_staff(page, live_server, "admin", password)
     assert_no_violation(page, "admin index")
     visit(page, f"{live_server.url}/admin/accounts/user/{world.dupont.pk}/change/", "user change form")
     visit(page, f"{live_server.url}/admin/structures/structure/{world.a.pk}/change/", "structure change form")

@@ -17,6 +17,8 @@ from playwright.sync_api import expect
 
 from portail.booking.models import Booking, BookingStatus
 from tests.browser.header import open_menu
+from tests.browser.login import switch_structure
+from tests.browser.test_booking_screens import wait_for_htmx
 from tests.test_translations import ENGLISH
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,8 +69,10 @@ def test_a_parent_books_in_english(page, live_server, world, password):
     leftovers = {}
 
     def check(step):
-        page.wait_for_load_state("load")
+        # Called once the step's page is shown (its lang is "en" from the login page on):
+        # read it whole, once it has loaded.
         expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.wait_for_load_state("load")
         if found := french_left(page, data):
             leftovers[step] = found
 
@@ -82,10 +86,10 @@ def test_a_parent_books_in_english(page, live_server, world, password):
     page.locator("#id_username").fill("dupont")
     page.locator("#id_password").fill(password)
     page.get_by_role("button", name=en("Se connecter")).click()
+    expect(page).not_to_have_url(re.compile(r"/connexion/"))
 
-    open_menu(page)
-    page.get_by_label(en("Structure consultée"), exact=True).select_option(label=world.a.name)
-    page.get_by_role("button", name=en("Changer"), exact=True).click()
+    # The switch leads to the home page, in English like the page before: wait for it.
+    switch_structure(page, world.a.name, label=en("Structure consultée"), button=en("Changer"))
     check("home")
     world.dupont.refresh_from_db()
     assert world.dupont.language == "en"  # chosen before logging in: kept on the account
@@ -93,12 +97,16 @@ def test_a_parent_books_in_english(page, live_server, world, password):
     open_menu(page)
     menu = page.get_by_role("navigation", name=en("Menu principal"))
     menu.get_by_role("link", name=en("Réserver"), exact=True).click()
+    expect(page).to_have_url(re.compile(r"/reserver/$"))  # not the home page before
     check("reserve: choose a child")
     page.get_by_role("link", name="Paolo DUPONT").click()
     page.get_by_label(en("Activité"), exact=True).select_option(label="APS MATIN")
     page.get_by_role("button", name=en("Afficher"), exact=True).click()
+    # The calendar of all activities has a month title too: read the one Afficher leads to.
+    expect(page).to_have_url(re.compile(r"[?&]activite=\d+"))
     title = page.locator("#month-title")
     for _ in range(3):
+        wait_for_htmx(page)  # "Mois suivant" is an htmx link once htmx has wired it
         if title.inner_text() == "December 2026":
             break
         shown = title.inner_text()

@@ -5,15 +5,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.header import open_menu
+from tests.browser.login import login_family
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_parent_logs_in_reads_header_and_switches_structure(page, live_server, world, password):
-    page.goto(f"{live_server.url}/connexion/")
-    page.get_by_label("Identifiant").fill("dupont")
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
+    login_family(page, live_server, "dupont", password)
 
     header = page.get_by_role("banner")
     # On a phone the header is one bar with a Menu button (issue 14 point 1); it unfolds the rest.
@@ -40,8 +38,9 @@ def test_parent_logs_in_reads_header_and_switches_structure(page, live_server, w
     assert "Menus de décembre à CarteVille" not in page.content()
 
     # the page fits a 375 px phone screen: no horizontal scroll
+    page.wait_for_load_state("load")  # measured with its stylesheets
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     open_menu(page)
     page.get_by_role("button", name="Se déconnecter").click()
-    assert page.get_by_role("button", name="Se connecter").is_visible()
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()

@@ -18,6 +18,7 @@ from tests.browser.test_booking_screens import (
     open_calendar,
     open_days,
     result_rows,
+    wait_for_htmx,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,12 +43,14 @@ def test_a_day_added_in_another_tab_is_not_confirmed_unseen(page, live_server, w
     page.get_by_role("link", name="Valider").click()
     tab_a_rows = page.get_by_test_id("recap-bookings").locator("tbody tr")
     expect(tab_a_rows).to_have_count(len(seven))
+    wait_for_htmx(page)  # Confirmer, clicked below, posts by htmx once it has wired the form
 
     tab_b = page.context.new_page()  # a second tab of the same session
     tab_b.goto(page.url)
     expect(tab_b.get_by_test_id("recap-bookings").locator("tbody tr")).to_have_count(len(seven))
     tab_b.get_by_role("link", name="Modifier").click()
     expect(tab_b.locator("#month-title")).to_have_text("Décembre 2026")
+    wait_for_htmx(tab_b)  # the day buttons post by htmx once it has wired them
     day_button(tab_b, dec(18)).click()
     expect(cell(tab_b, dec(18))).to_have_attribute("data-state", "book")
     expect(draft_count(tab_b)).to_have_text("8")

@@ -9,6 +9,7 @@ import time_machine
 from playwright.sync_api import expect
 
 from tests.browser.header import open_menu
+from tests.browser.login import login_family
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,22 +23,21 @@ def clock():
 
 
 def test_back_after_logout_shows_no_family_data(page, live_server, world, password):
-    page.goto(f"{live_server.url}/connexion/")
-    page.get_by_label("Identifiant").fill("dupont")
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    open_menu(page)
-    page.get_by_label("Structure consultée").select_option(label="Mairie de CarteVille")
-    page.get_by_role("button", name="Changer").click()
+    login_family(page, live_server, "dupont", password, structure="Mairie de CarteVille")
     expect(page.get_by_test_id("info-message").first).to_contain_text("CarteVille")
     open_menu(page)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Réserver").click()
     page.get_by_role("link", name="Paolo DUPONT").click()
     title = page.locator("#month-title")
     shown = title.inner_text()
-    # The month arrows are htmx swaps that push the address.
+    # The month arrows are htmx swaps that push the address, once htmx (a deferred
+    # script) has wired them: clicked before, the link would load the next page the old way.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
+    page.evaluate("window.__marker = 1")
     page.get_by_role("link", name="Mois suivant").click()
     expect(title).not_to_have_text(shown)
+    assert page.evaluate("window.__marker") == 1  # swapped by htmx, not a new page
     assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
     assert page.evaluate("localStorage.length") == 0
 
