@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portail.demo.data import DEMO_PASSWORD
+from tests.browser.login import login_staff
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # Variables the test settings set in this process: the demo must not inherit them.
@@ -96,12 +97,11 @@ def test_make_demo_lives_and_stops_with_one_ctrl_c(demo, page, tmp_path):
     expect(page.get_by_role("status").filter(has_text="Si cette adresse correspond")).to_be_visible()
 
     # The staff of the family's structure reads it on the demo's page, once the worker sent it.
-    page.goto(f"{base}/admin/login/")
-    page.get_by_label("Nom d’utilisateur").fill("agent.carteville")
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
+    login_staff(page, base, "agent.carteville", DEMO_PASSWORD)
     page.goto(f"{base}/gestion/")
     page.get_by_test_id("demo-emails-link").click()
+    # Counted below without waiting: on the e-mails' page, not on the one before.
+    expect(page).to_have_url(re.compile(r"/courriels/$"))
     recovery = (
         page.get_by_test_id("demo-email")
         .filter(has_text="Mot de passe oublié")
