@@ -122,12 +122,17 @@ def start(
 def handle_answer(answer: Answer, *, structure_id: int, now: datetime.datetime | None = None) -> OnlinePayment:
     """Apply a provider's answer (a notification or a status check), once.
     Raises AnswerRefused, recording nothing, when it is unsigned, about an order
-    unknown in this structure, or for another amount than ours."""
+    unknown in this structure, paid without saying the amount, or for another
+    amount than ours."""
     now = now or timezone.now()
     if not answer.signed:
         raise AnswerRefused(f"unsigned answer for order {answer.order_id!r}")
     if not answer.order_id:
         raise AnswerRefused("answer without an order")
+    # Every backend we allow says the amount of a payment: a paid answer that
+    # does not cannot be checked against ours, so it is not trusted.
+    if answer.status == OnlinePaymentStatus.PAID and answer.amount_cents is None:
+        raise AnswerRefused(f"paid answer without an amount for order {answer.order_id!r}")
     with transaction.atomic():
         # PayFiP answers with its own operation id (kept as transaction_id at start).
         online_payment = (

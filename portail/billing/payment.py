@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -78,7 +79,8 @@ class Outgoing:
 @dataclass(frozen=True)
 class Answer:
     """A provider's word about one payment. `status` is an OnlinePaymentStatus
-    value; `amount_cents` None when the provider does not say it."""
+    value; `amount_cents` None when the provider does not say it (a paid
+    answer without it is refused by billing.online.handle_answer)."""
 
     order_id: str
     transaction_id: str
@@ -195,6 +197,30 @@ def online_payment_label(online_payment: OnlinePayment) -> str:
     return ", ".join(online_payment.invoices.order_by("year", "number").values_list("reference", flat=True))
 
 
+# A PayFiP operation id (a UUID-like string): checked before it is sent to
+# PayFiP's web service, so that anyone posting to the notification URL cannot
+# make us send it anything else.
+_PAYFIP_IDOP = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+def _payfip_notification(data: str) -> str:
+    """PayFiP notifies `idOp=<id>` (its specification, and eopayment's own
+    `guess`), but eopayment 3.15's payfip_ws `response()` reads only `idop`:
+    hand it `idop`, whichever casing came. Two different ids, or none, or a
+    malformed one, is a ProviderError (nothing is asked of PayFiP)."""
+    try:
+        parsed = urllib.parse.parse_qs(data, keep_blank_values=True, max_num_fields=50)
+    except ValueError as error:
+        raise ProviderError(f"payfip_ws: unreadable notification: {error}") from None
+    ids = {value for name, values in parsed.items() if name.lower() == "idop" for value in values}
+    if len(ids) != 1:
+        raise ProviderError(f"payfip_ws: {len(ids)} operation ids in the notification")
+    idop = ids.pop()
+    if not _PAYFIP_IDOP.fullmatch(idop):
+        raise ProviderError("payfip_ws: malformed operation id")
+    return urllib.parse.urlencode({"idop": idop})
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
@@ -271,6 +297,8 @@ class EopaymentProvider:
     def parse(self, data: str | bytes) -> Answer:
         if isinstance(data, bytes):
             data = data.decode("utf-8", "replace")
+        if self.kind == "payfip_ws":
+            data = _payfip_notification(data)
         try:
             return self._answer(self._payment().response(data))
         except Exception as error:  # eopayment's ResponseError, a backend's parsing errors, the network

@@ -363,7 +363,10 @@ def test_the_simulated_bank_is_never_a_provider_outside_development_and_tests(w,
 
 def test_an_eopayment_backend_behind_the_same_interface(w):
     """eopayment's own dummy backend: the order goes out, its signed answer
-    comes back and is applied once; an unsigned one is refused."""
+    comes back; an unsigned one is refused, and so is its paid answer, which
+    does not say the amount (issue 16 point 4: the backends we allow all say
+    it; PayFiP's and PayZen's are in test_payment_backends.py); a signed
+    answer that is not a payment is applied."""
     provider = EopaymentProvider("dummy", {"origin": "Portail Famille"})
     online_payment = OnlinePayment.objects.create(
         structure=w.a, family=w.family_a, amount_cents=500, order_id="20261127abc", backend="dummy"
@@ -382,12 +385,15 @@ def test_an_eopayment_backend_behind_the_same_interface(w):
     with pytest.raises(online.AnswerRefused):
         online.handle_answer(provider.parse(f"transaction_id={transaction_id}&ok=1"), structure_id=w.a.pk)
     answer = provider.parse(f"transaction_id={transaction_id}&signed=1&ok=1")
-    assert (answer.status, answer.signed) == (OnlinePaymentStatus.PAID, True)
-    online.handle_answer(answer, structure_id=w.a.pk)
-    online.handle_answer(answer, structure_id=w.a.pk)
+    assert (answer.status, answer.signed, answer.amount_cents) == (OnlinePaymentStatus.PAID, True, None)
+    with pytest.raises(online.AnswerRefused, match="without an amount"):
+        online.handle_answer(answer, structure_id=w.a.pk)
+    assert not Payment.objects.exists()
+    assert OnlinePayment.objects.get().status == OnlinePaymentStatus.PENDING
 
-    assert Payment.objects.get().amount_cents == 500
-    assert OnlinePayment.objects.get().status == OnlinePaymentStatus.PAID
+    failed = provider.parse(f"transaction_id={transaction_id}&signed=1")
+    assert online.handle_answer(failed, structure_id=w.a.pk).status == OnlinePaymentStatus.ERROR
+    assert not Payment.objects.exists()
 
 
 def test_an_eopayment_answer_for_another_amount_is_refused(w):
