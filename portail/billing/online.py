@@ -14,7 +14,16 @@ says paid records ONE Payment (ledger.record_payment, method online) and sets
 OnlinePayment.payment; a second notification, a status check or the return
 at the same moment wait for the lock, then find it paid and record nothing.
 A paid answer wins over an earlier refusal or abandonment (money taken is
-always recorded); nothing else changes a payment once answered.
+always recorded); nothing else changes a payment once answered. A paid answer
+must say the amount (every backend we allow does) and it must be ours.
+
+« Payer en ligne » clicked twice (a double click, or the parent back on the
+page a minute later) does not make a second order at the bank: `start` keeps
+what the provider answered (the Outgoing) in bank_data and, for the same
+invoices, amount and backend, still « en cours » and started less than
+REUSE_WITHIN ago, sends the parent to that same order again without asking
+the provider (PayFiP would make a new operation id, and the first one's
+notification would then match nothing).
 """
 
 from __future__ import annotations
@@ -45,6 +54,9 @@ from portail.structures.models import Family, Structure
 logger = logging.getLogger(__name__)
 
 PENDING_RECHECK_AFTER = datetime.timedelta(minutes=10)
+# An order « en cours » is offered again for the same invoices during this
+# time (PayFiP's operation id lives 15 minutes: some margin for the parent).
+REUSE_WITHIN = datetime.timedelta(minutes=10)
 # A payment nobody answered for a day is abandoned (PayFiP forgets its own after one).
 GIVE_UP_AFTER = datetime.timedelta(days=1)
 
@@ -78,6 +90,44 @@ def _new_order_id() -> str:
     return f"{timezone.now():%Y%m%d}{secrets.token_hex(10)}"
 
 
+def _stored_outgoing(online_payment: OnlinePayment) -> Outgoing | None:
+    """The Outgoing `start` kept in bank_data, or None (not kept, or not readable)."""
+    bank_data = online_payment.bank_data if isinstance(online_payment.bank_data, dict) else {}
+    stored = bank_data.get("outgoing")
+    if not isinstance(stored, dict) or not isinstance(stored.get("url"), str) or not stored["url"]:
+        return None
+    fields = stored.get("fields") or {}
+    if not isinstance(fields, dict):
+        return None
+    return Outgoing(stored["url"], {str(name): str(value) for name, value in fields.items()})
+
+
+def _order_to_reuse(
+    family: Family, backend: str, invoices: list[Invoice], amount: int, now: datetime.datetime
+) -> tuple[OnlinePayment, Outgoing] | None:
+    """The family's order « en cours » for exactly `invoices` and `amount` with
+    `backend`, started less than REUSE_WITHIN ago, with its stored Outgoing."""
+    wanted = {invoice.pk for invoice in invoices}
+    candidates = (
+        OnlinePayment.objects.filter(
+            family=family,
+            status=OnlinePaymentStatus.PENDING,
+            backend=backend,
+            amount_cents=amount,
+            created_at__gt=now - REUSE_WITHIN,
+        )
+        .prefetch_related("invoices")
+        .order_by("-created_at", "-pk")[:10]
+    )
+    for candidate in candidates:
+        if {invoice.pk for invoice in candidate.invoices.all()} != wanted:
+            continue
+        outgoing = _stored_outgoing(candidate)
+        if outgoing is not None:
+            return candidate, outgoing
+    return None
+
+
 def start(
     family: Family,
     *,
@@ -90,6 +140,8 @@ def start(
     """Ask the structure's provider for a payment of the family's invoices due
     (all of them, or `invoice_id`): an OnlinePayment « en cours » and where to
     send the parent. `return_url(order_id)` is the parent's way back.
+    The same order « en cours » for the same invoices and amount, started less
+    than REUSE_WITHIN ago, is given again (the provider is not asked twice).
     Raises PaymentUnavailable (French message) when it cannot be paid online."""
     provider = provider_for(billing_settings(family.structure_id))
     if provider is None:
@@ -98,6 +150,10 @@ def start(
     amount = sum(invoice.due_cents for invoice in invoices)
     if amount <= 0:
         raise PaymentUnavailable(_("Il n'y a rien à payer en ligne : vos factures sont réglées."))
+    reused = _order_to_reuse(family, provider.kind, invoices, amount, timezone.now())
+    if reused is not None:
+        logger.info("online payment %s given again: family %s, %s cents", reused[0].order_id, family.pk, amount)
+        return reused
     with transaction.atomic():
         online_payment = OnlinePayment.objects.create(
             structure_id=family.structure_id, family=family, amount_cents=amount, order_id=_new_order_id(),
@@ -113,7 +169,12 @@ def start(
         online_payment.answered_at = timezone.now()
         online_payment.save(update_fields=["status", "answered_at"])
         raise
-    # The provider may name the transaction (eopayment) and say where to ask later.
+    # The provider may name the transaction (eopayment) and say where to ask
+    # later; where it sent the parent is kept to send them there again.
+    online_payment.bank_data = {
+        **(online_payment.bank_data or {}),
+        "outgoing": {"url": outgoing.url, "fields": dict(outgoing.fields)},
+    }
     online_payment.save(update_fields=["transaction_id", "bank_data"])
     logger.info("online payment %s started: family %s, %s cents", online_payment.order_id, family.pk, amount)
     return online_payment, outgoing

@@ -84,3 +84,42 @@ def test_a_refused_payment_leaves_the_invoice_due_with_a_french_message(page, li
     expect(page.get_by_test_id("pay-all")).to_be_visible()
     assert not Payment.objects.exists()
     assert OnlinePayment.objects.get().status == OnlinePaymentStatus.REFUSED
+
+
+def test_payer_en_ligne_clicked_twice_is_posted_once(page, live_server, world, password, november):
+    """Issue 16 point 4: « Payer en ligne » clicked again while the first
+    click's request is still on its way (a double click, a slow bank) sends
+    nothing more (the form's data-submit-once, handled by menu.js)."""
+    log_in(page, live_server, password)
+    open_invoices(page)
+    held = []  # the requests of « Payer en ligne », held until both clicks are done
+
+    def hold(route):
+        held.append(route)
+
+    page.route("**/factures/payer/", hold)
+    box = page.get_by_test_id("pay-all").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    # The parent's own mouse: a locator's click would wait for the first navigation.
+    with page.expect_request("**/factures/payer/"):
+        page.mouse.click(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(500)  # time for a second request, if the page sent one, to reach the route
+    requests = len(held)
+    for route in held:
+        route.continue_()
+    page.unroute("**/factures/payer/", hold)
+
+    expect(page.get_by_test_id("simbank-amount")).to_have_text("23,40\u00a0€")
+    assert requests == 1
+    assert OnlinePayment.objects.count() == 1
+
+    # Back from the bank's page with « Précédent », the parent can click again:
+    # sent to the same order (billing.online.start gives it again).
+    bank_page = page.url
+    page.go_back()
+    page.get_by_test_id("pay-all").click()
+    expect(page.get_by_test_id("simbank-amount")).to_have_text("23,40\u00a0€")
+    assert page.url == bank_page
+    assert OnlinePayment.objects.count() == 1

@@ -27,3 +27,28 @@
     }
   });
 })();
+
+/* A form marked data-submit-once is sent once (issue 16 point 4: « Payer en ligne » double-clicked
+   must not ask the bank twice). Loaded in <head> with listeners on the document: it holds from the
+   first paint. The mark is cleared when the page comes back from the browser's back-forward cache,
+   so that the parent who returns from the bank with « Précédent » can click again. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-submit-once")) return;
+    if (form.hasAttribute("data-submitted")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-submitted", "");
+    form.setAttribute("aria-busy", "true");
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submitted]").forEach(function (form) {
+      form.removeAttribute("data-submitted");
+      form.removeAttribute("aria-busy");
+    });
+  });
+})();
