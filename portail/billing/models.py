@@ -145,10 +145,12 @@ class InvoiceSequence(models.Model):
     under its row lock (select_for_update) in the transaction that issues, so
     numbers have neither gap nor duplicate, even for two issuers at once."""
 
-    structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=8, choices=InvoiceKind.choices)
-    year = models.PositiveSmallIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="+", verbose_name=_("structure")
+    )
+    kind = models.CharField(max_length=8, choices=InvoiceKind.choices, verbose_name=_("type"))
+    year = models.PositiveSmallIntegerField(verbose_name=_("année"))
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("dernier numéro"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["structure", "kind", "year"], name="one_sequence_per_year")]
@@ -226,10 +228,17 @@ class InvoiceLine(models.Model):
     """child, activity, quantity × unit price, the dates (point 2). A
     reduction or a surcharge is a line of its own with its label."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    child = models.ForeignKey("structures.Child", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("facture"))
+    child = models.ForeignKey(
+        "structures.Child", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("enfant")
+    )
     activity = models.ForeignKey(
-        "structures.Activity", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "structures.Activity",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("activité"),
     )
     child_name = models.CharField(_("enfant"), max_length=250, blank=True)
     label = models.CharField(_("libellé"), max_length=250)
@@ -288,9 +297,13 @@ class Payment(models.Model):
 
 
 class Allocation(models.Model):
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
-    amount_cents = models.PositiveIntegerField()
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="allocations", verbose_name=_("paiement")
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("facture")
+    )
+    amount_cents = models.PositiveIntegerField(verbose_name=_("montant (centimes)"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["payment", "invoice"], name="one_allocation_per_pair")]
@@ -314,23 +327,40 @@ class OnlinePayment(models.Model):
     first answer that says paid (a unique one-to-one: a second notification,
     even at the same time, records nothing)."""
 
-    structure = models.ForeignKey("structures.Structure", on_delete=models.PROTECT, related_name="+")
-    family = models.ForeignKey("structures.Family", on_delete=models.PROTECT, related_name="online_payments")
-    invoices = models.ManyToManyField(Invoice, related_name="online_payments")
-    amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_CENTS)])
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.PROTECT, related_name="+", verbose_name=_("structure")
+    )
+    family = models.ForeignKey(
+        "structures.Family", on_delete=models.PROTECT, related_name="online_payments", verbose_name=_("famille")
+    )
+    invoices = models.ManyToManyField(Invoice, related_name="online_payments", verbose_name=_("factures"))
+    amount_cents = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CENTS)], verbose_name=_("montant (centimes)")
+    )
     # Ours, sent to the provider and checked on its answer.
-    order_id = models.CharField(max_length=64, unique=True)
+    order_id = models.CharField(max_length=64, unique=True, verbose_name=_("référence de la commande"))
     # The provider's id of the transaction (eopayment's transaction_id).
-    transaction_id = models.CharField(max_length=128, blank=True, db_index=True)
-    backend = models.CharField(max_length=20)
-    status = models.CharField(max_length=10, choices=OnlinePaymentStatus.choices, default=OnlinePaymentStatus.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    answered_at = models.DateTimeField(null=True, blank=True)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
-    bank_data = models.JSONField(default=dict, blank=True)
+    transaction_id = models.CharField(
+        max_length=128, blank=True, db_index=True, verbose_name=_("référence de la banque")
+    )
+    backend = models.CharField(max_length=20, verbose_name=_("prestataire"))
+    status = models.CharField(
+        max_length=10, choices=OnlinePaymentStatus.choices, default=OnlinePaymentStatus.PENDING, verbose_name=_("état")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("commencé le"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("commencé par")
+    )
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("réponse le"))
+    last_checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("vérifié le"))
+    bank_data = models.JSONField(default=dict, blank=True, verbose_name=_("données de la banque"))
     payment = models.OneToOneField(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="online_payment"
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online_payment",
+        verbose_name=_("paiement"),
     )
 
     class Meta:
@@ -346,10 +376,19 @@ class Reminder(models.Model):
     """A reminder of an overdue invoice (point 5): level 1 an e-mail, level 2
     on the list to print."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
-    level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(2)])
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("facture"))
+    level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(2)], verbose_name=_("niveau")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("le"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["invoice", "level"], name="one_reminder_per_level")]

@@ -111,7 +111,9 @@ class Movement(models.Model):
     "Non transmis" until a processing run stamps it (N1)."""
 
     kind = models.CharField(_("type"), max_length=10, choices=MovementKind.choices)
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="movements")
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="movements", verbose_name=_("réservation")
+    )
     family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="movements")
     structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="+")
     outcome = models.CharField(_("résultat"), max_length=12, choices=BookingStatus.choices)

@@ -81,18 +81,29 @@ class FamilyChange(models.Model):
     staff as « modifié par la famille le … » with the previous value (point 1)
     until a staff member marks it as seen."""
 
-    family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="changes")
-    child = models.ForeignKey("structures.Child", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    family = models.ForeignKey(
+        "structures.Family", on_delete=models.CASCADE, related_name="changes", verbose_name=_("famille")
+    )
+    child = models.ForeignKey(
+        "structures.Child", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("enfant")
+    )
     # What changed, for people: « Téléphone portable de Marie DUPONT ».
     field_label = models.CharField(_("information"), max_length=200)
     # Which field, for code: "guardian.12.mobile_phone", "child.5.school_class", "health.5.allergies".
-    field_key = models.CharField(max_length=100)
+    field_key = models.CharField(max_length=100, verbose_name=_("champ"))
     old_value = models.TextField(_("ancienne valeur"), blank=True)
     new_value = models.TextField(_("nouvelle valeur"), blank=True)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("modifié par")
+    )
     changed_at = models.DateTimeField(_("modifié le"), default=timezone.now)
     seen_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("vu par"),
     )
     seen_at = models.DateTimeField(_("vu le"), null=True, blank=True)
 
@@ -117,7 +128,9 @@ class HealthSheet(models.Model):
     """The child's fiche sanitaire (point 2). The kitchen and the attendance
     sheet only ever see the marks (`has_food_allergy`, `diet`), never the text."""
 
-    child = models.OneToOneField("structures.Child", on_delete=models.CASCADE, related_name="health")
+    child = models.OneToOneField(
+        "structures.Child", on_delete=models.CASCADE, related_name="health", verbose_name=_("enfant")
+    )
     has_food_allergy = models.BooleanField(_("allergie alimentaire"), default=False)
     allergies = models.TextField(_("allergies"), blank=True, validators=[validate_multiline])
     diet = models.CharField(_("régime alimentaire"), max_length=12, choices=Diet.choices, blank=True)
@@ -140,7 +153,9 @@ class HealthSheet(models.Model):
     )
     notes = models.TextField(_("à savoir"), blank=True, validators=[validate_multiline])
     updated_at = models.DateTimeField(_("mise à jour le"), auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("modifiée par")
+    )
 
     class Meta:
         verbose_name = _("fiche sanitaire")
@@ -153,10 +168,18 @@ class HealthSheet(models.Model):
 class HealthAccess(models.Model):
     """Who on the staff looked at a child's health sheet, and when (point 2)."""
 
-    child = models.ForeignKey("structures.Child", on_delete=models.CASCADE, related_name="health_accesses")
-    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    where = models.CharField(max_length=100)  # the page: "fiche sanitaire", "export RGPD"…
+    child = models.ForeignKey(
+        "structures.Child", on_delete=models.CASCADE, related_name="health_accesses", verbose_name=_("enfant")
+    )
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("consultée par"),
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("le"))
+    where = models.CharField(max_length=100, verbose_name=_("écran"))  # the page: "fiche sanitaire", "export RGPD"…
 
     class Meta:
         verbose_name = _("consultation de fiche sanitaire")
@@ -170,7 +193,9 @@ class HealthAccess(models.Model):
 class AuthorisedPerson(models.Model):
     """Someone allowed to collect the child and/or to call in an emergency (point 3)."""
 
-    child = models.ForeignKey("structures.Child", on_delete=models.CASCADE, related_name="authorised_people")
+    child = models.ForeignKey(
+        "structures.Child", on_delete=models.CASCADE, related_name="authorised_people", verbose_name=_("enfant")
+    )
     name = models.CharField(_("nom et prénom"), max_length=200, validators=[validate_single_line])
     relationship = models.CharField(_("lien avec l'enfant"), max_length=100, validators=[validate_single_line])
     phone = models.CharField(_("téléphone"), max_length=30, validators=[validate_single_line])
@@ -198,7 +223,9 @@ class DocumentKind(models.TextChoices):
 class DocumentType(models.Model):
     """A document a structure asks for (point 4), per family or per child."""
 
-    structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="document_types")
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="document_types", verbose_name=_("structure")
+    )
     name = models.CharField(_("nom"), max_length=100, validators=[validate_single_line])
     kind = models.CharField(_("type"), max_length=10, choices=DocumentKind.choices, default=DocumentKind.OTHER)
     per_child = models.BooleanField(_("un par enfant"), default=False)
@@ -228,26 +255,39 @@ class Document(models.Model):
     """A file sent by the family (point 4). The stored name is random (never
     the parent's file name, never guessable); served by a view only."""
 
-    family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="documents")
-    child = models.ForeignKey("structures.Child", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    family = models.ForeignKey(
+        "structures.Family", on_delete=models.CASCADE, related_name="documents", verbose_name=_("famille")
+    )
+    child = models.ForeignKey(
+        "structures.Child", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("enfant")
+    )
     doc_type = models.ForeignKey(
         DocumentType, on_delete=models.PROTECT, null=True, blank=True, related_name="documents",
         verbose_name=_("document"),
     )  # fmt: skip
-    file = models.FileField(storage=_private_storage, upload_to="documents/%Y/%m/", max_length=200)
+    file = models.FileField(
+        storage=_private_storage, upload_to="documents/%Y/%m/", max_length=200, verbose_name=_("fichier")
+    )
     original_name = models.CharField(_("nom du fichier"), max_length=200)
     content_type = models.CharField(
-        max_length=50
+        max_length=50, verbose_name=_("type de fichier")
     )  # checked from the file's bytes: application/pdf, image/jpeg, image/png
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    size = models.PositiveIntegerField(verbose_name=_("taille (octets)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("envoyé par")
+    )
     uploaded_at = models.DateTimeField(_("envoyé le"), default=timezone.now)
     status = models.CharField(_("état"), max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
     valid_until = models.DateField(_("valable jusqu'au"), null=True, blank=True, validators=[validate_date_window])
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("examiné par"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("examiné le"))
     refusal_reason = models.CharField(
         _("motif du refus"), max_length=200, blank=True, validators=[validate_single_line]
     )
@@ -278,8 +318,12 @@ class Absence(models.Model):
     (staff_actions.staff_cancel(..., late=False)): the place goes to the
     waiting list and nothing is billed."""
 
-    family = models.ForeignKey("structures.Family", on_delete=models.CASCADE, related_name="absences")
-    child = models.ForeignKey("structures.Child", on_delete=models.CASCADE, related_name="absences")
+    family = models.ForeignKey(
+        "structures.Family", on_delete=models.CASCADE, related_name="absences", verbose_name=_("famille")
+    )
+    child = models.ForeignKey(
+        "structures.Child", on_delete=models.CASCADE, related_name="absences", verbose_name=_("enfant")
+    )
     start_date = models.DateField(_("du"), validators=[validate_date_window])
     end_date = models.DateField(_("au"), validators=[validate_date_window])
     reason = models.CharField(_("motif"), max_length=10, choices=AbsenceReason.choices)
@@ -287,16 +331,25 @@ class Absence(models.Model):
     certificate = models.ForeignKey(
         Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("justificatif")
     )
-    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("déclarée par")
+    )
     declared_at = models.DateTimeField(_("déclarée le"), default=timezone.now)
     status = models.CharField(_("état"), max_length=12, choices=AbsenceStatus.choices, default=AbsenceStatus.PENDING)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("examinée par"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("examinée le"))
     decision_note = models.CharField(_("remarque"), max_length=200, blank=True, validators=[validate_single_line])
     # The bookings it covered when declared (the days the parent said).
-    bookings = models.ManyToManyField("booking.Booking", blank=True, related_name="absences")
+    bookings = models.ManyToManyField(
+        "booking.Booking", blank=True, related_name="absences", verbose_name=_("réservations")
+    )
 
     class Meta:
         verbose_name = _("absence")
@@ -310,10 +363,12 @@ class Absence(models.Model):
 class PurgeLog(models.Model):
     """What the retention purge deleted (point 6), without the data itself."""
 
-    at = models.DateTimeField(default=timezone.now)
-    structure = models.ForeignKey("structures.Structure", on_delete=models.CASCADE, related_name="+")
-    family_reference = models.CharField(max_length=50)
-    what = models.TextField()  # « 2 fiches sanitaires, 3 documents »
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("le"))
+    structure = models.ForeignKey(
+        "structures.Structure", on_delete=models.CASCADE, related_name="+", verbose_name=_("structure")
+    )
+    family_reference = models.CharField(max_length=50, verbose_name=_("référence de la famille"))
+    what = models.TextField(verbose_name=_("supprimé"))  # « 2 fiches sanitaires, 3 documents »
 
     class Meta:
         verbose_name = _("purge de données")

@@ -41,6 +41,7 @@ class IdField(forms.IntegerField):
         # Lazy: the label and the message are translated when shown, in the language of the request.
         message = format_lazy(_("{label} invalide."), label=label) if label else "invalid"
         super().__init__(
+            label=label,
             min_value=1,
             max_value=MAX_ID,
             error_messages={"invalid": message, "min_value": message, "max_value": message, "required": message},
@@ -64,7 +65,7 @@ class DayField(forms.Field):
             first=f"{FIRST_DATE:%d/%m/%Y}",
             last=f"{LAST_DATE:%d/%m/%Y}",
         )
-        super().__init__(error_messages={"required": message, "invalid": message}, **kwargs)
+        super().__init__(label=label, error_messages={"required": message, "invalid": message}, **kwargs)
 
     def to_python(self, value):
         if value in self.empty_values:
