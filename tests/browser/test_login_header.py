@@ -29,16 +29,17 @@ def test_parent_logs_in_reads_header_and_switches_structure(page, live_server, w
     header.get_by_role("button", name="Changer").click()
     messages = page.get_by_test_id("info-message")
     expect(messages.first).to_contain_text("Menus de décembre à CarteVille")  # waits for the new page
+    page.wait_for_load_state("load")  # the whole page, not the part parsed so far
     assert "Sortie au zoo des Pinsons" not in page.content()
 
     open_menu(page)
     page.get_by_label("Structure consultée").select_option(label="Accueil de loisirs Les Pinsons")
     page.get_by_role("button", name="Changer").click()
     expect(page.get_by_test_id("info-message").first).to_contain_text("Sortie au zoo des Pinsons")
+    page.wait_for_load_state("load")  # the whole page, not the part parsed so far (measured below too)
     assert "Menus de décembre à CarteVille" not in page.content()
 
     # the page fits a 375 px phone screen: no horizontal scroll
-    page.wait_for_load_state("load")  # measured with its stylesheets
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     open_menu(page)
