@@ -11,20 +11,31 @@ payments are read through the Family's reverse relations (`family.invoices`,
 
 import calendar
 import datetime
+import json
 import logging
+import re
+import tempfile
+import unicodedata
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portail.booking import rgpd as booking_rgpd
 from portail.booking.models import ACTIVE_STATUSES, Booking, Consumption, Movement
+from portail.dossier.health import record_health_view
 from portail.dossier.models import (
     Absence,
     AuthorisedPerson,
@@ -232,6 +243,101 @@ def export_json(family: Family, sections: list[Section]) -> dict:
     }
 
 
+# ---- the archive (« Tout télécharger ») ----------------------------------------------
+
+# What the archive holds besides the files: the same export as JSON, and the
+# readable page, standalone (no stylesheet, no script, links to the files
+# inside the archive).
+ARCHIVE_JSON = "donnees.json"
+ARCHIVE_HTML = "donnees.html"
+ARCHIVE_DOCUMENTS = "documents"
+EXPORT_TEMPLATE = "family/rgpd/export.html"
+# Kept in memory up to this size, then in a temporary file (documents are up to 5 MB each).
+ARCHIVE_IN_MEMORY = 8 * 1024 * 1024
+WHERE_RGPD_EXPORT = "export RGPD"  # HealthAccess.where of a staff export
+
+
+def _readable(text: str, max_length: int = 80) -> str:
+    """`text` safe as one part of a file name in an archive: no path
+    separator, no control character, no dot in front, at most `max_length`."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(c)[0] in "CZ" or c in '/\\:*?"<>|' else c for c in text)
+    return " ".join(text.split()).strip(". ")[:max_length].strip()
+
+
+def document_archive_names(documents) -> dict[int, str]:
+    """Per document id, its path in the archive: « documents/2026-09-03
+    Attestation CAF - Paolo.pdf » (the day it was sent, what it is, the
+    child), « (2) », « (3) »… when two would have the same name."""
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    for document in sorted(documents, key=lambda d: (d.uploaded_at, d.pk)):
+        what = document.doc_type.name if document.doc_type_id else PurePosixPath(document.original_name).stem
+        parts = [f"{timezone.localtime(document.uploaded_at):%Y-%m-%d}", _readable(what) or str(_("Document"))]
+        if document.child_id:
+            parts.append(f"- {_readable(document.child.first_name, 40)}")
+        stem = " ".join(p for p in parts if p)
+        extension = PurePosixPath(document.file.name).suffix.lower() or ".bin"
+        name, number = f"{stem}{extension}", 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{stem} ({number}){extension}"
+        taken.add(name.casefold())
+        names[document.pk] = f"{ARCHIVE_DOCUMENTS}/{name}"
+    return names
+
+
+def export_archive(family: Family, *, viewer=None):
+    """Everything `family_data` holds, as one zip: donnees.json, donnees.html
+    (the readable page, its document links pointing inside the archive) and
+    the family's files under documents/, read from the private storage. A
+    file missing from the storage is left out (and logged). Returns a file
+    object, positioned at its start, for a FileResponse. `viewer`: the staff
+    account that asked (its view of the health sheets is recorded), None for
+    the family itself."""
+    documents = list(Document.objects.filter(family=family).select_related("doc_type", "child"))
+    names = document_archive_names(documents)
+    sections = family_data(family, document_url=lambda document: quote(names[document.pk]))
+    data = export_json(family, sections)
+    page = render_to_string(
+        EXPORT_TEMPLATE,
+        {
+            "family": family,
+            "sections": sections,
+            "retention_months": family.structure.health_data_retention_months,
+            "exported_at": timezone.localtime(),
+        },
+    )
+    archive = tempfile.SpooledTemporaryFile(max_size=ARCHIVE_IN_MEMORY)  # noqa: SIM115 (returned open)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(ARCHIVE_JSON, json.dumps(data, ensure_ascii=False, indent=2))
+        zipped.writestr(ARCHIVE_HTML, page)
+        for document in documents:
+            if not document.file:
+                continue
+            try:
+                with private_storage.open(document.file.name, "rb") as stored:
+                    # Already compressed (PDF, JPEG, PNG): stored as they are.
+                    zipped.writestr(names[document.pk], stored.read(), compress_type=zipfile.ZIP_STORED)
+            except OSError:
+                logger.warning("document %s: stored file %s missing from the export", document.pk, document.file.name)
+    if viewer is not None:
+        # A staff export shows the health sheets (recorded like a view of
+        # them) and is written in the family's admin history, in the site's language.
+        for child in Child.objects.filter(family=family, health__isnull=False).distinct():
+            record_health_view(child, viewer, WHERE_RGPD_EXPORT)
+        with translation.override(settings.LANGUAGE_CODE):
+            LogEntry.objects.log_actions(
+                user_id=viewer.pk,
+                queryset=[family],
+                action_flag=CHANGE,
+                change_message=_("Données exportées (RGPD)"),
+                single_object=True,
+            )
+    archive.seek(0)
+    return archive
+
+
 # ---- anonymisation ----------------------------------------------------------------
 
 ANONYMOUS_REFERENCE = "ANON-{pk}"
@@ -292,8 +398,12 @@ def anonymise_family(family: Family, actor) -> None:
     people allowed to pick up and documents (files too) are deleted; its
     accounts are detached (and deactivated, their identity removed, when they
     belong to no other family); the invoices' name and address as printed are
-    replaced; e-mails sent to it lose their text. One entry in the family's
-    admin history says who did it. Raises AnonymisationRefused (nothing
+    replaced; e-mails sent to it lose their text. The free text people typed
+    on the rows kept goes too (booking reasons, credit notes' reasons, the
+    bank's copy of the parent's name and e-mail, the admin history of its
+    rows, login records of its accounts): no column of any table keeps a name,
+    an e-mail or a phone of the family (tests/dossier/test_rgpd.py checks every
+    one). One entry in the family's admin history says who did it. Raises AnonymisationRefused (nothing
     changed) while a booking is to come or an invoice is due."""
     family = Family.objects.select_for_update().get(pk=family.pk)
     obstacles = anonymisation_obstacles(family)
@@ -307,9 +417,16 @@ def anonymise_family(family: Family, actor) -> None:
 def _anonymise(family: Family, actor) -> None:
     name = anonymised_name(family)
     accounts = list(family.accounts.all())
-    addresses = {a.email for a in accounts if a.email} | set(
-        Guardian.objects.filter(family=family).exclude(email="").values_list("email", flat=True)
+    guardians = list(Guardian.objects.filter(family=family))
+    addresses = (
+        {a.email for a in accounts if a.email}
+        | {g.email for g in guardians if g.email}
+        | set(family.invitations.exclude(email="").values_list("email", flat=True))
     )
+    identifiers = _identifiers(family, accounts, guardians, addresses)
+    # The rows whose admin history (LogEntry) may name the family, taken
+    # before the file is deleted (the history of a deleted row stays).
+    history = _history_targets(family)
 
     _delete_family_file(family)
     Guardian.objects.filter(family=family).delete()
@@ -329,6 +446,10 @@ def _anonymise(family: Family, actor) -> None:
         child.save(update_fields=["first_name", "last_name", "school_class", "birth_date"])
         child_names[child.pk] = str(child)
 
+    # The purge log names the family by its reference, which may be its name.
+    PurgeLog.objects.filter(structure=family.structure, family_reference=family.reference).update(
+        family_reference=ANONYMOUS_REFERENCE.format(pk=family.pk)
+    )
     family.reference = ANONYMOUS_REFERENCE.format(pk=family.pk)
     family.civility = ""
     family.last_name = name
@@ -340,14 +461,23 @@ def _anonymise(family: Family, actor) -> None:
     family.save()
 
     family.accounts.clear()
+    erased_accounts = {}
     for account in accounts:
         if account.is_staff or account.families.exists():
             continue
+        logins = {account.username, account.email} - {""}
         account.username = f"anonyme-{account.pk}"
         account.first_name = account.last_name = account.email = ""
         account.is_active = False
         account.set_unusable_password()
         account.save()
+        erased_accounts[account.pk] = account.username
+        # Its own question (« Ville de naissance de … ? ») and its login records.
+        question = getattr(account, "security_question", None)
+        if question is not None:
+            question.delete()
+        _delete_login_records(logins)
+    booking_rgpd.scrub_family_texts(family)
 
     invoices = getattr(family, "invoices", None)
     if invoices is not None:
@@ -355,22 +485,46 @@ def _anonymise(family: Family, actor) -> None:
         lines = invoices.model._meta.get_field("lines").related_model
         for child_pk, child_name in child_names.items():
             lines.objects.filter(invoice__family=family, child_id=child_pk).update(child_name=child_name)
+        # A credit note's reason is staff's free text (« absence de Paolo… »),
+        # repeated in its line: the amount and the invoice it corrects stay.
+        for credit in invoices.exclude(reason="").select_related("corrects"):
+            credit.reason = _("Motif effacé (famille anonymisée)")
+            credit.save(update_fields=["reason"])
+            if credit.corrects is not None:
+                label = _("Avoir sur la facture %(reference)s") % {"reference": credit.corrects.reference}
+                credit.lines.update(label=label)
     payments = getattr(family, "payments", None)
     if payments is not None:
         payments.update(note="")
+    online_payments = getattr(family, "online_payments", None)
+    if online_payments is not None:
+        for online in online_payments.all():
+            scrubbed = _scrub_bank_data(online.bank_data, identifiers)
+            if scrubbed != online.bank_data:
+                online.bank_data = scrubbed
+                online.save(update_fields=["bank_data"])
 
     if addresses:
-        sent = OutboxEmail.objects.filter(structure=family.structure, to__in=addresses)
+        to_family = Q()
+        for address in addresses:
+            to_family |= Q(to__iexact=address)
+        sent = OutboxEmail.objects.filter(to_family, structure=family.structure)
         sent.exclude(status=EmailStatus.SENT).delete()
-        sent.update(to="", subject=name, body_text="", body_html="")
+        # The dedupe key and an error message repeat the address.
+        sent.update(to="", subject=name, body_text="", body_html="", dedupe_key=None, last_error="")
 
-    # The admin histories of the family and its children showed their names.
-    for model, pks in ((Family, [family.pk]), (Child, list(child_names))):
-        content_type = ContentType.objects.get_for_model(model)
-        for pk in pks:
-            LogEntry.objects.filter(content_type=content_type, object_id=str(pk)).update(
-                object_repr=str(family) if model is Family else child_names[pk], change_message=""
-            )
+    # The admin histories of the family's rows showed their names.
+    history[Child] = dict(child_names)
+    history[Family] = {family.pk: str(family)}
+    history[get_user_model()] = erased_accounts
+    for model, reprs in history.items():
+        entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model))
+        for pk, shown in reprs.items():
+            if shown:
+                entries.filter(object_id=str(pk)).update(object_repr=shown, change_message="")
+        unnamed = [str(pk) for pk, shown in reprs.items() if not shown]
+        for start in range(0, len(unnamed), 500):
+            entries.filter(object_id__in=unnamed[start : start + 500]).update(object_repr=name, change_message="")
     if actor is not None:
         LogEntry.objects.log_actions(
             user_id=actor.pk,
@@ -380,6 +534,80 @@ def _anonymise(family: Family, actor) -> None:
             single_object=True,
         )
     logger.info("family %s anonymised by %s", family.pk, getattr(actor, "pk", None))
+
+
+def _identifiers(family: Family, accounts, guardians, addresses) -> set[str]:
+    """The family's names, e-mails, phones and logins, as they were: what the
+    bank's copy of a payment must no longer hold."""
+    found = {family.last_name, family.first_name, family.phone, *addresses}
+    found |= set(Child.objects.filter(family=family).values_list("first_name", flat=True))
+    for guardian in guardians:
+        found |= {
+            guardian.last_name,
+            guardian.first_name,
+            guardian.mobile_phone,
+            guardian.home_phone,
+            guardian.work_phone,
+        }
+    for account in accounts:
+        if not account.is_staff:
+            found |= {account.username, account.first_name, account.last_name}
+    # A phone is also written without its spaces; a two-letter name would match anything.
+    found |= {re.sub(r"\D", "", value) for value in found if sum(c.isdigit() for c in value) >= 8}
+    return {value.strip().casefold() for value in found if len(value.strip()) >= 3}
+
+
+# The keys of a bank's answer that hold a person (e-mail, card holder, name,
+# phone, address, IP); amounts, order and transaction ids, results are kept.
+PERSONAL_KEY = re.compile(r"mail|name|nom|holder|porteur|phone|tel|addr|adresse|prenom|^ip$", re.IGNORECASE)
+
+
+def _scrub_bank_data(value, identifiers: set[str], key: str = ""):
+    """`value` (an online payment's bank_data) without what names a person:
+    values under a personal key, any text holding an e-mail or one of the
+    family's identifiers. The rest (amounts, ids, results) is kept as it was."""
+    if isinstance(value, dict):
+        return {k: _scrub_bank_data(v, identifiers, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_bank_data(v, identifiers, key) for v in value]
+    if isinstance(value, str):
+        folded = value.casefold()
+        if PERSONAL_KEY.search(key) or "@" in value or any(i in folded for i in identifiers):
+            return ""
+    return value
+
+
+def _history_targets(family: Family) -> dict:
+    """Per model, {pk: None} of the family's rows whose admin history may name it."""
+    targets = {
+        Guardian: Guardian.objects.filter(family=family),
+        HealthSheet: HealthSheet.objects.filter(child__family=family),
+        AuthorisedPerson: AuthorisedPerson.objects.filter(child__family=family),
+        Document: Document.objects.filter(family=family),
+        Absence: Absence.objects.filter(family=family),
+        FamilyChange: FamilyChange.objects.filter(family=family),
+        Booking: Booking.objects.filter(child__family=family),
+    }
+    for relation in ("invoices", "payments", "online_payments"):
+        related = getattr(family, relation, None)
+        if related is not None:
+            targets[related.model] = related.all()
+    return {model: dict.fromkeys(rows.values_list("pk", flat=True)) for model, rows in targets.items()}
+
+
+def _delete_login_records(logins: set[str]) -> None:
+    """django-axes keeps the identifiant typed at each login and failure."""
+    if not logins or not apps.is_installed("axes"):
+        return
+    typed = Q()
+    for login in logins:
+        typed |= Q(username__iexact=login)
+    for name in ("AccessAttempt", "AccessLog", "AccessFailureLog"):
+        try:
+            model = apps.get_model("axes", name)
+        except LookupError:
+            continue
+        model.objects.filter(typed).delete()
 
 
 def _delete_family_file(family: Family) -> dict[str, int]:

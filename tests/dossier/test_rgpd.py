@@ -208,3 +208,171 @@ def test_a_family_is_anonymised_once(file_a):
     rgpd.anonymise_family(w.family_a, actor=w.staff_a)
     with pytest.raises(rgpd.AnonymisationRefused, match="déjà anonymisée"):
         rgpd.anonymise_family(w.family_a, actor=w.staff_a)
+
+
+# ---- anonymisation leaves no name anywhere (model-driven)
+
+NAMES = ("QUESNOY", "Ysoline", "Barnabé", "claire.quesnoy@example.org", "papa.q@example.net", "06 12 34 56 78")
+
+
+def _quesnoy(w):
+    """A family of structure A filled everywhere a name can land: its file,
+    bookings with staff reasons (and their movements and history), a
+    consumption, an invoice with a credit note, a payment, an online payment
+    whose bank answer repeats the parent's e-mail and name, e-mails sent and
+    failed, admin history, login records. Its accounts belong to no other family."""
+    from axes.models import AccessAttempt, AccessLog
+
+    from portail.accounts.models import SecurityQuestion
+    from portail.billing import invoicing, ledger
+    from portail.billing.models import OnlinePayment
+    from portail.booking.staff_actions import staff_book, staff_cancel
+    from portail.dossier.models import HealthAccess, PurgeLog
+    from tests import factories as f
+
+    claire = f.UserFactory(
+        username="claire.quesnoy", email="claire.quesnoy@example.org", first_name="Claire", last_name="QUESNOY"
+    )
+    family = f.FamilyFactory(
+        structure=w.a, reference="QUESNOY", last_name="QUESNOY", first_name="Claire", accounts=[claire],
+        phone="06 12 34 56 78", address="1 rue Haute, 75000 CarteVille",
+    )  # fmt: skip
+    ysoline = f.ChildFactory(family=family, first_name="Ysoline", birth_date=datetime.date(2018, 4, 9))
+    f.ChildFactory(family=family, first_name="Barnabé", birth_date=datetime.date(2020, 1, 30))
+    guardian = Guardian.objects.create(
+        family=family, last_name="QUESNOY", first_name="Marc", email="papa.q@example.net", mobile_phone="06 12 34 56 78"
+    )
+    HealthSheet.objects.create(child=ysoline, allergies="Kiwi", notes="Ysoline porte des lunettes")
+    HealthAccess.objects.create(child=ysoline, viewer=w.staff_a, where="fiche sanitaire")
+    AuthorisedPerson.objects.create(child=ysoline, name="Odile QUESNOY", relationship="tante", phone="06 12 34 56 78")
+    document = store_document(
+        family, SimpleUploadedFile("CAF QUESNOY Ysoline.pdf", PDF), doc_type=None, uploaded_by=claire
+    )
+    Absence.objects.create(
+        family=family, child=ysoline, start_date=datetime.date(2026, 11, 2), end_date=datetime.date(2026, 11, 2),
+        reason=AbsenceReason.OTHER, comment="Ysoline chez sa grand-mère", declared_by=claire,
+        decision_note="Vu avec Claire QUESNOY",
+    )  # fmt: skip
+    FamilyChange.objects.create(
+        family=family, field_label="Téléphone", field_key="family.phone", new_value="06 12 34 56 78"
+    )
+    PurgeLog.objects.create(at=NOW, structure=w.a, family_reference="QUESNOY", what="1 document")
+
+    # Bookings: one of the past typed in at the counter, one booked then
+    # cancelled by staff with the reasons they write.
+    past = make_booking(
+        child=ysoline, activity=w.aps_a, date=datetime.date(2026, 11, 2), status="accepted",
+        reason="Inscrite au guichet par Claire QUESNOY",
+    )  # fmt: skip
+    Consumption.objects.create(child=ysoline, activity=w.aps_a, date=datetime.date(2026, 11, 2))
+    f.EnrolmentFactory(child=ysoline, activity=w.aps_a)
+    coming = staff_book(ysoline, w.aps_a, datetime.date(2026, 12, 7), actor=w.staff_a, reason="Demande de Claire QUESNOY")  # fmt: skip
+    staff_cancel(coming, actor=w.staff_a, reason="Ysoline malade, prévenu par sa mère", late=False)
+
+    # Money: an invoice paid, a credit note with its reason, online and cheque payments.
+    invoice = Invoice.objects.create(
+        structure=w.a, family=family, year=2026, number=90, reference="F-2026-000090",
+        period_start=datetime.date(2026, 11, 1), period_end=datetime.date(2026, 11, 30),
+        due_date=datetime.date(2026, 12, 15), total_cents=2000, family_name="Mme QUESNOY Claire",
+        family_address="1 rue Haute",
+    )  # fmt: skip
+    InvoiceLine.objects.create(
+        invoice=invoice, child=ysoline, child_name="QUESNOY Ysoline", label="APS MATIN", quantity=2,
+        unit_price_cents=1000, amount_cents=2000,
+    )  # fmt: skip
+    ledger.record_payment(
+        family, 2000, "cheque", actor=w.staff_a, receipt_number="R-9", note="Chèque de Claire QUESNOY"
+    )
+    invoicing.credit_note(invoice, amount_cents=500, reason="Absence de Ysoline (certificat)", actor=w.staff_a)
+    online = OnlinePayment.objects.create(
+        structure=w.a, family=family, amount_cents=2000, order_id="O-QUE-1", transaction_id="T-77",
+        backend="simulated", status="paid", created_by=claire,
+        bank_data={
+            "status_url": "http://testserver/simbank/status/",
+            "answer": {"order": "O-QUE-1", "amount": "2000", "result": "paid", "transaction": "T-77",
+                       "email": "claire.quesnoy@example.org", "holder": "MME CLAIRE QUESNOY",
+                       "extra": ["Ysoline", 3]},
+        },
+    )  # fmt: skip
+
+    # E-mails: one sent (its dedupe key names the address), one failed.
+    OutboxEmail.objects.create(
+        kind="facture", to="claire.quesnoy@example.org", subject="Facture QUESNOY", body_text="Bonjour Claire QUESNOY",
+        structure=w.a, status=EmailStatus.SENT, dedupe_key=f"invoice:{invoice.pk}:claire.quesnoy@example.org",
+    )  # fmt: skip
+    OutboxEmail.objects.create(
+        kind="facture", to="Papa.Q@example.net", subject="Facture", body_text="Bonjour", structure=w.a,
+        status=EmailStatus.FAILED, last_error="SMTPRecipientsRefused({'papa.q@example.net': (550, b'no')})",
+        dedupe_key=f"invoice:{invoice.pk}:papa.q@example.net",
+    )  # fmt: skip
+
+    # The admin history of rows that stay or go, and the login records.
+    for obj in (guardian, document, past, invoice, claire):
+        LogEntry.objects.log_actions(
+            user_id=w.staff_a.pk, queryset=[obj], action_flag=2, change_message="Vu avec Claire QUESNOY",
+            single_object=True,
+        )  # fmt: skip
+    SecurityQuestion.objects.create(user=claire, question="Ville de naissance de Barnabé ?", answer_hash="x")
+    AccessLog.objects.create(username="claire.quesnoy", user_agent="Firefox", ip_address="10.0.0.1", http_accept="*/*", path_info="/connexion/")  # fmt: skip
+    AccessAttempt.objects.create(
+        username="claire.quesnoy@example.org", user_agent="Firefox", ip_address="10.0.0.1", http_accept="*/*",
+        path_info="/connexion/", get_data="", post_data="username=claire.quesnoy@example.org", failures_since_start=1,
+    )  # fmt: skip
+    return family, online
+
+
+def _text_columns():
+    """Every (model, text field) of the database: char, text, e-mail and JSON columns."""
+    from django.apps import apps
+    from django.db import models
+
+    kinds = (models.CharField, models.TextField, models.JSONField)
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        for model_field in model._meta.concrete_fields:
+            if isinstance(model_field, kinds):
+                yield model, model_field
+
+
+def _where_names_remain(names):
+    found = []
+    for model, model_field in _text_columns():
+        for pk, value in model._base_manager.values_list("pk", model_field.attname):
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            for name in names:
+                if name.casefold() in (text or "").casefold():
+                    found.append(f"{model._meta.label}.{model_field.name} #{pk}: {name!r} in {text[:120]!r}")
+    return found
+
+
+def test_after_anonymisation_no_column_of_any_table_holds_a_name_an_email_or_the_phone(
+    world, django_capture_on_commit_callbacks
+):
+    family, online = _quesnoy(world)
+    # The check finds what there is to find before.
+    before = _where_names_remain(NAMES)
+    for where in ("booking.Booking.reason", "booking.BookingAudit.note", "billing.OnlinePayment.bank_data",
+                  "billing.Invoice.reason", "admin.LogEntry.object_repr", "axes.AccessLog.username"):  # fmt: skip
+        assert any(line.startswith(where) for line in before), where
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rgpd.anonymise_family(family, actor=world.staff_a)
+
+    left = _where_names_remain(NAMES)
+    assert left == [], "names left after the anonymisation:\n" + "\n".join(left)
+    # What the accounts need stays: the bookings, the amounts and the bank's ids.
+    assert Booking.objects.filter(child__family=family).count() == 2
+    online.refresh_from_db()
+    answer = online.bank_data["answer"]
+    assert (answer["amount"], answer["transaction"], answer["order"], answer["result"]) == (
+        "2000",
+        "T-77",
+        "O-QUE-1",
+        "paid",
+    )
+    assert online.bank_data["status_url"] == "http://testserver/simbank/status/"
+    credit = Invoice.objects.get(family=family, kind="credit")
+    assert credit.total_cents == 500 and credit.reason != ""
+    # DUPONT, who shares nothing with that family, keeps every name.
+    assert world.family_a.children.filter(first_name="Paolo").exists()
