@@ -1,11 +1,11 @@
 """« Mes données » (issue 17 point 6): everything the portal holds about the
 family of the logged-in account, on a page and as files to download (JSON,
-and a readable HTML page). The family is always the account's own
+a readable HTML page, or all of it with the family's documents in one zip). The family is always the account's own
 (current_family); a document's file is reached by its family link, which
 checks the owner again."""
 
 from django import forms
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,18 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from portail.dossier import rgpd
-from portail.lib.downloads import content_disposition
+from portail.lib.downloads import ascii_filename, content_disposition
 from portail.web.errors import bad_request
 from portail.web.family import current_family, family_required
 
-FORMATS = ("json", "html")
+FORMATS = ("json", "html", "zip")
 
 
 class MyDataForm(forms.Form):
     format = forms.ChoiceField(
         choices=[("", "")] + [(f, f) for f in FORMATS],
         required=False,
-        error_messages={"invalid_choice": _("Format inconnu : choisissez JSON ou HTML.")},
+        error_messages={"invalid_choice": _("Format inconnu : choisissez JSON, HTML ou ZIP.")},
     )
 
 
@@ -36,6 +36,10 @@ def my_data(request):
         return bad_request(request, form.errors["format"][0])
     family = current_family(request)
     export = form.cleaned_data["format"]
+    parts = ["mes-donnees", family.structure.name, f"{timezone.localdate():%Y-%m-%d}"]
+    if export == "zip":
+        # « Tout télécharger »: the JSON, the readable page and the files (dossier.rgpd).
+        return FileResponse(rgpd.export_archive(family), as_attachment=True, filename=ascii_filename(parts, "zip"))
 
     def document_url(document):
         path = reverse("family:document_file", args=[document.pk])
@@ -43,7 +47,6 @@ def my_data(request):
         return request.build_absolute_uri(path) if export == "html" else path
 
     sections = rgpd.family_data(family, document_url=document_url)
-    parts = ["mes-donnees", family.structure.name, f"{timezone.localdate():%Y-%m-%d}"]
     if export == "json":
         response = JsonResponse(
             rgpd.export_json(family, sections), json_dumps_params={"ensure_ascii": False, "indent": 2}

@@ -68,6 +68,7 @@ urlpatterns = [
     path("modifications-familles/<int:pk>/vu/", changes_views.change_seen, name="change_seen"),
     path("famille/<int:pk>/modifications-vues/", changes_views.family_changes_seen, name="family_changes_seen"),
     path("famille/<int:pk>/anonymiser/", rgpd_views.anonymise_family, name="anonymise_family"),
+    path("famille/<int:pk>/donnees/", rgpd_views.export_family_data, name="export_family_data"),
     path("reservation/<int:pk>/historique/", views.booking_audit, name="booking_audit"),
     path("planning/historique/", views.day_audit, name="day_audit"),
     path("enfant/<int:pk>/fiche/", health_views.child_file, name="child_file"),

@@ -245,7 +245,7 @@ ROUTES = {
         users=FAMILY_USERS,
     ),
     "family:my_data": Route(
-        "get", {"format": "choice"}, valid=lambda w: {"format": ["json", "html"]}, users=FAMILY_USERS
+        "get", {"format": "choice"}, valid=lambda w: {"format": ["json", "html", "zip"]}, users=FAMILY_USERS
     ),
     # « Mon dossier » (issue 17 point 1): the family's own rows only; another family's id is a 404.
     "family:dossier": Route("get", {"x": "text"}, users=FAMILY_USERS),

@@ -252,6 +252,10 @@ ROUTES = {
     "staff:anonymise_family": Route(
         "post", {"confirmer": "bool"}, url_kwargs=lambda w: {"pk": w.left_a.pk}, users=STAFF_USERS
     ),
+    # Issue 17 point 6: a manager downloads a family's data as a zip (no parameter read).
+    "staff:export_family_data": Route(
+        "get", {"format": "text"}, url_kwargs=lambda w: {"pk": w.family_a.pk}, users=STAFF_USERS
+    ),
     # Issue 17 point 1: what families changed; « Vu » per change or per family (A's own; B's is a 404).
     "staff:family_changes": Route("get", {"page": "int"}, valid=_target, users=STAFF_USERS),
     "staff:change_seen": Route("post", {}, url_kwargs=lambda w: {"pk": w.change_a.pk}, users=STAFF_USERS),
@@ -449,6 +453,7 @@ def _base(w):
         },
         "staff:family_audit": {"page": "1"},
         "staff:anonymise_family": {"confirmer": "on"},
+        "staff:export_family_data": {},
         "staff:family_changes": {"page": "1"},
         "staff:change_seen": {},
         "staff:family_changes_seen": {},
@@ -537,7 +542,7 @@ def test_the_known_bad_values_are_split_by_kind():
 
 
 # Screens of a structure manager only (CarteVille's agent gets a 403): their valid request is the administrator's.
-MANAGER_ONLY = {"staff:health_accesses", "staff:anonymise_family"}
+MANAGER_ONLY = {"staff:health_accesses", "staff:anonymise_family", "staff:export_family_data"}
 
 
 def test_the_valid_requests_are_valid(staff_world):
@@ -562,6 +567,7 @@ OWN_OBJECTS = {
     "staff:family_audit": ("family_a", "family_b"),
     "staff:regie_family": ("family_a", "family_b"),
     "staff:anonymise_family": ("left_a", "left_b"),
+    "staff:export_family_data": ("family_a", "family_b"),
     "staff:change_seen": ("change_a", "change_b"),
     "staff:family_changes_seen": ("family_a", "family_b"),
     "staff:booking_audit": ("booking_a", "booking_b"),

@@ -196,6 +196,7 @@ MATRIX = {
         case("get", lambda w: (reverse("family:my_data"), {}), NO_LEAK),
         case("get", lambda w: (reverse("family:my_data"), {"format": "json"}), NO_LEAK),
         case("get", lambda w: (reverse("family:my_data"), {"format": "html"}), NO_LEAK),
+        case("get", lambda w: (reverse("family:my_data"), {"format": "zip"}), NO_LEAK),
     ],
     "family:history": [
         case("get", lambda w: (reverse("family:history"), {"enfant": w.paolo.pk}), NO_LEAK),

@@ -77,6 +77,7 @@ STAFF_URLS = {
     "staff:change_seen": REFUSED,
     "staff:family_changes_seen": REFUSED,
     "staff:anonymise_family": REFUSED,  # a responsable's only (issue 17 point 6)
+    "staff:export_family_data": REFUSED,  # a responsable's only (issue 17 point 6)
     "staff:booking_audit": REFUSED,
     "staff:day_audit": REFUSED,
     # Issue 16 point 2: « Facturation » and the issued invoices, for agents and responsables.
