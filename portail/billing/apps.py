@@ -6,6 +6,8 @@ BOOKING_BLOCK_UID = "billing.overdue_invoice_blocks_booking"
 PENDING_PAYMENTS_UID = "billing.recheck_pending_online_payments"
 INVOICE_EMAIL_UID = "billing.queue_invoice_emails"
 REMINDERS_UID = "billing.daily_reminders"
+ANONYMISATION_OBSTACLES_UID = "billing.anonymisation_obstacles"
+ANONYMISATION_WARNINGS_UID = "billing.anonymisation_warnings"
 
 
 class BillingConfig(AppConfig):
@@ -35,6 +37,17 @@ class BillingConfig(AppConfig):
         from portail.billing import signals as billing_signals
 
         billing_signals.invoices_issued.connect(emails.on_invoices_issued, dispatch_uid=INVOICE_EMAIL_UID)
+        # A family is not anonymised while it owes money or a payment is en
+        # cours; staff are told about its credit first (issue 17 point 6).
+        from portail.billing import leaving
+        from portail.structures import signals as structure_signals
+
+        structure_signals.family_anonymisation_obstacles.connect(
+            leaving.anonymisation_obstacles, dispatch_uid=ANONYMISATION_OBSTACLES_UID
+        )
+        structure_signals.family_anonymisation_warnings.connect(
+            leaving.anonymisation_warnings, dispatch_uid=ANONYMISATION_WARNINGS_UID
+        )
         # Staff screens reach invoices through scope_queryset: their structures' only.
         from portail.structures.scoping import register_scope
 

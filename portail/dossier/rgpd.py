@@ -27,7 +27,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -49,6 +49,7 @@ from portail.dossier.models import (
 from portail.notifications.models import EmailStatus, OutboxEmail
 from portail.notifications.periodic import claim_today
 from portail.structures.models import Child, Family, Structure
+from portail.structures.signals import family_anonymisation_obstacles, family_anonymisation_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -369,19 +370,21 @@ def anonymisation_obstacles(family: Family, today: datetime.date | None = None) 
             )
             % {"count": coming}
         )
-    invoices = getattr(family, "invoices", None)
-    if invoices is not None:
-        due = invoices.filter(kind="invoice", settled_cents__lt=F("total_cents")).count()
-        if due:
-            reasons.append(
-                ngettext(
-                    "Il reste %(count)d facture à payer.",
-                    "Il reste %(count)d factures à payer.",
-                    due,
-                )
-                % {"count": due}
-            )
+    # The apps beside the family file (billing: invoices due, online
+    # payments en cours) say what else prevents it.
+    for _receiver, answer in family_anonymisation_obstacles.send(sender=Family, family=family):
+        reasons.extend(str(reason) for reason in answer or ())
     return reasons
+
+
+def anonymisation_warnings(family: Family) -> list[str]:
+    """What staff should know before anonymising `family` (e.g. its credit),
+    without it preventing the anonymisation."""
+    return [
+        str(warning)
+        for _receiver, answer in family_anonymisation_warnings.send(sender=Family, family=family)
+        for warning in answer or ()
+    ]
 
 
 def anonymised_name(family: Family) -> str:

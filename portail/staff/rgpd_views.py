@@ -58,6 +58,7 @@ def anonymise_family(request, pk):
             "title": _("Anonymiser la famille %(family)s") % {"family": family},
             "family": family,
             "obstacles": obstacles,
+            "warnings": [] if obstacles else rgpd.anonymisation_warnings(family),
             "form": AnonymiseForm(),
         },
     )
