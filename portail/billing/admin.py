@@ -22,7 +22,6 @@ register_scope("billing.billingsettings", "structure")
 PAYMENT_BACKENDS = [
     ("", _("Aucun (pas de paiement en ligne)")),
     ("payfip_ws", _("PayFiP (régie de la DGFiP)")),
-    ("tipi", _("TIPI (ancienne interface de la DGFiP)")),
     ("payzen", _("PayZen")),
     ("systempayv2", _("Systempay")),
     ("sips2", _("Sips (Worldline)")),

@@ -2,7 +2,7 @@
 
 A structure chooses its provider in BillingSettings: `payment_backend` is an
 eopayment backend ("payfip_ws" for a régie and its PayFiP client number,
-"tipi", "payzen", "systempayv2", "sips2") with its `payment_options`, or
+"payzen", "systempayv2", "sips2") with its `payment_options`, or
 "simulated", the local simulated bank (portail/simbank) of the demo and the
 tests, which is reached the same way: the parent is sent out to the bank,
 the bank notifies us server to server, the parent comes back.
@@ -45,12 +45,14 @@ logger = logging.getLogger(__name__)
 
 SIMULATED = "simulated"
 # The eopayment backends a structure may choose: the ones whose answers say
-# the amount paid (checked against ours) and which we have read.
-EOPAYMENT_BACKENDS = ("payfip_ws", "tipi", "payzen", "systempayv2", "sips2")
+# the amount paid (checked against ours) and which we have read. Not "tipi"
+# (TIPI's former interface, replaced by PayFiP): its notification is a plain
+# query string that eopayment reports as signed, so anyone knowing an order's
+# reference (the parent sees it in the bank's URL) could post "paid".
+EOPAYMENT_BACKENDS = ("payfip_ws", "payzen", "systempayv2", "sips2")
 # Where each backend's answer carries the amount, in cents.
 _AMOUNT_FIELD = {
     "payfip_ws": "montant",
-    "tipi": "montant",
     "payzen": "vads_amount",
     "systempayv2": "vads_amount",
     "sips2": "amount",

@@ -400,3 +400,32 @@ def test_a_refused_lyra_notification_leaves_the_invoice_due(w, lyra):
     assert OnlinePayment.objects.get().status == OnlinePaymentStatus.REFUSED
     assert not Payment.objects.exists()
     assert november_due(w) == 500
+
+
+# ---------------------------------------------------------------------------
+# TIPI's former interface: its notifications are not signed.
+# ---------------------------------------------------------------------------
+
+
+def test_tipi_is_not_offered_its_unsigned_notification_cannot_record_a_payment(w):
+    """eopayment's tipi backend reports any `refdet=…&resultrans=P&montant=…`
+    query string as signed: a parent who read the order's reference in the
+    bank's URL could post « paid » for free. A structure still set to tipi
+    gets no online payment and no notification is read."""
+    BillingSettings.objects.create(structure=w.a, payment_backend="tipi", payment_options={"numcli": "123456"})
+    online_payment = OnlinePayment.objects.create(
+        structure=w.a, family=w.family_a, amount_cents=500, order_id="2026112784762f3a7e21df476f42", backend="tipi"
+    )
+    online_payment.invoices.set([w.november])
+
+    refused = w.client.post(reverse("family:pay"))
+    forged = Client().post(
+        w.notify_url,
+        f"refdet={online_payment.order_id}&resultrans=P&montant=500",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert refused.status_code == 400 and "n'est pas proposé" in page_text(refused)
+    assert forged.status_code == 404
+    assert not Payment.objects.exists()
+    assert november_due(w) == 500
