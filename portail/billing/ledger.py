@@ -3,6 +3,10 @@ settle invoices, oldest due first; what is left stays as the family's credit.
 
     balance = invoices − credit notes − payments   (> 0: the family owes)
 
+A payment typed by mistake at the régie is cancelled (`cancel_payment`), never
+deleted: it stays in the accounts and the exports, marked cancelled, and
+counts for nothing here (every sum below reads `active_payments`).
+
 Invoice.settled_cents is what covers an invoice (payments' Allocations and
 credit notes); a credit note's own settled_cents is how much of it was used.
 `allot(family)` keeps them under the family's row lock, and is called by every
@@ -16,11 +20,17 @@ import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portail.billing.models import MAX_CENTS, Allocation, Invoice, InvoiceKind, Payment, PaymentMethod
 from portail.structures.models import Family
+
+
+def active_payments() -> QuerySet[Payment]:
+    """The payments that count: all but the cancelled ones."""
+    return Payment.objects.filter(cancelled_at=None)
 
 
 def lock_family(family_id: int) -> None:
@@ -29,7 +39,7 @@ def lock_family(family_id: int) -> None:
 
 
 def balance_cents(family: Family | int) -> int:
-    """invoices − credit notes − payments, in cents (positive: due)."""
+    """invoices − credit notes − payments (not cancelled), in cents (positive: due)."""
     family_id = family if isinstance(family, int) else family.pk
     totals = dict(
         Invoice.objects.filter(family_id=family_id)
@@ -38,7 +48,7 @@ def balance_cents(family: Family | int) -> int:
         .annotate(t=Sum("total_cents"))
         .values_list("kind", "t")
     )
-    paid = Payment.objects.filter(family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
+    paid = active_payments().filter(family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
     return (totals.get(InvoiceKind.INVOICE) or 0) - (totals.get(InvoiceKind.CREDIT_NOTE) or 0) - paid
 
 
@@ -47,7 +57,7 @@ def credit_cents(family: Family | int) -> int:
     and credit notes hold beyond what they settle. After `allot` a family has
     either invoices due or credit, never both: then balance = due − credit."""
     family_id = family if isinstance(family, int) else family.pk
-    paid = Payment.objects.filter(family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
+    paid = active_payments().filter(family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
     allotted = Allocation.objects.filter(payment__family_id=family_id).aggregate(t=Sum("amount_cents"))["t"] or 0
     credit_notes = Invoice.objects.filter(family_id=family_id, kind=InvoiceKind.CREDIT_NOTE).aggregate(
         total=Sum("total_cents"), used=Sum("settled_cents")
@@ -98,7 +108,7 @@ def allot(family_id: int) -> None:
             Allocation.objects.filter(payment__family_id=family_id)
             .values("payment").annotate(t=Sum("amount_cents")).values_list("payment", "t")
         )  # fmt: skip
-        for payment in Payment.objects.filter(family_id=family_id).order_by("received_on", "pk"):
+        for payment in active_payments().filter(family_id=family_id).order_by("received_on", "pk"):
             left = payment.amount_cents - used.get(payment.pk, 0)
             for invoice in due:
                 if left <= 0:
@@ -143,3 +153,45 @@ def record_payment(
         )  # fmt: skip
         allot(family.pk)
     return payment
+
+
+class CannotCancel(ValueError):
+    """A payment that cannot be cancelled here, with the French message to show."""
+
+
+def cancel_payment(payment: Payment, *, actor: AbstractBaseUser | None, reason: str) -> bool:
+    """Cancel a payment recorded by mistake at the régie: kept (accounts,
+    exports) but marked cancelled (who, when, why), its allocations removed
+    and the family's account allotted again from scratch, as if the payment had
+    never been received (its other payments and credit notes settle the oldest
+    invoices due first, like `allot`; invoices' settled amounts and states
+    follow). Under the family's lock, like `record_payment`: returns False
+    when the payment was already cancelled (a second submit cancels once).
+    Refuses (CannotCancel) an online payment — that money was really taken
+    from the family's card, it is refunded through the bank — and an empty
+    reason."""
+    reason = reason.strip()
+    if not reason:
+        raise CannotCancel(_("Indiquez le motif de l'annulation."))
+    with transaction.atomic():
+        lock_family(payment.family_id)
+        current = Payment.objects.select_for_update().get(pk=payment.pk)
+        if current.method == PaymentMethod.ONLINE:
+            raise CannotCancel(
+                _(
+                    "Un paiement en ligne ne s'annule pas ici : l'argent a bien été prélevé sur la carte de la "
+                    "famille. Un remboursement se fait auprès de la banque (ou du Trésor public)."
+                )
+            )
+        if current.cancelled_at is not None:
+            return False
+        current.cancelled_at, current.cancelled_by, current.cancellation_reason = timezone.now(), actor, reason
+        current.save(update_fields=["cancelled_at", "cancelled_by", "cancellation_reason"])
+        # Allotted again from scratch: only removing this payment's parts could
+        # leave an older invoice due while a later payment covers a newer one
+        # (the ledger's rule is oldest first).
+        Allocation.objects.filter(payment__family_id=payment.family_id).delete()
+        Invoice.objects.filter(family_id=payment.family_id).update(settled_cents=0)
+        allot(payment.family_id)
+    payment.refresh_from_db()
+    return True

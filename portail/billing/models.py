@@ -6,9 +6,10 @@ by a credit note (an Invoice of kind CREDIT_NOTE whose `corrects` is the
 invoice), never edited. Numbers have no gap per structure, kind and year
 (`InvoiceSequence`, taken under a row lock in the issuing transaction).
 
-A family's balance = invoices − credit notes − payments (positive: the family
-owes; negative: a credit). Payments are allotted to the oldest invoices due
-(`Allocation`); what is not allotted stays as the family's credit.
+A family's balance = invoices − credit notes − payments not cancelled
+(positive: the family owes; negative: a credit). Payments are allotted to the
+oldest invoices due (`Allocation`); what is not allotted stays as the
+family's credit.
 """
 
 import datetime
@@ -286,6 +287,17 @@ class Payment(models.Model):
         verbose_name=_("saisi par"),
     )  # fmt: skip
     note = models.CharField(_("remarque"), max_length=200, blank=True, validators=[validate_single_line])
+    # A payment typed by mistake at the régie is cancelled, never deleted (the
+    # accounts and the exports keep it): it then counts for nothing
+    # (ledger.cancel_payment; only a payment recorded at the desk, not online).
+    cancelled_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("annulé par"),
+    )  # fmt: skip
+    cancellation_reason = models.CharField(
+        _("motif de l'annulation"), max_length=200, blank=True, validators=[validate_single_line]
+    )
 
     class Meta:
         verbose_name = _("paiement")

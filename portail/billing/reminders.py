@@ -154,6 +154,15 @@ def send_daily(sender: Any, now: datetime.datetime, **kwargs: Any) -> str | None
     ) % {"count": sent, "emails": emails}
 
 
+def emailed_on(structure: Structure, day: datetime.date) -> int:
+    """How many invoices of `structure` were reminded by e-mail on `day` (the
+    structure's time zone): they reach the list to print `after_days` later."""
+    tz = timezone.get_current_timezone()
+    since = datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+    until = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    return Reminder.objects.filter(invoice__structure=structure, level=EMAIL, at__gte=since, at__lt=until).count()
+
+
 # ------------------------------------------------------------------ level 2: the list to print
 
 

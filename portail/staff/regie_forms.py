@@ -12,7 +12,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portail.billing import exports
-from portail.billing.models import PaymentMethod
+from portail.billing.models import MAX_CENTS, PaymentMethod
 from portail.lib.validators import MAX_ID, validate_single_line
 from portail.staff.billing_forms import EurosAmountField
 from portail.staff.forms import PageField, PeriodForm
@@ -95,6 +95,18 @@ class PaymentForm(forms.Form):
         },
     )
     dernier = forms.CharField(max_length=20, error_messages={"required": INCOMPLETE, "max_length": INCOMPLETE})
+    # The amount (in cents) the clerk confirmed beyond what the family owes
+    # (the checkbox shown after a first submit): recorded only when it is the
+    # amount sent, so changing the amount asks again.
+    confirme = forms.CharField(required=False, max_length=20, error_messages={"max_length": INCOMPLETE})
+
+    def clean_confirme(self):
+        value = self.cleaned_data["confirme"]
+        if not value:
+            return None
+        if not (DIGITS.fullmatch(value) and int(value) <= MAX_CENTS):
+            raise forms.ValidationError(INCOMPLETE, code="invalid")
+        return int(value)
 
     def clean_dernier(self):
         value = self.cleaned_data["dernier"]
@@ -114,10 +126,30 @@ class PaymentForm(forms.Form):
             return cleaned
         cleaned["recu"] = cleaned["recu"].strip()
         if cleaned["moyen"] in RECEIPT_REQUIRED and not cleaned["recu"]:
-            raise forms.ValidationError(
-                _("Indiquez le numéro du chèque, des titres CESU ou la référence du virement."), code="receipt"
-            )
+            # Next to the field it concerns (the page shows each error by its field).
+            self.add_error("recu", _("Indiquez le numéro du chèque, des titres CESU ou la référence du virement."))
         return cleaned
+
+
+class CancelPaymentForm(forms.Form):
+    """« Annuler ce paiement »: the reason is required (kept with the payment, shown, exported)."""
+
+    motif = forms.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        validators=[validate_single_line],
+        error_messages={
+            "required": _("Indiquez le motif de l'annulation."),
+            "max_length": format_lazy(_("Motif trop long : {maximum} caractères au plus."), maximum=200),
+            "control_characters": _("Motif invalide : écrivez-le sur une ligne."),
+            "null_characters_not_allowed": _("Motif invalide : écrivez-le sur une ligne."),
+        },
+    )
+
+    def clean_motif(self):
+        motif = self.cleaned_data["motif"].strip()
+        if not motif:
+            raise forms.ValidationError(_("Indiquez le motif de l'annulation."), code="required")
+        return motif
 
 
 class RemindersForm(forms.Form):
@@ -171,6 +203,12 @@ class ExportForm(PeriodForm):
                  (exports.PAYMENTS, exports.PAYMENTS)],
         required=False, error_messages={"invalid_choice": _("Documents inconnus.")},
     )  # fmt: skip
+    # Invoices and credit notes by the month they bill (default: October's,
+    # issued on 1 November, are October's) or by their issue date.
+    selon = forms.ChoiceField(
+        choices=[("", "-"), (exports.BILLED_MONTH, exports.BILLED_MONTH), (exports.ISSUED, exports.ISSUED)],
+        required=False, error_messages={"invalid_choice": _("Choix de la période inconnu.")},
+    )  # fmt: skip
 
     def default_period(self):
         first = timezone.localdate().replace(day=1)
@@ -181,4 +219,5 @@ class ExportForm(PeriodForm):
         cleaned = super().clean()
         if not self.errors:
             cleaned["documents"] = cleaned["documents"] or exports.INVOICES
+            cleaned["selon"] = cleaned["selon"] or exports.BILLED_MONTH
         return cleaned

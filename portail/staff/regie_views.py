@@ -4,12 +4,17 @@ agents and managers (animators are refused by accounts.roles' allow-list).
 
 - find a family (name or reference; without a search, the families that owe),
   and its account: balance, invoices with their state, payments and what they
-  settled, credit notes, « Avoir / crédit »;
+  settled, credit notes, « Crédit en faveur de la famille »;
 - « Enregistrer un paiement » (cheque, cash, CESU, transfer) through
   billing.ledger.record_payment: allotted to the oldest invoices due, the rest
   kept as credit. The form carries the id of the family's last payment: a
   second submit of the same form records nothing (checked under the family's
-  lock, the lock record_payment takes);
+  lock, the lock record_payment takes). A payment beyond what the family owes
+  is recorded only once the clerk confirmed the surplus; a bad value shows the
+  family's page again with the form, its values and its errors by the fields;
+- « Annuler ce paiement » (a desk payment typed by mistake, with a reason):
+  billing.ledger.cancel_payment keeps it, marked cancelled, and allots the
+  family's account again;
 - reminders (billing.reminders): the e-mails due, « Envoyer les relances »,
   the list to print (HTML, CSV) and « Marquer comme imprimées »;
 - exports for an accounting department (billing.exports): invoices, credit
@@ -21,7 +26,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -31,11 +36,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from portail.billing import exports, ledger, reminders
-from portail.billing.models import Invoice, InvoiceKind, Payment
+from portail.billing.models import Invoice, InvoiceKind, Payment, PaymentMethod
 from portail.billing.money import euros
 from portail.lib.dates import long_date, short_day
 from portail.lib.downloads import content_disposition
 from portail.lib.spreadsheets import excel_csv
+from portail.lib.validators import MAX_ID
 from portail.notifications.reports import family_emails
 from portail.staff import regie_forms as forms
 from portail.staff.access import page, scoped, scoped_structures, staff_required
@@ -77,7 +83,7 @@ def _with_balance(families, today):
     return families.annotate(
         balance=_sum_of(invoices, "total_cents")
         - _sum_of(Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE), "total_cents")
-        - _sum_of(Payment.objects.all(), "amount_cents"),
+        - _sum_of(ledger.active_payments(), "amount_cents"),
         late=Exists(invoices.filter(family=OuterRef("pk"), settled_cents__lt=F("total_cents"), due_date__lt=today)),
     )
 
@@ -86,7 +92,7 @@ def _balance_text(balance, credit):
     if balance > 0:
         return _("Solde : %(amount)s à payer") % {"amount": euros(balance)}
     if credit > 0:
-        return _("Avoir / crédit : %(amount)s") % {"amount": euros(credit)}
+        return _("Crédit en faveur de la famille : %(amount)s") % {"amount": euros(credit)}
     return _("Compte soldé")
 
 
@@ -155,11 +161,12 @@ def _account(family, today):
     payments = []
     for payment in (
         Payment.objects.filter(family=family)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "cancelled_by")
         .prefetch_related("allocations__invoice")
         .order_by("-received_on", "-pk")
     ):
         allocations = sorted(payment.allocations.all(), key=lambda a: (a.invoice.year, a.invoice.number))
+        cancelled = payment.cancelled_at is not None
         payments.append(
             {
                 "payment": payment,
@@ -167,7 +174,10 @@ def _account(family, today):
                 "received": short_day(payment.received_on),
                 "settled": [(a.invoice, euros(a.amount_cents)) for a in allocations],
                 "left": euros(payment.amount_cents - sum(a.amount_cents for a in allocations)),
-                "has_left": payment.amount_cents > sum(a.amount_cents for a in allocations),
+                "has_left": not cancelled and payment.amount_cents > sum(a.amount_cents for a in allocations),
+                "cancelled": cancelled,
+                "cancelled_on": short_day(timezone.localtime(payment.cancelled_at).date()) if cancelled else None,
+                "online": payment.method == PaymentMethod.ONLINE,
             }
         )
     balance, credit = ledger.balance_cents(family), ledger.credit_cents(family)
@@ -185,21 +195,47 @@ def _last_payment_id(family):
     return Payment.objects.filter(family=family).order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-@require_GET
-@staff_required
-def regie_family(request, pk):
-    """A family's account and « Enregistrer un paiement »."""
-    family = _scoped_family(request, pk)
+# The hidden fields' errors (a form shown long ago, a confirmation tampered
+# with) have no field to stand by: shown above the form.
+HIDDEN_FIELDS = ("famille", "dernier", "confirme")
+
+
+def _family_page(request, family, *, form=None, confirm=None, cancel=None, status=200):
+    """The family's account with « Enregistrer un paiement »: empty, or as
+    sent with its errors (`form`), or asking to confirm a surplus (`confirm`);
+    `cancel`: (payment id, its bound CancelPaymentForm) refused."""
     today = _today()
+    if form is None:
+        form = forms.PaymentForm(
+            initial={
+                "moyen": forms.DESK_METHODS[0][0],
+                "recu_le": today.isoformat(),
+                "dernier": _last_payment_id(family),
+            }
+        )
+    top_errors = list(form.non_field_errors()) if form.is_bound else []
+    if form.is_bound:
+        top_errors += [error for name in HIDDEN_FIELDS for error in form.errors.get(name, [])]
     context = {
         "title": _("Compte de %(family)s") % {"family": family},
         "family": family,
         "today": today,
         "methods": forms.DESK_METHODS,
-        "last_payment": _last_payment_id(family),
+        "form": form,
+        "top_errors": top_errors,
+        "confirm": confirm,
+        "cancel_pk": cancel[0] if cancel else None,
+        "cancel_form": cancel[1] if cancel else None,
         **_account(family, today),
     }
-    return page(request, "staff/regie/family.html", context)
+    return page(request, "staff/regie/family.html", context, status)
+
+
+@require_GET
+@staff_required
+def regie_family(request, pk):
+    """A family's account and « Enregistrer un paiement »."""
+    return _family_page(request, _scoped_family(request, pk))
 
 
 def _same_payment(payment, data, user):
@@ -217,26 +253,53 @@ def _same_payment(payment, data, user):
 @staff_required
 def regie_payment(request):
     """Record a payment received at the desk, once (see the module's docstring)."""
-    data = read(forms.PaymentForm, request.POST)
-    family = _scoped_family(request, data["famille"])
+    form = forms.PaymentForm(request.POST)
+    valid = form.is_valid()
+    if "famille" in form.errors:
+        raise Http404  # a bad or missing family id, like another structure's family
+    family = _scoped_family(request, form.cleaned_data["famille"])
+    if not valid:
+        return _family_page(request, family, form=form, status=400)
+    data = form.cleaned_data
     account_url = reverse("staff:regie_family", args=[family.pk])
-    payment = None
+    payment = surplus = None
     with transaction.atomic():
         ledger.lock_family(family.pk)
         last = Payment.objects.filter(family=family).order_by("-pk").first()
         if (last.pk if last else 0) == data["dernier"]:
-            payment = ledger.record_payment(
-                family, data["montant"], data["moyen"], actor=request.user, receipt_number=data["recu"],
-                received_on=data["recu_le"], note=data["remarque"].strip(),
-            )  # fmt: skip
+            owed = max(ledger.balance_cents(family), 0)
+            if data["montant"] > owed and data["confirme"] != data["montant"]:
+                surplus = (owed, data["montant"] - owed)
+            else:
+                payment = ledger.record_payment(
+                    family, data["montant"], data["moyen"], actor=request.user, receipt_number=data["recu"],
+                    received_on=data["recu_le"], note=data["remarque"].strip(),
+                )  # fmt: skip
+    if surplus is not None:
+        owed, left = surplus
+        confirm = {
+            "cents": data["montant"],
+            "text": _(
+                "Ce paiement dépasse le solde dû (%(owed)s) : %(left)s resteront au crédit de la famille. Confirmer ?"
+            )
+            % {"owed": euros(owed), "left": euros(left)},
+        }
+        return _family_page(request, family, form=form, confirm=confirm)
     if payment is None:
         if last is not None and last.pk > data["dernier"] and _same_payment(last, data, request.user):
             messages.info(request, _("Ce paiement est déjà enregistré (formulaire envoyé deux fois) : rien de plus."))
             return redirect(account_url)
-        message = _(
-            "Un autre paiement vient d'être enregistré pour cette famille : vérifiez son compte avant d'en saisir un autre."
+        form.add_error(
+            None,
+            _(
+                "Un autre paiement vient d'être enregistré pour cette famille : vérifiez son compte avant d'en "
+                "saisir un autre."
+            ),
         )
-        return page(request, "staff/error.html", {"title": _("Enregistrer un paiement"), "message": message}, 400)
+        # The page now shows that payment: the form sent again from it is taken.
+        form.data = form.data.copy()
+        form.data["dernier"] = str(last.pk if last else 0)
+        return _family_page(request, family, form=form, status=400)
     allocations = sorted(payment.allocations.select_related("invoice"), key=lambda a: a.invoice.number)
     text = _("Paiement de %(amount)s enregistré.") % {"amount": euros(payment.amount_cents)}
     if allocations:
@@ -244,9 +307,41 @@ def regie_payment(request):
         text += " " + _("Réglé : %(invoices)s.") % {"invoices": settled}
     credit = ledger.credit_cents(family)
     if credit > 0:
-        text += " " + _("Avoir / crédit de la famille : %(amount)s.") % {"amount": euros(credit)}
+        text += " " + _("Crédit en faveur de la famille : %(amount)s.") % {"amount": euros(credit)}
     messages.success(request, text)
     return redirect(account_url)
+
+
+@require_POST
+@staff_required
+def regie_cancel_payment(request, pk):
+    """« Annuler ce paiement » (a desk payment typed by mistake), with its reason, once."""
+    # Reached through its family, scoped (another structure's payment is a 404 like its family).
+    payment = Payment.objects.filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
+    if payment is None:
+        raise Http404
+    family = _scoped_family(request, payment.family_id)
+    form = forms.CancelPaymentForm(request.POST)
+    if not form.is_valid():
+        return _family_page(request, family, cancel=(payment.pk, form), status=400)
+    try:
+        done = ledger.cancel_payment(payment, actor=request.user, reason=form.cleaned_data["motif"])
+    except ledger.CannotCancel as error:
+        form.add_error("motif", str(error))
+        return _family_page(request, family, cancel=(payment.pk, form), status=400)
+    if done:
+        messages.success(
+            request,
+            _("Paiement de %(amount)s du %(day)s annulé. %(balance)s.")
+            % {
+                "amount": euros(payment.amount_cents),
+                "day": short_day(payment.received_on),
+                "balance": _balance_text(ledger.balance_cents(family), ledger.credit_cents(family)),
+            },
+        )
+    else:
+        messages.info(request, _("Ce paiement est déjà annulé : rien de plus."))
+    return redirect(reverse("staff:regie_family", args=[family.pk]))
 
 
 # ------------------------------------------------------------------ reminders
@@ -262,14 +357,17 @@ def regie_reminders(request):
     context = {"title": _("Relances"), "structures": structures, "structure": structure}
     if structure is not None:
         today = _today()
+        delay = reminders.after_days(structure)
         due = list(reminders.due_for_email(structure, today))
         # A family without an e-mail address is reminded on paper (the list to print) instead.
         with_address = set(family_emails(sorted({i.family_id for i in due}))) if due else set()
         due = [i for i in due if i.family_id in with_address]
         context.update(
             due=[(i, euros(i.due_cents), short_day(i.due_date)) for i in due],
-            after_days=reminders.after_days(structure),
+            after_days=delay,
             to_print=len(reminders.print_list(structure, today)),
+            emailed_today=reminders.emailed_on(structure, today),
+            delay=ngettext("%(days)d jour", "%(days)d jours", delay) % {"days": delay},
         )
     return page(request, "staff/regie/reminders.html", context)
 
@@ -384,6 +482,10 @@ DOCUMENT_LABELS = {
     exports.CREDIT_NOTES: gettext_lazy("Avoirs"),
     exports.PAYMENTS: gettext_lazy("Paiements"),
 }
+BY_LABELS = {
+    exports.BILLED_MONTH: gettext_lazy("par mois facturé"),
+    exports.ISSUED: gettext_lazy("par date d'émission"),
+}
 
 
 @require_GET
@@ -393,7 +495,7 @@ def regie_exports(request):
     params = read(forms.ExportForm, request.GET)
     structures = list(scoped_structures(request.user))
     structure = _chosen_structure(request, params["structure"], structures)
-    start, end, kind = params["du"], params["au"], params["documents"]
+    start, end, kind, by = params["du"], params["au"], params["documents"], params["selon"]
     context = {
         "title": _("Exports comptables"),
         "structures": structures,
@@ -402,10 +504,12 @@ def regie_exports(request):
         "end": end,
         "kind": kind,
         "kinds": [(value, DOCUMENT_LABELS[value]) for value in exports.KINDS],
+        "by": by,
+        "bys": [(exports.BILLED_MONTH, BY_LABELS[exports.BILLED_MONTH]), (exports.ISSUED, BY_LABELS[exports.ISSUED])],
     }
     if structure is None:
         return page(request, "staff/regie/exports.html", context)
-    export = exports.build(structure, kind, start, end, _today())
+    export = exports.build(structure, kind, start, end, _today(), by=by)
     if params["format"]:
         parts = [kind, structure.name, start.isoformat(), end.isoformat()]
         if params["format"] == "csv":
@@ -414,7 +518,9 @@ def regie_exports(request):
             response = HttpResponse(exports.to_xlsx(export), content_type=XLSX)
         response["Content-Disposition"] = content_disposition("attachment", parts, params["format"])
         return response
-    query = urlencode({"structure": structure.pk, "du": start.isoformat(), "au": end.isoformat(), "documents": kind})
+    query = urlencode(
+        {"structure": structure.pk, "du": start.isoformat(), "au": end.isoformat(), "documents": kind, "selon": by}
+    )
     context.update(
         export=export,
         rows=list(exports.rows_for_screen(export))[:PAGE_SIZE],

@@ -58,6 +58,7 @@ urlpatterns = [
     path("regie/", regie_views.regie, name="regie"),
     path("regie/famille/<int:pk>/", regie_views.regie_family, name="regie_family"),
     path("regie/paiement/", regie_views.regie_payment, name="regie_payment"),
+    path("regie/paiement/<int:pk>/annuler/", regie_views.regie_cancel_payment, name="regie_cancel_payment"),
     path("regie/relances/", regie_views.regie_reminders, name="regie_reminders"),
     path("regie/relances/envoyer/", regie_views.regie_send_reminders, name="regie_send_reminders"),
     path("regie/relances/a-imprimer/", regie_views.regie_print_list, name="regie_print_list"),

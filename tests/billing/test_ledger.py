@@ -99,17 +99,72 @@ def test_a_payment_received_late_in_the_evening_is_dated_in_the_structures_time_
     assert payment.received_on == datetime.date(2026, 12, 1)
 
 
+def test_cancelling_a_payment_allots_the_account_again_oldest_first(world):
+    family = world.family_a
+    october = _invoice(family, OCT, 1, 2000, datetime.date(2026, 11, 30))
+    november = _invoice(family, NOV, 2, 3000, datetime.date(2026, 12, 31))
+    wrong = ledger.record_payment(family, 100050, PaymentMethod.CHEQUE, receipt_number="CHQ 1")
+    later = ledger.record_payment(family, 2500, PaymentMethod.CASH)
+    assert _settled(october, november) == [2000, 3000] and not later.allocations.exists()
+
+    assert ledger.cancel_payment(wrong, actor=world.staff_a, reason="Montant mal saisi") is True
+    wrong.refresh_from_db()
+    assert wrong.cancelled_at is not None and wrong.cancelled_by == world.staff_a
+    assert wrong.cancellation_reason == "Montant mal saisi" and not wrong.allocations.exists()
+    # The cash received after it now settles October first, then November.
+    assert _settled(october, november) == [2000, 500]
+    assert ledger.balance_cents(family) == 5000 - 2500 and ledger.credit_cents(family) == 0
+    assert ledger.invoice_state(Invoice.objects.get(pk=november.pk), datetime.date(2026, 12, 1)) == "due"
+    # Twice: once.
+    assert ledger.cancel_payment(wrong, actor=None, reason="Encore") is False
+    wrong.refresh_from_db()
+    assert wrong.cancellation_reason == "Montant mal saisi"
+
+
+def test_cancelling_keeps_a_credit_note_on_its_own_invoice(world):
+    family = world.family_a
+    october = _invoice(family, OCT, 1, 2000, datetime.date(2026, 11, 30))
+    november = _invoice(family, NOV, 2, 3000, datetime.date(2026, 12, 31))
+    payment = ledger.record_payment(family, 5000, PaymentMethod.CASH)
+    _credit_note(november, 1, 1000)
+    ledger.allot(family.pk)
+    ledger.cancel_payment(payment, actor=None, reason="Erreur")
+    assert _settled(october, november) == [0, 1000]
+    assert ledger.balance_cents(family) == 4000
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_cancellation_needs_a_reason(world, reason):
+    payment = ledger.record_payment(world.family_a, 1000, PaymentMethod.CASH)
+    with pytest.raises(ledger.CannotCancel):
+        ledger.cancel_payment(payment, actor=None, reason=reason)
+    payment.refresh_from_db()
+    assert payment.cancelled_at is None
+
+
+def test_an_online_payment_is_never_cancelled_by_the_ledger(world):
+    invoice = _invoice(world.family_a, OCT, 1, 2000, datetime.date(2026, 11, 30))
+    payment = ledger.record_payment(world.family_a, 2000, PaymentMethod.ONLINE)
+    with pytest.raises(ledger.CannotCancel, match="en ligne"):
+        ledger.cancel_payment(payment, actor=None, reason="Erreur")
+    payment.refresh_from_db()
+    assert payment.cancelled_at is None and _settled(invoice) == [2000]
+
+
 # ------------------------------------------------------------------ the property
 
 INVOICE = st.tuples(st.just("invoice"), st.integers(1, 50_000))
 CREDIT = st.tuples(st.just("credit"), st.integers(0, 20), st.integers(1, 50_000))
 PAYMENT = st.tuples(st.just("payment"), st.integers(1, 80_000))
+CANCEL = st.tuples(st.just("cancel"), st.integers(0, 20))  # a payment typed by mistake, cancelled
 
 
 def _check(family, paid_in, invoiced, credited):
+    """The account's invariants; cancelled payments count for nothing and hold no allocation."""
     invoices = list(Invoice.objects.filter(family=family, kind=InvoiceKind.INVOICE).order_by("due_date", "number"))
     credits = list(Invoice.objects.filter(family=family, kind=InvoiceKind.CREDIT_NOTE))
-    payments = list(Payment.objects.filter(family=family))
+    payments = list(Payment.objects.filter(family=family, cancelled_at=None))
+    assert not Allocation.objects.filter(payment__family=family).exclude(payment__cancelled_at=None).exists()
     allotted = {p.pk: sum(a.amount_cents for a in p.allocations.all()) for p in payments}
     by_invoice = {i.pk: sum(a.amount_cents for a in i.allocations.all()) for i in invoices}
     for document in invoices + credits:
@@ -128,7 +183,7 @@ def _check(family, paid_in, invoiced, credited):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.one_of(INVOICE, CREDIT, PAYMENT), min_size=1, max_size=12))
+@given(steps=st.lists(st.one_of(INVOICE, CREDIT, PAYMENT, CANCEL), min_size=1, max_size=12))
 def test_random_invoices_credit_notes_and_payments_keep_the_account_exact(world, steps):
     family = world.family_a
     with transaction.atomic():  # each example starts from the same world
@@ -152,5 +207,11 @@ def test_random_invoices_credit_notes_and_payments_keep_the_account_exact(world,
             elif step[0] == "payment":
                 ledger.record_payment(family, step[1], PaymentMethod.CHEQUE, receipt_number=str(len(steps)))
                 paid_in += step[1]
+            elif step[0] == "cancel":
+                kept = list(Payment.objects.filter(family=family, cancelled_at=None).order_by("pk"))
+                if kept:
+                    payment = kept[step[1] % len(kept)]
+                    assert ledger.cancel_payment(payment, actor=None, reason="Erreur de saisie")
+                    paid_in -= payment.amount_cents
             _check(family, paid_in, invoiced, credited)
         transaction.set_rollback(True)

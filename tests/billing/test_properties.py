@@ -11,8 +11,10 @@ After each random month:
   pricing.py) gives;
 - re-running the preview changes nothing in the database and answers the same;
 - issuing twice issues once; numbers are 1..n without gap per kind;
-- a family's balance = invoices − credit notes − payments, and also = what
-  is due on its invoices − its unused credit (payments and credit notes);
+- a family's balance = invoices − credit notes − payments (those not
+  cancelled: a payment typed by mistake at the régie is cancelled, kept but
+  counted for nothing), and also = what is due on its invoices − its unused
+  credit (payments and credit notes); a cancelled payment holds no allocation;
 - the allotment: Σ invoices settled = Σ allocations + Σ credit notes used;
   0 ≤ settled ≤ total everywhere; a payment is never allotted beyond its
   amount; a family with money left never has an invoice still due.
@@ -83,6 +85,7 @@ qf = st.sampled_from([None, (300, datetime.date(2026, 12, 31)), (900, datetime.d
                       (300, datetime.date(2026, 11, 3))])  # fmt: skip
 money = st.lists(st.tuples(st.sampled_from([0, 1]), st.integers(1, 4000)), max_size=3)  # (family index, cents)
 credit_notes = st.lists(st.tuples(st.sampled_from([0, 1]), st.one_of(st.none(), st.integers(1, 3000))), max_size=3)
+cancellations = st.lists(st.integers(0, 5), max_size=2)  # indexes of the payments made, cancelled after the notes
 
 
 def build(world, plans, qfs):
@@ -156,7 +159,8 @@ def expected_total(world, family, plans):
     return total
 
 
-def check_ledger(world):
+def check_ledger(world, paid_in=None):
+    """`paid_in`: per family, the payments recorded minus those cancelled, as the test counted them."""
     invoices = list(Invoice.objects.filter(structure=world.a))
     for invoice in invoices:
         lines = list(invoice.lines.all())
@@ -174,10 +178,13 @@ def check_ledger(world):
         mine = [i for i in invoices if i.family_id == family.pk]
         billed = sum(i.total_cents for i in mine if i.kind == InvoiceKind.INVOICE)
         credited = sum(i.total_cents for i in mine if i.kind == InvoiceKind.CREDIT_NOTE)
-        payments = list(Payment.objects.filter(family=family))
+        payments = list(Payment.objects.filter(family=family, cancelled_at=None))
         paid = sum(p.amount_cents for p in payments)
+        if paid_in is not None:
+            assert paid == paid_in[family.pk]
         balance = ledger.balance_cents(family)
         assert balance == billed - credited - paid
+        assert not Allocation.objects.filter(payment__family=family).exclude(payment__cancelled_at=None).exists()
         unused = 0
         for payment in payments:
             used = payment.allocations.aggregate(t=Sum("amount_cents"))["t"] or 0
@@ -202,10 +209,12 @@ def test_random_months_keep_the_money_exact(scene, data):
     before_run = data.draw(money, label="payments before the run")
     after_run = data.draw(money, label="payments after the run")
     notes = data.draw(credit_notes, label="credit notes")
+    cancelled = data.draw(cancellations, label="payments cancelled")
     with transaction.atomic():
         build(world, plans, qfs)
+        recorded = []
         for index, cents in before_run:
-            ledger.record_payment(world.families[index], cents, "cheque", actor=world.staff_a)
+            recorded.append(ledger.record_payment(world.families[index], cents, "cheque", actor=world.staff_a))
 
         state = fingerprint()
         first = invoicing.preview(world.a, NOVEMBER)
@@ -227,7 +236,7 @@ def test_random_months_keep_the_money_exact(scene, data):
         check_ledger(world)
 
         for index, cents in after_run:
-            ledger.record_payment(world.families[index], cents, "cash", actor=world.staff_a)
+            recorded.append(ledger.record_payment(world.families[index], cents, "cash", actor=world.staff_a))
         for index, amount in notes:
             invoice = next((i for i in issued if i.family_id == world.families[index].pk), None)
             if invoice is None:
@@ -240,4 +249,17 @@ def test_random_months_keep_the_money_exact(scene, data):
                 )
                 assert amount is None and left == 0 or amount is not None and amount > left
         check_ledger(world)
+
+        # Payments typed by mistake, cancelled at the régie: they count for nothing.
+        gone = set()
+        for index in cancelled:
+            if recorded and index < len(recorded):
+                payment = recorded[index]
+                assert ledger.cancel_payment(payment, actor=world.staff_a, reason="Erreur") is (payment.pk not in gone)
+                gone.add(payment.pk)
+        paid_in = defaultdict(int)
+        for payment in recorded:
+            if payment.pk not in gone:
+                paid_in[payment.family_id] += payment.amount_cents
+        check_ledger(world, paid_in)
         transaction.set_rollback(True)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portail.billing import ledger
 from portail.booking.models import Booking, BookingStatus, OpeningAudit
 from portail.dossier.models import FamilyChange
 from portail.notifications.models import EmailStatus, FamilyMessage, OutboxEmail
@@ -229,9 +230,14 @@ ROUTES = {
             "recu_le": "date",
             "remarque": "text",
             "dernier": "int",
+            "confirme": "int",
         },
         valid=_target,
         users=STAFF_USERS,
+    ),
+    # « Annuler ce paiement » (A's desk payment; B's is a 404).
+    "staff:regie_cancel_payment": Route(
+        "post", {"motif": "text"}, url_kwargs=lambda w: {"pk": w.payment_a.pk}, users=STAFF_USERS
     ),
     "staff:regie_reminders": Route("get", {"structure": "id"}, valid=_target, users=STAFF_USERS),
     "staff:regie_send_reminders": Route("post", {"structure": "id"}, valid=_target, users=STAFF_USERS),
@@ -341,6 +347,9 @@ def staff_world(world):
     # An issued invoice of each structure (issue 16 point 2), as the invoicing writes it.
     w.invoice_a = make_invoice(w.family_a, number=1)
     w.invoice_b = make_invoice(w.family_b, number=1)
+    # A payment at the desk of each (« Annuler ce paiement »).
+    w.payment_a = ledger.record_payment(w.family_a, 1, "cash")
+    w.payment_b = ledger.record_payment(w.family_b, 1, "cash")
     # A document and an absence of each structure's DUPONT family (issue 17 points 4, 5).
     _documents_and_absences(w)
     return w
@@ -438,8 +447,10 @@ def _base(w):
             "recu": "CHQ 1",
             "recu_le": TODAY,
             "remarque": "",
-            "dernier": "0",
+            "dernier": str(w.payment_a.pk),
+            "confirme": "1250",
         },
+        "staff:regie_cancel_payment": {"motif": "Erreur de saisie"},
         "staff:regie_reminders": {"structure": str(w.a.pk)},
         "staff:regie_send_reminders": {"structure": str(w.a.pk)},
         "staff:regie_print_list": {"structure": str(w.a.pk), "format": "csv", "tout": "1"},
@@ -566,6 +577,7 @@ OWN_OBJECTS = {
     "staff:message_detail": ("message_a", "message_b"),
     "staff:family_audit": ("family_a", "family_b"),
     "staff:regie_family": ("family_a", "family_b"),
+    "staff:regie_cancel_payment": ("payment_a", "payment_b"),
     "staff:anonymise_family": ("left_a", "left_b"),
     "staff:export_family_data": ("family_a", "family_b"),
     "staff:change_seen": ("change_a", "change_b"),
@@ -585,6 +597,7 @@ OWN_DATA = {
     "staff:credit_note": {"motif": "Absence justifiée", "avoirs": "0"},
     "staff:document": {"decision": "valider"},
     "staff:absence_decide": {"decision": "justifiee"},
+    "staff:regie_cancel_payment": {"motif": "Erreur de saisie"},
 }
 
 

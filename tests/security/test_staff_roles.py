@@ -67,6 +67,7 @@ STAFF_URLS = {
     "staff:regie": REFUSED,
     "staff:regie_family": REFUSED,
     "staff:regie_payment": REFUSED,
+    "staff:regie_cancel_payment": REFUSED,
     "staff:regie_reminders": REFUSED,
     "staff:regie_send_reminders": REFUSED,
     "staff:regie_print_list": REFUSED,

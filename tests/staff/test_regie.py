@@ -84,11 +84,13 @@ def test_a_payment_settles_the_oldest_invoice_first_and_says_so(staff, account):
 
 
 def test_an_overpayment_stays_as_credit(staff, account):
+    # Beyond what the family owes: recorded once the surplus is confirmed (tests/staff/test_regie_corrections.py).
     html = visible_text(
-        staff.post(_pay_url(account), _payment(account, moyen="cash", recu="", montant="60"), follow=True)
-    )
-    assert "Avoir / crédit de la famille : 10,00 €." in html
-    assert "Avoir / crédit : 10,00 €" in html
+        staff.post(_pay_url(account), _payment(account, moyen="cash", recu="", montant="60", confirme="6000"),
+                   follow=True)
+    )  # fmt: skip
+    assert "Crédit en faveur de la famille : 10,00 €." in html
+    assert "Solde Crédit en faveur de la famille : 10,00 €" in html
     assert ledger.balance_cents(account.family_a) == -1000
 
 
@@ -149,7 +151,9 @@ def test_reminders_sent_by_the_button_once(staff, account):
     html = visible_text(staff.post(url, {"structure": account.a.pk}, follow=True))
     assert "1 facture relancée par e-mail." in html
     assert OutboxEmail.objects.filter(kind="relance").count() == 2  # two parents' addresses
-    assert "1 facture relancée" not in visible_text(staff.post(url, {"structure": account.a.pk}, follow=True))
+    assert "1 facture relancée par e-mail." not in visible_text(
+        staff.post(url, {"structure": account.a.pk}, follow=True)
+    )
     assert OutboxEmail.objects.filter(kind="relance").count() == 2
     # Another structure: 404, nothing sent.
     assert staff.post(url, {"structure": account.b.pk}).status_code == 404
@@ -183,7 +187,8 @@ def test_exports_for_an_accounting_department(staff, account):
     ledger.allot(account.family_a.pk)
     ledger.record_payment(account.family_a, 4000, PaymentMethod.CHEQUE, receipt_number="=1+1",
                           received_on=datetime.date(2026, 12, 2))  # fmt: skip
-    period = {"du": "2026-12-01", "au": "2026-12-31"}  # the invoice rows are issued on 01/12/2026
+    # The invoice rows are issued on 01/12/2026 (by issue date here; by billed month in test_regie_corrections.py).
+    period = {"du": "2026-12-01", "au": "2026-12-31", "selon": "emission"}
 
     response = staff.get(reverse("staff:regie_exports"), {**period, "documents": "factures", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
