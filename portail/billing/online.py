@@ -180,6 +180,14 @@ def start(
     return online_payment, outgoing
 
 
+def started_here(reference: str, *, structure_id: int) -> bool:
+    """True when `reference` names an online payment this structure started
+    (its order, or the provider's operation id kept at start)."""
+    return OnlinePayment.objects.filter(
+        Q(order_id=reference) | Q(transaction_id=reference), structure_id=structure_id
+    ).exists()
+
+
 def handle_answer(answer: Answer, *, structure_id: int, now: datetime.datetime | None = None) -> OnlinePayment:
     """Apply a provider's answer (a notification or a status check), once.
     Raises AnswerRefused, recording nothing, when it is unsigned, about an order

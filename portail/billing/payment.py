@@ -157,6 +157,10 @@ class SimulatedBank:
         )
         return Outgoing(f"{pay_url}?{urllib.parse.urlencode(fields)}")
 
+    def reference_to_check(self, data: str | bytes) -> str | None:
+        """None: the bank's notification is signed, nothing is asked before (see EopaymentProvider)."""
+        return None
+
     def parse(self, data: str | bytes) -> Answer:
         fields = _single_values(data)
         missing = {"merchant", "order", "amount", "result", "signature"} - fields.keys()
@@ -295,6 +299,18 @@ class EopaymentProvider:
             bank_data=_jsonable(bank_data),
             return_content=response.return_content,
         )
+
+    def reference_to_check(self, data: str | bytes) -> str | None:
+        """The operation id a PayFiP notification names, read without asking
+        PayFiP: its web service is asked only about an operation we started
+        (billing.views.notify checks it), so that nobody can make us call it
+        for anything posted to the notification URL. None for the backends
+        whose notification carries its own signed answer."""
+        if self.kind != "payfip_ws":
+            return None
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", "replace")
+        return urllib.parse.parse_qs(_payfip_notification(data))["idop"][0]
 
     def parse(self, data: str | bytes) -> Answer:
         if isinstance(data, bytes):

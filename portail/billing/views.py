@@ -30,6 +30,9 @@ def notify(request, structure_id):
         raise Http404
     data = request.body if request.method == "POST" and request.body else request.META.get("QUERY_STRING", "")
     try:
+        reference = provider.reference_to_check(data)
+        if reference is not None and not online.started_here(reference, structure_id=structure_id):
+            raise online.AnswerRefused(f"notification about an operation not started here: {reference!r}")
         answer = provider.parse(data)
         online_payment = online.handle_answer(answer, structure_id=structure_id)
     except (ProviderError, online.AnswerRefused) as error:

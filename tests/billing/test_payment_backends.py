@@ -429,3 +429,22 @@ def test_tipi_is_not_offered_its_unsigned_notification_cannot_record_a_payment(w
     assert forged.status_code == 404
     assert not Payment.objects.exists()
     assert november_due(w) == 500
+
+
+def test_a_payfip_notification_about_an_operation_not_started_here_never_reaches_payfip(w, payfip, caplog):
+    """Anyone can post a well-formed idOp to the notification URL: PayFiP's web
+    service is only asked about an operation this structure started."""
+    idop = pay_with_payfip(w, payfip)
+    payfip.results[idop] = {"resultrans": "P"}
+
+    with caplog.at_level(logging.WARNING):
+        stranger = payfip_notifies(w, body="idOp=0f1e2d3c-4b5a-6978-8a9b-000000000042")
+        other_structure = Client().post(
+            reverse("billing:notify", args=[w.b.pk]), f"idOp={idop}", content_type="application/x-www-form-urlencoded"
+        )
+
+    assert stranger.status_code == 400
+    assert other_structure.status_code in (400, 404)
+    assert payfip.asked == []
+    assert any("not started here" in message for message in refusals(caplog)), refusals(caplog)
+    assert not Payment.objects.exists()
