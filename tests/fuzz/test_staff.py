@@ -263,7 +263,12 @@ ROUTES = {
         "get", {"format": "text"}, url_kwargs=lambda w: {"pk": w.family_a.pk}, users=STAFF_USERS
     ),
     # Issue 17 point 1: what families changed; « Vu » per change or per family (A's own; B's is a 404).
-    "staff:family_changes": Route("get", {"page": "int"}, valid=_target, users=STAFF_USERS),
+    "staff:family_changes": Route(
+        "get",
+        {"page": "int", "etat": "choice", "famille": "text"},
+        valid=lambda w: {"etat": ["non_vues", "vues", "toutes"], "famille": ["DUP", ""]},
+        users=STAFF_USERS,
+    ),
     "staff:change_seen": Route("post", {}, url_kwargs=lambda w: {"pk": w.change_a.pk}, users=STAFF_USERS),
     "staff:family_changes_seen": Route("post", {}, url_kwargs=lambda w: {"pk": w.family_a.pk}, users=STAFF_USERS),
     "staff:booking_audit": Route(
@@ -295,7 +300,12 @@ ROUTES = {
     "staff:child_file": Route("get", {}, url_kwargs=lambda w: {"pk": w.paolo.pk}, users=STAFF_USERS),
     "staff:health_accesses": Route("get", {"enfant": "id", "page": "int"}, valid=_target, users=STAFF_USERS),
     # Issue 17 points 4, 5: the documents to check (decision, file) and the absences to decide (A's; B's: 404).
-    "staff:documents": Route("get", {"page": "int"}, users=STAFF_USERS),
+    "staff:documents": Route(
+        "get",
+        {"page": "int", "type": "id", "famille": "text"},
+        valid=lambda w: {"type": [str(w.document_a.doc_type_id), str(w.document_b.doc_type_id)]},
+        users=STAFF_USERS,
+    ),
     "staff:document": Route(
         "post",
         {"decision": "choice", "valable_jusqu_au": "date", "quotient": "int", "qf_jusqu_au": "date", "motif": "text"},
@@ -303,8 +313,19 @@ ROUTES = {
         valid=lambda w: {"decision": ["valider", "refuser"], "valable_jusqu_au": ["2027-11-26", ""]},
         users=STAFF_USERS,
     ),
-    "staff:document_file": Route("get", {}, url_kwargs=lambda w: {"pk": w.document_a.pk}, users=STAFF_USERS),
-    "staff:absences": Route("get", {"page": "int"}, users=STAFF_USERS),
+    "staff:document_file": Route(
+        "get",
+        {"voir": "choice"},
+        url_kwargs=lambda w: {"pk": w.document_a.pk},
+        valid=lambda w: {"voir": ["1", ""]},
+        users=STAFF_USERS,
+    ),
+    "staff:absences": Route(
+        "get",
+        {"page": "int", "etat": "choice", "nom": "text"},
+        valid=lambda w: {"etat": ["a_examiner", "justifiee", "non_justifiee", "toutes"]},
+        users=STAFF_USERS,
+    ),
     "staff:absence_decide": Route(
         "post",
         {"decision": "choice", "remarque": "text"},
@@ -465,7 +486,7 @@ def _base(w):
         "staff:family_audit": {"page": "1"},
         "staff:anonymise_family": {"confirmer": "on"},
         "staff:export_family_data": {},
-        "staff:family_changes": {"page": "1"},
+        "staff:family_changes": {"page": "1", "etat": "toutes", "famille": "DUP"},
         "staff:change_seen": {},
         "staff:family_changes_seen": {},
         "staff:booking_audit": {"page": "1"},
@@ -477,10 +498,10 @@ def _base(w):
         "staff:credit_note": {"montant": "1,50", "motif": "Absence justifiée", "avoirs": "0"},
         "staff:child_file": {},
         "staff:health_accesses": {"enfant": str(w.paolo.pk), "page": "1"},
-        "staff:documents": {"page": "1"},
+        "staff:documents": {"page": "1", "famille": "DUP"},
         "staff:document": {"decision": "valider", "valable_jusqu_au": "2027-11-26"},
-        "staff:document_file": {},
-        "staff:absences": {"page": "1"},
+        "staff:document_file": {"voir": "1"},
+        "staff:absences": {"page": "1", "etat": "toutes", "nom": "DUPONT"},
         "staff:absence_decide": {"decision": "justifiee", "remarque": ""},
     }
 
