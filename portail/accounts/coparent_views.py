@@ -29,6 +29,11 @@ def invite_parent(request):
     if request.method == "POST":
         if form.is_valid():
             email = form.cleaned_data["email"]
+            if family.accounts.filter(email__iexact=email).exists():
+                # Only this family's own accounts are looked at: another family's account
+                # with this address gets the usual invitation (nothing is revealed about it).
+                messages.info(request, _("Cette personne a déjà accès au portail pour votre famille."))
+                return redirect("family:dossier")
             try:
                 invite_coparent(family, email, request.user)
             except TooManyInvitations:

@@ -52,8 +52,9 @@ def family_changes(model_admin, family):
         (
             (
                 row.field_label,
-                row.old_value or "—",
-                row.new_value or "—",
+                # Health values are never shown here: the child's file records who reads them.
+                changes.MASKED if changes.is_health(row) else (row.old_value or "—"),
+                changes.MASKED if changes.is_health(row) else (row.new_value or "—"),
                 gettext("modifié par la famille le %(when)s") % {"when": changes.when(row)},
                 f" ({row.changed_by.display_name})" if row.changed_by else "",
             )

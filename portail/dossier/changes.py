@@ -15,7 +15,7 @@ import datetime
 
 from django.db import models, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from portail.dossier.models import FamilyChange, Guardian
 from portail.lib import dates, french
@@ -42,8 +42,17 @@ def _field(instance: models.Model, name: str) -> models.Field:
     return field
 
 
+def normalise_text(value: str) -> str:
+    """A textarea's text as stored and compared: CRLF and CR become LF and each
+    line loses its trailing spaces (a browser posts a textarea's newlines as
+    CRLF: « 1 rue des Lilas\\r\\n75000 » is the stored « …Lilas\\n75000 », no change)."""
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
 def _shown(instance: models.Model, field: str) -> str:
-    """The value as a person reads it: a choice's label, « Oui »/« Non », a date dd/mm/yyyy."""
+    """The value as a person reads it: a choice's label, « Oui »/« Non », a date dd/mm/yyyy
+    (a text's newlines normalised, so that a CRLF stored earlier is not a change)."""
     model_field = _field(instance, field)
     value = getattr(instance, field)
     if value is None:
@@ -54,7 +63,7 @@ def _shown(instance: models.Model, field: str) -> str:
         return gettext("Oui") if value else gettext("Non")
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
-    return str(value).strip()
+    return normalise_text(str(value))
 
 
 def label(instance: models.Model, field: str) -> str:
@@ -106,6 +115,49 @@ def unseen(families) -> models.QuerySet:
         .select_related("family", "family__structure", "changed_by", "child")
         .order_by("-changed_at", "-pk")
     )
+
+
+# The fields whose values are health data: « Modifications des familles » never
+# shows them (only « modifiée — voir la fiche », the child's file records the view).
+HEALTH_KEY_PREFIX = "healthsheet."
+MASKED = gettext_lazy("modifiée — voir la fiche")
+
+
+def is_health(change: FamilyChange) -> bool:
+    """Whether `change` is of the health sheet (its values are medical text)."""
+    return change.field_key.startswith(HEALTH_KEY_PREFIX)
+
+
+def _object_key(change: FamilyChange) -> str:
+    """« authorisedperson.12 » of « authorisedperson.12.phone »: the object changed."""
+    return ".".join(change.field_key.split(".")[:2])
+
+
+def save_key(change: FamilyChange) -> tuple:
+    """What the changes of one save share: `save_family_edit` writes every row of
+    one save with the same family, child, object, author and moment."""
+    return (change.family_id, change.child_id, _object_key(change), change.changed_by_id, change.changed_at)
+
+
+def group_by_save(changes) -> list[list[FamilyChange]]:
+    """`changes` (in display order) grouped per save: one group per object and
+    save, in the order of their first row (one person added: one group)."""
+    groups: dict[tuple, list[FamilyChange]] = {}
+    for change in changes:
+        groups.setdefault(save_key(change), []).append(change)
+    return list(groups.values())
+
+
+def same_save(change: FamilyChange, scoped_changes) -> models.QuerySet:
+    """The rows of `scoped_changes` (a queryset, already scoped) recorded by the
+    save that recorded `change` (itself included)."""
+    return scoped_changes.filter(
+        family_id=change.family_id,
+        child_id=change.child_id,
+        changed_by_id=change.changed_by_id,
+        changed_at=change.changed_at,
+        field_key__startswith=_object_key(change) + ".",
+    ) | scoped_changes.filter(pk=change.pk)
 
 
 def mark_seen(changes, user) -> int:

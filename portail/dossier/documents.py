@@ -149,18 +149,20 @@ def store_document(
     return document
 
 
-def file_response(document: Document) -> FileResponse:
+def file_response(document: Document, *, inline: bool = False) -> FileResponse:
     """The file, streamed with the type checked at upload (never the stored
     name's, never sniffed), an ASCII name, and a sandbox: even a file that
     fooled the checks cannot run script in the portal's origin. A PDF is an
-    attachment (Chrome's viewer does not open in a sandbox), an image inline."""
+    attachment (Chrome's viewer does not open in a sandbox), an image inline;
+    `inline` shows a PDF in the browser too (staff's « Voir », in a new tab),
+    with the same headers."""
     content_type = document.content_type if document.content_type in EXTENSIONS else "application/octet-stream"
     extension = EXTENSIONS.get(content_type, "bin")
     stem = os.path.splitext(document.original_name)[0]
     response = FileResponse(
         document.file.open("rb"),
         content_type=content_type,
-        as_attachment=content_type == PDF,
+        as_attachment=content_type == PDF and not inline,
         filename=ascii_filename([stem], extension, fallback="document"),
     )
     response["X-Content-Type-Options"] = "nosniff"

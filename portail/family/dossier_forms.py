@@ -8,12 +8,28 @@ view finds it among the family's own (another family's id is a 404)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portail.dossier.changes import normalise_text
 from portail.dossier.models import Guardian
 from portail.dossier.validators import validate_phone
 from portail.structures.models import Child, Family
 
 ADDRESS_MAX = 500
 TOO_LONG = _("Texte trop long : %(limit_value)d caractères au plus.")
+
+
+class NormalisedTextareas:
+    """Every textarea's text with its newlines as stored: CRLF and CR (what a
+    browser posts) become LF, trailing spaces go (dossier.changes.normalise_text).
+    Before the comparison with the stored value and before the save, so that
+    re-saving an unchanged address is no change and no CRLF is stored."""
+
+    def clean(self):
+        cleaned = super().clean()  # type: ignore[misc]
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            value = cleaned.get(name)
+            if isinstance(field.widget, forms.Textarea) and isinstance(value, str):
+                cleaned[name] = normalise_text(value)
+        return cleaned
 
 
 def _phone(label):
@@ -30,7 +46,7 @@ def _address(label):
     )  # fmt: skip
 
 
-class HouseholdForm(forms.ModelForm):
+class HouseholdForm(NormalisedTextareas, forms.ModelForm):
     phone = _phone(_("Téléphone"))
     address = _address(_("Adresse"))
 
@@ -39,7 +55,7 @@ class HouseholdForm(forms.ModelForm):
         fields = ["address", "phone"]
 
 
-class GuardianForm(forms.ModelForm):
+class GuardianForm(NormalisedTextareas, forms.ModelForm):
     last_name = forms.CharField(
         label=_("Nom"), max_length=100,
         error_messages={"required": _("Indiquez le nom."), "max_length": TOO_LONG},
@@ -70,7 +86,7 @@ class NewGuardianForm(GuardianForm):
     moi = forms.BooleanField(label=_("Il s'agit de moi (mon compte)"), required=False)
 
 
-class ChildForm(forms.ModelForm):
+class ChildForm(NormalisedTextareas, forms.ModelForm):
     school_class = forms.CharField(
         label=_("Classe"), required=False, max_length=50, error_messages={"max_length": TOO_LONG}
     )

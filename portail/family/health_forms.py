@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portail.dossier.models import AuthorisedPerson, HealthSheet
+from portail.family.dossier_forms import NormalisedTextareas
 from portail.web.forms import DayField
 
 # Long enough for a real list of allergies or a note, short enough to stay a note.
@@ -35,7 +36,7 @@ def clean_phone(value, *, required):
     return value
 
 
-class HealthSheetForm(forms.ModelForm):
+class HealthSheetForm(NormalisedTextareas, forms.ModelForm):
     """The fiche sanitaire. A food allergy ticked needs its description (what
     the kitchen must avoid is then on the sheet, while the kitchen itself sees
     only the mark)."""
@@ -105,7 +106,7 @@ class HealthSheetForm(forms.ModelForm):
         return cleaned
 
 
-class AuthorisedPersonForm(forms.ModelForm):
+class AuthorisedPersonForm(NormalisedTextareas, forms.ModelForm):
     """A person allowed to collect the child and/or to call in an emergency."""
 
     class Meta:

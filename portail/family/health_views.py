@@ -21,6 +21,7 @@ from portail.dossier.health import pai_document_for
 from portail.dossier.models import AuthorisedPerson, FamilyChange, HealthSheet
 from portail.family.health_forms import AuthorisedPersonForm, HealthSheetForm
 from portail.family.params import _pk, own_child
+from portail.lib import french
 from portail.web.family import current_family, family_required
 
 
@@ -51,7 +52,9 @@ def health(request, pk):
             # The PAI's document, when the family sent one (« Mes documents »): staff open it from the child's file.
             form.instance.pai_document = pai_document_for(child) if form.instance.has_pai else None
             changes.save_family_edit(form, family=family, actor=request.user, child=child)
-        messages.success(request, _("La fiche sanitaire de %(child)s est enregistrée.") % {"child": child.first_name})
+        # Translators: %(de_child)s is « de Paolo » or « d'Amalia »; %(child)s the bare first name.
+        saved = _("La fiche sanitaire %(de_child)s est enregistrée.")
+        messages.success(request, saved % {"de_child": french.de(child.first_name), "child": child.first_name})
         return redirect("family:health", pk=child.pk)
     context = {
         "child": child,
@@ -94,7 +97,8 @@ def authorised_person_edit(request, pk, person):
         form = AuthorisedPersonForm(request.POST, instance=found)
         if form.is_valid():
             changes.save_family_edit(form, family=family, actor=request.user, child=child)
-            messages.success(request, _("Les informations de %(name)s sont enregistrées.") % {"name": found.name})
+            saved = _("Les informations %(de_name)s sont enregistrées.")
+            messages.success(request, saved % {"de_name": french.de(found.name), "name": found.name})
             return redirect("family:authorised_people", pk=child.pk)
         found = _person_of(child, person)  # the form wrote the refused values on it
         return _people_page(request, child, form, status=400, person=found)

@@ -6,7 +6,7 @@ engine: the waiting list is served and nothing is billed) or « Non justifiée �
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,12 +15,24 @@ from django.views.decorators.http import require_GET, require_POST
 from portail.booking.models import Booking
 from portail.dossier import absences as service
 from portail.dossier.models import Absence, AbsenceStatus
+from portail.lib import french
 from portail.staff.access import page, scoped, staff_required
-from portail.staff.document_forms import JUSTIFIED, AbsenceDecisionForm, ListForm
+from portail.staff.changes_views import family_filter
+from portail.staff.document_forms import (
+    ABSENCE_STATES,
+    ALL_STATES,
+    JUSTIFIED,
+    PENDING,
+    AbsenceDecisionForm,
+    AbsenceListForm,
+    query_string,
+)
 from portail.staff.forms import BadValue, read
 from portail.structures.scoping import scope_queryset
 
 PAGE_SIZE = 30
+# The list's « état » filter -> the absences' status.
+STATUS_OF_STATE = {"justifiee": AbsenceStatus.JUSTIFIED, "non_justifiee": AbsenceStatus.NOT_JUSTIFIED}
 
 
 def _absences(user):
@@ -33,25 +45,35 @@ def _absences(user):
 @require_GET
 @staff_required
 def absences(request):
-    """The absences waiting for a decision (oldest first), then the last decided."""
-    params = read(ListForm, request.GET)
+    """The absences waiting for a decision (oldest first), then the last decided;
+    filtered by state (another state lists those absences, the latest first) and
+    by the child's or the family's name."""
+    params = read(AbsenceListForm, request.GET)
+    state = params["etat"] or PENDING
     with_days = Prefetch("bookings", queryset=Booking.objects.select_related("activity").order_by("date"))
-    pending = (
-        _absences(request.user).filter(status=AbsenceStatus.PENDING).prefetch_related(with_days)
-        .order_by("declared_at", "pk")
-    )  # fmt: skip
-    decided = (
-        _absences(request.user).exclude(status=AbsenceStatus.PENDING).prefetch_related(with_days)
-        .order_by("-decided_at", "-pk")[:20]
-    )  # fmt: skip
+    found = _absences(request.user).prefetch_related(with_days)
+    if params["nom"]:
+        name = params["nom"]
+        found = found.filter(
+            Q(child__last_name__icontains=name) | Q(child__first_name__icontains=name) | family_filter("family__", name)
+        )
+    if state == PENDING:
+        listed = found.filter(status=AbsenceStatus.PENDING).order_by("declared_at", "pk")
+    else:
+        listed = found.order_by("-declared_at", "-pk")
+        if state != ALL_STATES:
+            listed = listed.filter(status=STATUS_OF_STATE[state])
+    decided = found.exclude(status=AbsenceStatus.PENDING).order_by("-decided_at", "-pk")[:20]
     return page(
         request,
         "staff/absences/index.html",
         {
             "title": _("Absences à examiner"),
-            "page_obj": Paginator(pending, PAGE_SIZE).get_page(params["page"]),
-            "page_query": "",
-            "decided": decided,
+            "page_obj": Paginator(listed, PAGE_SIZE).get_page(params["page"]),
+            "page_query": query_string(params, ["etat", "nom"]),
+            "decided": decided if state == PENDING else [],
+            "states": ABSENCE_STATES,
+            "filters": {"etat": state, "nom": params["nom"]},
         },
     )
 
@@ -62,17 +84,19 @@ def decide(request, pk):
     absence = scoped(_absences(request.user), request.user, pk)
     data = read(AbsenceDecisionForm, request.POST)
     justified = data["decision"] == JUSTIFIED
+    names = {"de_child": french.de(str(absence.child)), "child": absence.child}
     try:
         promoted = service.decide_absence(absence, actor=request.user, justified=justified, note=data["remarque"])
     except service.AbsenceError as error:
         raise BadValue(str(error)) from None
     if justified:
-        message = _("Absence de %(child)s justifiée : les places sont libérées.") % {"child": absence.child}
+        # Translators: %(de_child)s is « de DUPONT Paolo » or « d'ABADIE Paolo »; %(child)s the bare name.
+        message = _("Absence %(de_child)s justifiée : les places sont libérées.") % names
         if promoted:
             message += " " + ngettext(
                 "%(n)d place donnée à la liste d'attente.", "%(n)d places données à la liste d'attente.", len(promoted)
             ) % {"n": len(promoted)}
     else:
-        message = _("Absence de %(child)s non justifiée : les réservations restent.") % {"child": absence.child}
+        message = _("Absence %(de_child)s non justifiée : les réservations restent.") % names
     messages.success(request, message)
     return redirect("staff:absences")

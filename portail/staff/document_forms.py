@@ -2,11 +2,12 @@
 (issue 17 points 4 and 5), one Form per endpoint."""
 
 from django import forms
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from portail.lib.validators import validate_single_line
 from portail.staff.forms import PageField
-from portail.web.forms import DayField
+from portail.web.forms import DayField, IdField
 
 VALIDATE, REFUSE = "valider", "refuser"
 JUSTIFIED, NOT_JUSTIFIED = "justifiee", "non-justifiee"
@@ -15,6 +16,78 @@ SINGLE_LINE = _("Écrivez-le sur une ligne, sans caractère invisible.")
 
 class ListForm(forms.Form):
     page = PageField()
+
+
+NAME_MAX = 100
+NAME_MESSAGE = _("Nom ou référence : une ligne de 100 caractères au plus, sans caractère invisible.")
+
+
+class NameFilterField(forms.CharField):
+    """A search on a family's (or a child's) name or reference: one line, 100 characters at most."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(
+            label=label, required=False, max_length=NAME_MAX, validators=[validate_single_line],
+            error_messages={"max_length": NAME_MESSAGE, "control_characters": NAME_MESSAGE,
+                            "null_characters_not_allowed": NAME_MESSAGE},
+            **kwargs,
+        )  # fmt: skip
+
+
+def query_string(cleaned: dict, names) -> str:
+    """« type=3&famille=dupont& »: the filters in use, for the pagination's links
+    (which add « page=N »); "" when none."""
+    used = {name: cleaned[name] for name in names if cleaned.get(name) not in (None, "")}
+    return urlencode(used) + "&" if used else ""
+
+
+class DocumentListForm(ListForm):
+    """« Documents à vérifier »: by type of document, by family name or reference."""
+
+    type = IdField(_("Type de document"), required=False)
+    famille = NameFilterField(_("Famille (nom ou référence)"))
+
+
+PENDING, ALL_STATES = "a_examiner", "toutes"
+ABSENCE_STATES = [
+    (PENDING, _("À examiner")),
+    ("justifiee", _("Justifiées")),
+    ("non_justifiee", _("Non justifiées")),
+    (ALL_STATES, _("Toutes")),
+]
+
+
+class AbsenceListForm(ListForm):
+    """« Absences à examiner »: by state, by child's or family's name."""
+
+    etat = forms.ChoiceField(
+        label=_("État"), required=False, choices=ABSENCE_STATES,
+        error_messages={"invalid_choice": _("État inconnu : choisissez dans la liste.")},
+    )  # fmt: skip
+    nom = NameFilterField(_("Enfant ou famille (nom)"))
+
+
+UNSEEN, SEEN = "non_vues", "vues"
+CHANGE_STATES = [(UNSEEN, _("Non vues")), (SEEN, _("Vues")), (ALL_STATES, _("Toutes"))]
+
+
+class ChangeListForm(ListForm):
+    """« Modifications des familles »: seen or not, by family name or reference."""
+
+    etat = forms.ChoiceField(
+        label=_("État"), required=False, choices=CHANGE_STATES,
+        error_messages={"invalid_choice": _("État inconnu : choisissez dans la liste.")},
+    )  # fmt: skip
+    famille = NameFilterField(_("Famille (nom ou référence)"))
+
+
+class FileForm(forms.Form):
+    """The document's file: downloaded (by default) or « Voir », shown in the browser."""
+
+    voir = forms.ChoiceField(
+        required=False, choices=[("1", _("Voir"))],
+        error_messages={"invalid_choice": _("Affichage inconnu.")},
+    )  # fmt: skip
 
 
 class DocumentDecisionForm(forms.Form):

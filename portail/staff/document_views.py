@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portail.dossier import documents as service
-from portail.dossier.models import Document, DocumentKind, DocumentStatus
+from portail.dossier.models import Document, DocumentKind, DocumentStatus, DocumentType
 from portail.staff.access import page, scoped, staff_required
-from portail.staff.document_forms import REFUSE, DocumentDecisionForm, ListForm
+from portail.staff.changes_views import family_filter
+from portail.staff.document_forms import REFUSE, DocumentDecisionForm, DocumentListForm, FileForm, query_string
 from portail.staff.forms import read
 from portail.structures.scoping import scope_queryset
 
@@ -34,19 +35,22 @@ def _documents(user):
 def documents(request):
     """The documents waiting for a decision, oldest first (an absence's
     certificate is decided with its absence, on « Absences à examiner »)."""
-    params = read(ListForm, request.GET)
-    pending = (
-        _documents(request.user)
-        .filter(status=DocumentStatus.PENDING, doc_type__isnull=False)
-        .order_by("uploaded_at", "pk")
-    )
+    params = read(DocumentListForm, request.GET)
+    pending = _documents(request.user).filter(status=DocumentStatus.PENDING, doc_type__isnull=False)
+    if params["type"]:
+        pending = pending.filter(doc_type_id=params["type"])
+    if params["famille"]:
+        pending = pending.filter(family_filter("family__", params["famille"]))
+    types = scope_queryset(DocumentType.objects.select_related("structure"), request.user).order_by("name", "pk")
     return page(
         request,
         "staff/documents/index.html",
         {
             "title": _("Documents à vérifier"),
-            "page_obj": Paginator(pending, PAGE_SIZE).get_page(params["page"]),
-            "page_query": "",
+            "page_obj": Paginator(pending.order_by("uploaded_at", "pk"), PAGE_SIZE).get_page(params["page"]),
+            "page_query": query_string(params, ["type", "famille"]),
+            "types": types,
+            "filters": {"type": params["type"], "famille": params["famille"]},
         },
     )
 
@@ -102,11 +106,14 @@ def document(request, pk):
 @require_GET
 @staff_required
 def document_file(request, pk):
-    """The file of a document of the staff member's structures; any other id is a 404."""
+    """The file of a document of the staff member's structures; any other id is
+    a 404. « ?voir=1 » shows it in the browser (« Voir »), else it is downloaded
+    as before (a PDF as an attachment)."""
+    params = read(FileForm, request.GET)
     document = scoped(_documents(request.user), request.user, pk)
     if not document.file:
         raise Http404
     try:
-        return service.file_response(document)
+        return service.file_response(document, inline=bool(params["voir"]))
     except FileNotFoundError:
         raise Http404 from None
