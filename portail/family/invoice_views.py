@@ -85,6 +85,13 @@ def invoices(request):
             }
         )
     balance = ledger.balance_cents(family)
+    # Said only while something is due: the parent must not pay twice what
+    # the bank may already have taken.
+    pending = (
+        OnlinePayment.objects.filter(family=family, status=OnlinePaymentStatus.PENDING).order_by("-created_at").first()
+        if due_cents > 0
+        else None
+    )
     return render(
         request,
         "family/invoices.html",
@@ -94,7 +101,8 @@ def invoices(request):
             "balance_text": euros(abs(balance)),
             "due_text": euros(due_cents),
             "can_pay": due_cents > 0 and online.can_pay_online(family.structure_id),
-            "pending": OnlinePayment.objects.filter(family=family, status=OnlinePaymentStatus.PENDING).exists(),
+            "pending": pending,
+            "pending_amount": euros(pending.amount_cents) if pending else "",
         },
     )
 

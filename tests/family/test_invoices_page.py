@@ -96,7 +96,7 @@ def test_a_payment_en_cours_is_said(w):
     make_invoice(w.family_a, number=1)
     BillingSettings.objects.create(structure=w.a, payment_backend="simulated")
     OnlinePayment.objects.create(structure=w.a, family=w.family_a, amount_cents=500, order_id="o1", backend="simulated")
-    assert "Un paiement en ligne est en cours de vérification" in page(w)
+    assert "attend encore la réponse de la banque" in page(w)
     OnlinePayment.objects.update(status=OnlinePaymentStatus.REFUSED)
     assert "Un paiement en ligne est en cours de vérification" not in page(w)
 
@@ -132,3 +132,30 @@ def test_pay_refuses_get_and_a_malformed_invoice_id(w):
     for value in ("abc", "-1", "1e3", "9" * 30):
         assert w.client.post(reverse("family:pay"), {"facture": value}).status_code == 404
     assert not OnlinePayment.objects.exists()
+
+
+def test_a_payment_en_cours_is_said_with_its_amount_and_time_while_something_is_due(w):
+    """A parent back from the bank without an answer yet must not pay twice:
+    the page says what is waiting and what to do; once nothing is due it
+    says nothing (found by the review of the demo: « en cours » sat next to
+    « Solde : rien à payer »)."""
+    november = make_invoice(
+        w.family_a, month=datetime.date(2026, 11, 1), number=1, due_date=datetime.date(2026, 12, 31)
+    )
+    started = OnlinePayment.objects.create(
+        structure=w.a, family=w.family_a, amount_cents=november.total_cents, order_id="20261215pending",
+        backend="simulated", status=OnlinePaymentStatus.PENDING,
+    )  # fmt: skip
+    OnlinePayment.objects.filter(pk=started.pk).update(
+        created_at=datetime.datetime(2026, 12, 15, 8, 41, tzinfo=datetime.UTC)
+    )
+
+    text = page(w)
+    assert 'data-testid="payment-pending"' in text
+    assert (
+        "Un paiement en ligne de 5,00\u00a0€, commencé le mar. 15/12 à 09:41, attend encore la réponse de la banque. "
+        "Si votre compte a été débité, ne payez pas à nouveau"
+    ) in text
+
+    ledger.record_payment(w.family_a, november.total_cents, "cheque", receipt_number="C9")
+    assert 'data-testid="payment-pending"' not in page(w)
