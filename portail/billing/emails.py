@@ -1,7 +1,8 @@
 """The e-mail of a new invoice (issue 16 point 2): « Votre facture de novembre
 est disponible », with its number, amount and due date and a link to the
-family's « Factures » page, queued in the outbox (N4) to each address of the
-family's accounts, each in its account's language.
+family's « Factures » page in the invoice's structure (links.py), queued in
+the outbox (N4) to each address of the family's accounts, each in its
+account's language.
 
 It answers billing.signals.invoices_issued (connected in BillingConfig.ready())
 inside the issuing transaction: the e-mails commit or roll back with the
@@ -30,11 +31,17 @@ TEMPLATE = "billing/email/invoice"
 CHUNK = 500  # ids per query (SQLite's limit on a statement's variables)
 
 
-def invoices_url() -> str:
-    """The family's « Factures » page (family:invoices); its home page until
-    that page exists, so an e-mail never fails the issuing of invoices."""
+def invoices_url(structure_id: int | None = None) -> str:
+    """The family's « Factures » page in the invoice's structure: through
+    billing:open_invoices (links.py), which switches an account of several
+    structures to that one first (without a structure: the page of the
+    structure being consulted). Its home page if neither exists, so an
+    e-mail never fails the issuing of invoices."""
     try:
-        path = reverse("family:invoices")
+        if structure_id is None:
+            path = reverse("family:invoices")
+        else:
+            path = reverse("billing:open_invoices", kwargs={"structure_id": structure_id})
     except NoReverseMatch:
         path = reverse("family:home")
     return settings.SITE_URL + path
@@ -99,7 +106,7 @@ def queue_invoice_emails(invoices) -> int:
         addresses.update(family_emails(family_ids[start : start + CHUNK]))
     structures = Structure.objects.in_bulk({i.structure_id for i in invoices})
     languages = recipient_languages({a for found in addresses.values() for a in found})
-    link = invoices_url()
+    links = {pk: invoices_url(pk) for pk in structures}
     marked: dict[tuple, tuple[str, str, str]] = {}
     rows, announced = [], []
     for invoice in invoices:
@@ -111,7 +118,7 @@ def queue_invoice_emails(invoices) -> int:
             language = languages.get(address, settings.LANGUAGE_CODE)
             key = (language, invoice.structure_id, invoice.period_start, invoice.due_date)
             if key not in marked:
-                marked[key] = _rendered_with_marks(invoice, structure, link, language)
+                marked[key] = _rendered_with_marks(invoice, structure, links[invoice.structure_id], language)
             subject, text, html = _fill(marked[key], invoice)
             rows.append(
                 OutboxEmail(

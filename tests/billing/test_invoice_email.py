@@ -4,9 +4,12 @@ account's language, once, with the amount, the due date and the link to the
 family's « Factures » page; Invoice.emailed_at says it was announced."""
 
 import datetime
+import re
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from portail.billing import invoicing
 from portail.billing.models import Invoice, InvoiceKind
@@ -14,9 +17,13 @@ from portail.billing.signals import invoices_issued
 from portail.booking.models import BookingStatus
 from portail.notifications.models import OutboxEmail
 from portail.structures.models import Family
+from portail.web.family import SESSION_KEY
 from tests.billing.invoice_rows import make_invoice
 from tests.billing.tariffs import NOVEMBER, make_tariff
+from tests.factories import StructureFactory
 from tests.helpers import make_booking
+
+AFTER_NOVEMBER = timezone.make_aware(datetime.datetime(2026, 12, 2, 9, 0))
 
 
 def issued(*invoices):
@@ -107,12 +114,14 @@ def test_issuing_a_month_announces_each_new_invoice(world):
     for day in (2, 3):
         make_booking(child=world.paolo, activity=world.aps_a, date=NOVEMBER.replace(day=day),
                      status=BookingStatus.ACCEPTED)  # fmt: skip
-    (invoice,) = invoicing.issue(world.a, NOVEMBER, actor=world.staff_a)
+    (invoice,) = invoicing.issue(world.a, NOVEMBER, actor=world.staff_a, now=AFTER_NOVEMBER)
     emails = OutboxEmail.objects.filter(kind="facture")
     assert sorted(e.to for e in emails) == ["dupont2@example.org", "dupont@example.org"]
     assert all(invoice.reference in e.body_text and "5,00\u00a0€" in e.body_text for e in emails)
     assert Invoice.objects.get(pk=invoice.pk).emailed_at is not None
-    invoicing.issue(world.a, NOVEMBER, actor=world.staff_a)  # issuing twice issues (and announces) once
+    invoicing.issue(
+        world.a, NOVEMBER, actor=world.staff_a, now=AFTER_NOVEMBER
+    )  # issuing twice issues (and announces) once
     assert OutboxEmail.objects.filter(kind="facture").count() == 2
 
 
@@ -130,3 +139,48 @@ def test_each_invoice_of_a_run_gets_its_own_name_number_and_amount(world):
         assert "M. DUPONT Jean-Paul" in email.body_text and "F-2026-000021" in email.body_html
         assert "MARTIN" not in email.body_text and "30,00" not in email.body_html
         assert "\ue000" not in email.subject + email.body_text + email.body_html
+
+
+# ------------------------------------------------------------ the link opens the invoice's structure
+
+
+def _link(email):
+    """The e-mail's link to « Factures », as a path, the same in both bodies."""
+    (url,) = set(re.findall(re.escape(settings.SITE_URL) + r"[^\s\"<]*", email.body_text))
+    assert f'href="{url}"' in email.body_html
+    return url.removeprefix(settings.SITE_URL)
+
+
+def test_the_link_opens_factures_in_the_invoices_structure(client, world):
+    """DUPONT's account has a family at both structures; Les Pinsons comes
+    first: a bare « Factures » link showed the wrong one (« rien à payer »)."""
+    issued(make_invoice(world.family_a, number=31))
+    link = _link(OutboxEmail.objects.get(to="dupont@example.org"))
+    client.force_login(world.dupont)
+    client.get(reverse("family:home"))
+    assert client.session[SESSION_KEY] == world.family_b.pk  # where the account is
+    response = client.get(link)
+    assert response.status_code == 302 and response["Location"] == reverse("family:invoices")
+    assert client.session[SESSION_KEY] == world.family_a.pk
+    page = client.get(response["Location"])
+    assert "F-2026-000031" in page.content.decode()
+
+
+def test_the_link_never_switches_to_a_structure_without_the_accounts_family(client, world):
+    elsewhere = StructureFactory(name="Centre social des Tilleuls")
+    client.force_login(world.martin)  # a family at CarteVille only
+    client.get(reverse("family:home"))
+    for structure_id in (world.b.pk, elsewhere.pk, 2**63, 2**70):
+        response = client.get(reverse("billing:open_invoices", kwargs={"structure_id": structure_id}))
+        assert response.status_code == 302 and response["Location"] == reverse("family:invoices")
+        assert client.session[SESSION_KEY] == world.martin_a.pk
+        shown = client.get(response["Location"]).content.decode()  # the message, read once
+        assert "Cette structure n&#x27;est pas accessible avec votre compte." in shown
+    assert client.post(reverse("billing:open_invoices", kwargs={"structure_id": world.a.pk})).status_code == 405
+
+
+def test_the_link_asks_to_log_in_first_then_opens_the_structure(client, world):
+    link = reverse("billing:open_invoices", kwargs={"structure_id": world.a.pk})
+    response = client.get(link)
+    assert response.status_code == 302 and "next=" in response["Location"]
+    assert SESSION_KEY not in client.session
