@@ -31,9 +31,14 @@ from portail.billing import ledger, numbering, pricing, signals
 from portail.billing.errors import BillingError
 from portail.billing.models import BillingSettings, Invoice, InvoiceKind, InvoiceLine, Payment
 from portail.billing.money import euros
+from portail.lib.dates import MONTH_NAMES
+from portail.lib.french import de
 from portail.structures.models import Activity, Child, Family, Structure
 
-__all__ = ["BillingError", "FamilyPreview", "Preview", "PreviewLine", "credit_note", "issue", "preview"]
+__all__ = [
+    "BillingError", "FamilyPreview", "Preview", "PreviewLine", "credit_note", "credit_note_amount", "issue",
+    "month_not_over", "preview",
+]  # fmt: skip
 
 CHUNK = 2000  # families read and written together: bounded memory, few queries
 DEFAULT_PAYMENT_TERMS_DAYS = 30
@@ -49,6 +54,7 @@ class PreviewLine:
     quantity: int
     unit_price_cents: int
     amount_cents: int
+    note: str = ""  # why the top bracket (_top_bracket_notes); the invoice's label ends with it
 
 
 @dataclass
@@ -58,6 +64,11 @@ class FamilyPreview:
     total_cents: int
     anomalies: list[str]
     already_issued: Invoice | None = None
+    # For a family already invoiced: what its invoice still bills once its
+    # credit notes are deducted, and today's computation minus that (data
+    # changed since: an absence justified, a QF validated…); 0 when equal.
+    issued_left_cents: int = 0
+    difference_cents: int = 0
 
 
 @dataclass
@@ -76,17 +87,59 @@ def month_bounds(month: datetime.date) -> tuple[datetime.date, datetime.date]:
     return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
 
 
+def month_not_over(month: datetime.date, today: datetime.date) -> str | None:
+    """Why `month` cannot be invoiced on `today` (in French), or None: a month
+    is invoiced once its last day is past, since its bookings, absences and
+    roll calls may still change until then."""
+    _start, end = month_bounds(month)
+    if today <= end:
+        return _("Le mois %(de_month)s n'est pas terminé : ses factures pourront être émises à partir du %(day)s.") % {
+            # French elides (« d'octobre »); another language uses `month` alone.
+            "de_month": de(str(MONTH_NAMES[end.month - 1])),
+            "month": str(MONTH_NAMES[end.month - 1]),
+            "day": f"{end + datetime.timedelta(days=1):%d/%m}",
+        }
+    return None
+
+
 @dataclass
 class _FamilyBill:
     family_id: int
     row: Mapping[str, Any]  # the family's values: names, address, QF
     priced: pricing.Priced
     untariffed: list[str]  # its « Pas de tarif pour … » anomalies
+    notes: dict[int, str] = field(default_factory=dict)  # _top_bracket_notes
 
 
 def _family_name(row: Mapping[str, Any]) -> str:
     # As Family.__str__ prints it.
     return f"{row['civility']} {row['last_name'].upper()} {row['first_name']}"
+
+
+def _top_bracket_notes(
+    priced: pricing.Priced, family: pricing.FamilyInfo, tariffs: pricing.TariffBook
+) -> dict[int, str]:
+    """Why each line priced at the top bracket for want of a valid QF was (its
+    first such day), by the line's position. The issued invoice writes it in
+    the line's label: the family reads it on its page and PDF long after the
+    QF was renewed (Family keeps only the latest one)."""
+    notes = {}
+    for index, line in enumerate(priced.lines):
+        for day in line.dates:
+            tariff = tariffs.on(line.activity_id, day)
+            if tariff is not None and tariff.depends_on_qf and family.qf_on(day) is None:
+                notes[index] = _("Tarif maximum appliqué : pas de quotient familial valide au %(day)s") % {
+                    "day": f"{day:%d/%m/%Y}"
+                }
+                break
+    return notes
+
+
+def _written_label(line: pricing.Line, note: str | None) -> str:
+    """The label an issued invoice's line keeps: the line's, with its note."""
+    if not note:
+        return line.label
+    return f"{line.label} — {note}"[: InvoiceLine._meta.get_field("label").max_length]
 
 
 def _bills(structure: Structure, start: datetime.date, end: datetime.date, skip: set[int]) -> Iterator[_FamilyBill]:
@@ -125,12 +178,17 @@ def _bills(structure: Structure, start: datetime.date, end: datetime.date, skip:
             row = rows[family_id]
             info = pricing.FamilyInfo(family_id, row["quotient_familial"], row["qf_valid_until"])
             priced = pricing.price_family(items, family=info, children=children, activities=activities, tariffs=tariffs)
+            notes = (
+                _top_bracket_notes(priced, info, tariffs)
+                if info.qf_valid_until is None or info.qf_valid_until < end
+                else {}
+            )
             missing = [
                 pricing.no_tariff_anomaly(activities[pk].name)
                 for pk in sorted(untariffed, key=lambda pk: activities[pk].name)
             ]
             priced.anomalies.extend(missing)
-            yield _FamilyBill(family_id, row, priced, missing)
+            yield _FamilyBill(family_id, row, priced, missing, notes)
 
 
 def preview(structure: Structure, month: datetime.date) -> Preview:
@@ -144,6 +202,15 @@ def preview(structure: Structure, month: datetime.date) -> Preview:
         invoice.family_id: invoice
         for invoice in Invoice.objects.filter(structure=structure, kind=InvoiceKind.INVOICE, period_start=start)
     }
+    credited = dict(
+        Invoice.objects.filter(
+            structure=structure, kind=InvoiceKind.CREDIT_NOTE, corrects__period_start=start,
+            corrects__kind=InvoiceKind.INVOICE,
+        )
+        .values("corrects_id")
+        .annotate(total=Sum("total_cents"))
+        .values_list("corrects_id", "total")
+    )  # fmt: skip
     families_without_qf = 0
     untariffed: set[str] = set()
     bills = list(_bills(structure, start, end, skip=set()))
@@ -153,7 +220,7 @@ def preview(structure: Structure, month: datetime.date) -> Preview:
     activities = Activity.objects.in_bulk({line.activity_id for b in bills for line in b.priced.lines})
     qf_message = _("Quotient familial manquant ou expiré : tranche haute")
     for bill in bills:
-        if not bill.priced.lines and not bill.priced.anomalies:
+        if not bill.priced.lines and not bill.priced.anomalies and bill.family_id not in issued:
             continue
         lines = [
             PreviewLine(
@@ -165,24 +232,39 @@ def preview(structure: Structure, month: datetime.date) -> Preview:
                 quantity=line.quantity,
                 unit_price_cents=line.unit_price_cents,
                 amount_cents=line.amount_cents,
+                note=bill.notes.get(index, ""),
             )
-            for line in bill.priced.lines
+            for index, line in enumerate(bill.priced.lines)
         ]
         total = bill.priced.total_cents
         if qf_message in bill.priced.anomalies:
             families_without_qf += 1
         untariffed.update(bill.untariffed)
-        result.families.append(
-            FamilyPreview(
-                family=families[bill.family_id],
-                lines=lines,
-                total_cents=total,
-                anomalies=list(bill.priced.anomalies),
-                already_issued=issued.get(bill.family_id),
-            )
+        invoice = issued.get(bill.family_id)
+        family_preview = FamilyPreview(
+            family=families[bill.family_id],
+            lines=lines,
+            total_cents=total,
+            anomalies=list(bill.priced.anomalies),
+            already_issued=invoice,
         )
+        if invoice is not None:
+            family_preview.issued_left_cents = invoice.total_cents - credited.get(invoice.pk, 0)
+            family_preview.difference_cents = total - family_preview.issued_left_cents
+        result.families.append(family_preview)
         if bill.family_id not in issued:
             result.total_cents += total
+    # An invoiced family with nothing billable today (every day justified
+    # since) still shows its invoice, and that all of it is now in question.
+    seen = {fp.family.pk for fp in result.families}
+    gone = [family_id for family_id in issued if family_id not in seen]
+    for family in Family.objects.filter(pk__in=gone) if gone else ():
+        invoice = issued[family.pk]
+        left = invoice.total_cents - credited.get(invoice.pk, 0)
+        result.families.append(
+            FamilyPreview(family=family, lines=[], total_cents=0, anomalies=[], already_issued=invoice,
+                          issued_left_cents=left, difference_cents=-left)
+        )  # fmt: skip
     result.families.sort(key=lambda fp: (fp.family.last_name, fp.family.first_name, fp.family.pk))
     if families_without_qf:
         result.anomalies.append(
@@ -229,7 +311,7 @@ _LINE_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_lines(lines: Iterable[tuple[int, pricing.Line]]) -> None:
+def _insert_lines(lines: Iterable[tuple[int, pricing.Line, str | None]]) -> None:
     """Insert the invoices' lines in batches of plain rows: a month of a city
     is some 50,000 lines, and building as many model instances for
     bulk_create costs more than computing them (bench/billing.py)."""
@@ -239,10 +321,10 @@ def _insert_lines(lines: Iterable[tuple[int, pricing.Line]]) -> None:
     columns = ", ".join(connection.ops.quote_name(c) for c in _LINE_COLUMNS)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(_LINE_COLUMNS))})"  # noqa: S608 - names from the model, values as parameters
     rows = (
-        (invoice_id, line.child_id, line.activity_id, line.child_name, line.label,
+        (invoice_id, line.child_id, line.activity_id, line.child_name, _written_label(line, note),
          dates_field.get_db_prep_save([day.isoformat() for day in line.dates], connection), line.quantity,
          line.unit_price_cents, line.amount_cents)
-        for invoice_id, line in lines
+        for invoice_id, line, note in lines
     )  # fmt: skip
     with connection.cursor() as cursor:
         while batch := list(itertools.islice(rows, 5000)):
@@ -258,11 +340,17 @@ def issue(
     BillingSettings.payment_terms_days after today, with the family's name and
     address as they are today. Sends signals.invoices_issued inside the
     transaction, then lets each family's existing credit pay its new invoice
-    (ledger.allot). Returns the new invoices, in number order."""
+    (ledger.allot). Returns the new invoices, in number order. A month not
+    over (its last day is today or later) is refused with a French
+    BillingError, nothing written (month_not_over)."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     start, end = month_bounds(month)
-    due_date = today + datetime.timedelta(days=_payment_terms(structure))
+    refusal = month_not_over(start, today)
+    if refusal is not None:
+        raise BillingError(refusal)
+    # Never before the period's end + the payment terms (today is past the end).
+    due_date = max(today, end) + datetime.timedelta(days=_payment_terms(structure))
     created: list[Invoice] = []
     # The invoice is a French document, whoever issues it.
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
@@ -299,9 +387,9 @@ def issue(
             ]
             Invoice.objects.bulk_create(invoices)
             _insert_lines(
-                (invoice.pk, line)
+                (invoice.pk, line, bill.notes.get(index))
                 for invoice, bill in zip(invoices, pending, strict=True)
-                for line in bill.priced.lines
+                for index, line in enumerate(bill.priced.lines)
             )
             created.extend(invoices)
             pending.clear()
@@ -319,6 +407,44 @@ def issue(
     return created
 
 
+def _check_reason(invoice: Invoice, reason: str) -> None:
+    if invoice.kind != InvoiceKind.INVOICE:
+        raise BillingError(_("Un avoir corrige une facture, pas un autre avoir."))
+    if not reason:
+        raise BillingError(_("Indiquez le motif de l'avoir."))
+    if len(reason) > Invoice._meta.get_field("reason").max_length:
+        raise BillingError(_("Le motif de l'avoir est trop long (200 caractères au plus)."))
+
+
+def _checked_amount(invoice: Invoice, amount_cents: int | None) -> int:
+    credited = (
+        Invoice.objects.filter(corrects=invoice, kind=InvoiceKind.CREDIT_NOTE).aggregate(t=Sum("total_cents"))["t"] or 0
+    )
+    left = invoice.total_cents - credited
+    if left <= 0:
+        raise BillingError(
+            _("La facture %(reference)s est déjà entièrement annulée par des avoirs.")
+            % {"reference": invoice.reference}
+        )
+    amount = left if amount_cents is None else amount_cents
+    if amount <= 0:
+        raise BillingError(_("Le montant d'un avoir doit être positif."))
+    if amount > left:
+        raise BillingError(
+            _("Un avoir sur la facture %(reference)s ne peut pas dépasser %(left)s.")
+            % {"reference": invoice.reference, "left": euros(left)}
+        )
+    return amount
+
+
+def credit_note_amount(invoice: Invoice, *, amount_cents: int | None, reason: str) -> int:
+    """What credit_note would credit on `invoice` now (`amount_cents`, or all
+    that is left for None), or its French BillingError; writes nothing. The
+    staff's confirmation page shows it before the credit note is made."""
+    _check_reason(invoice, (reason or "").strip())
+    return _checked_amount(invoice, amount_cents)
+
+
 def credit_note(
     invoice: Invoice,
     *,
@@ -334,35 +460,13 @@ def credit_note(
     « A-… » without gap; the family's account is then re-allotted (the
     credit pays the invoice, or stays as credit if it was paid)."""
     reason = (reason or "").strip()
-    if invoice.kind != InvoiceKind.INVOICE:
-        raise BillingError(_("Un avoir corrige une facture, pas un autre avoir."))
-    if not reason:
-        raise BillingError(_("Indiquez le motif de l'avoir."))
-    if len(reason) > Invoice._meta.get_field("reason").max_length:
-        raise BillingError(_("Le motif de l'avoir est trop long (200 caractères au plus)."))
+    _check_reason(invoice, reason)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         sequence = numbering.lock_sequence(invoice.structure_id, InvoiceKind.CREDIT_NOTE, today.year)
         ledger.lock_family(invoice.family_id)
-        credited = (
-            Invoice.objects.filter(corrects=invoice, kind=InvoiceKind.CREDIT_NOTE).aggregate(t=Sum("total_cents"))["t"]
-            or 0
-        )
-        left = invoice.total_cents - credited
-        if left <= 0:
-            raise BillingError(
-                _("La facture %(reference)s est déjà entièrement annulée par des avoirs.")
-                % {"reference": invoice.reference}
-            )
-        amount = left if amount_cents is None else amount_cents
-        if amount <= 0:
-            raise BillingError(_("Le montant d'un avoir doit être positif."))
-        if amount > left:
-            raise BillingError(
-                _("Un avoir sur la facture %(reference)s ne peut pas dépasser %(left)s.")
-                % {"reference": invoice.reference, "left": euros(left)}
-            )
+        amount = _checked_amount(invoice, amount_cents)
         family = Family.objects.get(pk=invoice.family_id)
         (number,) = numbering.take(sequence, 1)
         note = Invoice.objects.create(

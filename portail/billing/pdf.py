@@ -84,8 +84,10 @@ def _recipient(invoice: Invoice, styles) -> list:
 
 
 def _facts(invoice: Invoice, styles) -> list:
+    # « un avoir » is masculine, « une facture » feminine.
+    issued = gettext("Émis le %(day)s") if invoice.kind == InvoiceKind.CREDIT_NOTE else gettext("Émise le %(day)s")
     facts = [
-        gettext("Émise le %(day)s") % {"day": long_date(invoice.issued_at.date())},
+        issued % {"day": long_date(invoice.issued_at.date())},
         gettext("Période du %(start)s au %(end)s")
         % {"start": f"{invoice.period_start:%d/%m/%Y}", "end": f"{invoice.period_end:%d/%m/%Y}"},
     ]
@@ -141,17 +143,50 @@ def _lines_table(invoice: Invoice, styles) -> Table:
     return table
 
 
+def _paid_on(invoice: Invoice) -> datetime.date | None:
+    """The day of the last payment allotted to the invoice (None when only
+    credit notes settled it)."""
+    days = [a.payment.received_on for a in invoice.allocations.select_related("payment")]
+    return max(days, default=None)
+
+
+def _what_is_due(invoice: Invoice) -> list[str]:
+    """What the family still owes, as the document is printed: a paid invoice
+    says it is paid, a partly paid one its remainder."""
+    due_day = long_date(invoice.due_date)
+    if invoice.settled_cents <= 0:
+        return [
+            gettext("Montant à payer : %(amount)s, avant le %(day)s")
+            % {"amount": money(invoice.total_cents), "day": due_day}
+        ]
+    texts = []
+    if invoice.due_cents <= 0:
+        paid_on = _paid_on(invoice)
+        texts.append(
+            gettext("Facture acquittée le %(day)s") % {"day": long_date(paid_on)}
+            if paid_on is not None
+            else gettext("Facture soldée par avoir")
+        )
+    texts.append(
+        gettext("Déjà réglé : %(amount)s") % {"amount": money(min(invoice.settled_cents, invoice.total_cents))}
+    )
+    if invoice.due_cents <= 0:
+        texts.append(gettext("Reste à payer : %(amount)s") % {"amount": money(0)})
+    else:
+        texts.append(
+            gettext("Reste à payer : %(amount)s, avant le %(day)s")
+            % {"amount": money(invoice.due_cents), "day": due_day}
+        )
+    return texts
+
+
 def _payment(invoice: Invoice, settings: BillingSettings | None, styles) -> list:
     if invoice.kind == InvoiceKind.CREDIT_NOTE:
         return [
             Paragraph(gettext("Cet avoir est déduit de ce que vous devez, ou reste à votre crédit."), styles["Normal"])
         ]
-    amount = gettext("Montant à payer : %(amount)s, avant le %(day)s") % {
-        "amount": money(invoice.total_cents),
-        "day": long_date(invoice.due_date),
-    }
     story = [
-        Paragraph(f"<b>{escape(amount)}</b>", styles["Normal"]),
+        *(Paragraph(f"<b>{escape(text)}</b>", styles["Normal"]) for text in _what_is_due(invoice)),
         Paragraph(
             escape(
                 gettext("Référence à rappeler avec votre paiement : %(reference)s") % {"reference": invoice.reference}

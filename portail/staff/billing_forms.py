@@ -24,6 +24,8 @@ STATES = [
     (CREDIT, _("Avoirs")),
 ]
 AMOUNT = re.compile(r"\d{1,7}(?:[.,]\d{1,2})?", re.ASCII)
+# « Faire un avoir »: all that is left of the invoice, or an amount.
+TOTAL, PARTIAL = "total", "partiel"
 MAX_CREDIT_NOTES = 10_000  # no invoice has more: the form's token is a small count
 
 
@@ -56,7 +58,7 @@ class InvoiceListForm(forms.Form):
 
 class EurosAmountField(forms.CharField):
     """An amount in euros (« 12,50 », « 12.5 », « 12 »), 0,01 € to 1 000 000 €,
-    cleaned to integer cents; empty is None (the whole of what is left)."""
+    cleaned to integer cents; empty is None."""
 
     def __init__(self, **kwargs):
         message = format_lazy(
@@ -85,17 +87,32 @@ class EurosAmountField(forms.CharField):
 
 
 class CreditNoteForm(forms.Form):
-    """« Faire un avoir »: an amount (empty: all that is left of the invoice)
-    and a reason. `avoirs` is how many credit notes the invoice had when the
-    form was shown: a second submit of the same form (double click, back
-    button) finds one more and records nothing."""
+    """« Faire un avoir »: the whole of what is left (`etendue` total) or an
+    amount (partiel: required), and a reason; `confirmation` once the
+    confirmation page was read. `avoirs` is how many credit notes the invoice
+    had when the form was shown: a second submit of the same form (double
+    click, back button) finds one more and records nothing."""
 
+    etendue = forms.ChoiceField(
+        choices=[(TOTAL, _("Avoir total")), (PARTIAL, _("Avoir partiel"))],
+        error_messages={
+            "required": _("Choisissez un avoir total ou un avoir partiel."),
+            "invalid_choice": _("Choisissez un avoir total ou un avoir partiel."),
+        },
+    )
     montant = EurosAmountField()
     motif = ReasonField()
     avoirs = forms.CharField(max_length=6, error_messages={"required": _("Formulaire incomplet : rechargez la page.")})
+    confirmation = forms.ChoiceField(choices=[("", "-"), (CONFIRMED, CONFIRMED)], required=False)
 
     def clean_avoirs(self):
         value = self.cleaned_data["avoirs"]
         if not (DIGITS.fullmatch(value) and int(value) <= MAX_CREDIT_NOTES):
             raise forms.ValidationError(_("Formulaire incomplet : rechargez la page."), code="invalid")
         return int(value)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("etendue") == PARTIAL and "montant" in cleaned and cleaned["montant"] is None:
+            self.add_error("montant", _("Indiquez le montant de l'avoir partiel, par exemple 12,50."))
+        return cleaned

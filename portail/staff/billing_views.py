@@ -34,6 +34,7 @@ from portail.billing.models import Invoice, InvoiceKind
 from portail.billing.money import euros
 from portail.billing.pdf import invoice_pdf as render_invoice_pdf
 from portail.billing.pdf import pdf_filename_parts
+from portail.dossier.models import Absence, AbsenceStatus
 from portail.lib.dates import month_year
 from portail.lib.downloads import content_disposition
 from portail.staff import billing_forms as forms
@@ -78,6 +79,32 @@ def _chosen_structure(request, pk, structures):
 # ---------------------------------------------------------------- the monthly run
 
 
+def _pending_absences(structure, month):
+    """« À vérifier »: the absences of the structure's families still « À
+    examiner » on days of the month. Read here, in a view layer, since billing
+    never reads the family file (dossier): a justified absence is not billed,
+    so each one undecided may change an invoice once issued."""
+    start, end = invoicing.month_bounds(month)
+    count = Absence.objects.filter(
+        family__structure=structure, status=AbsenceStatus.PENDING, start_date__lte=end, end_date__gte=start
+    ).count()
+    if not count:
+        return []
+    return [
+        ngettext(
+            "%(count)s absence à examiner sur ce mois : décidez-la avant d'émettre",
+            "%(count)s absences à examiner sur ce mois : décidez-les avant d'émettre",
+            count,
+        )
+        % {"count": count}
+    ]
+
+
+def _signed_euros(cents):
+    """+12,00 € / −108,58 € (a true minus sign): a difference, never a price."""
+    return ("+" if cents > 0 else "\u2212") + euros(abs(cents))
+
+
 @require_GET
 @staff_required
 def billing_run(request):
@@ -97,9 +124,13 @@ def billing_run(request):
     }
     if structure is not None:
         preview = invoicing.preview(structure, month)
+        preview.anomalies.extend(_pending_absences(structure, month))
+        for fp in preview.families:
+            fp.difference_label = _signed_euros(fp.difference_cents) if fp.difference_cents else ""
         to_issue = [fp for fp in preview.families if fp.already_issued is None and fp.total_cents > 0]
         context.update(
             preview=preview,
+            not_over=invoicing.month_not_over(month, _today()),
             page_obj=Paginator(preview.families, PAGE_SIZE).get_page(params["page"]),
             page_query=urlencode({"mois": _month_value(month), "structure": structure.pk}) + "&",
             to_issue=len(to_issue),
@@ -120,8 +151,13 @@ def billing_issue(request):
     structure = scoped(Structure.objects.all(), request.user, data["structure"])
     month = datetime.date(*data["mois"], 1)
     list_url = reverse("staff:invoices") + "?" + urlencode({"structure": structure.pk, "mois": _month_value(month)})
+    # A month not over is refused before its confirmation too (invoicing.issue refuses it again).
+    not_over = invoicing.month_not_over(month, _today())
+    if not_over is not None:
+        return page(request, "staff/error.html", {"title": _("Émettre les factures"), "message": not_over}, 400)
     if data["confirmation"] != forms.CONFIRMED:
         preview = invoicing.preview(structure, month)
+        preview.anomalies.extend(_pending_absences(structure, month))
         to_issue = [fp for fp in preview.families if fp.already_issued is None and fp.total_cents > 0]
         return page(
             request,
@@ -262,13 +298,37 @@ def invoice_pdf(request, pk):
 @require_POST
 @staff_required
 def credit_note(request, pk):
-    """« Faire un avoir » on an invoice: an amount (empty: all that is left)
-    and a reason; refused in French, with nothing written, beyond what is
-    left or when another credit note was made since the form was shown."""
+    """« Faire un avoir » on an invoice: the total of what is left or a partial
+    amount (an explicit choice: an empty amount is never « all »), and a
+    reason; then a confirmation page showing the invoice, the amount and the
+    reason, and only « Confirmer l'avoir » issues the numbered credit note.
+    Refused in French, with nothing written, beyond what is left or when
+    another credit note was made since the form was shown (a double submit)."""
     invoice = _scoped_invoice(request, pk)
     data = read(forms.CreditNoteForm, request.POST)
+    amount_cents = data["montant"] if data["etendue"] == forms.PARTIAL else None
     now = timezone.now()
     try:
+        if data["confirmation"] != forms.CONFIRMED:
+            if invoice.credit_notes.count() != data["avoirs"]:
+                raise BillingError(
+                    _("Un avoir vient d'être fait sur cette facture : vérifiez-la avant d'en faire un autre.")
+                )
+            amount = invoicing.credit_note_amount(invoice, amount_cents=amount_cents, reason=data["motif"])
+            return page(
+                request,
+                "staff/billing/credit_note_confirm.html",
+                {
+                    "title": _("Confirmer l'avoir"),
+                    "invoice": invoice,
+                    "amount": euros(amount),
+                    "amount_value": euros(amount_cents).replace("\u00a0€", "") if amount_cents else "",
+                    "whole": amount_cents is None,
+                    "reason": data["motif"],
+                    "data": data,
+                    "confirmed": forms.CONFIRMED,
+                },
+            )
         with transaction.atomic():
             # The lock credit_note takes first, taken here before the check so
             # that two submits of the same form are judged one after the other.
@@ -278,7 +338,7 @@ def credit_note(request, pk):
                     _("Un avoir vient d'être fait sur cette facture : vérifiez-la avant d'en faire un autre.")
                 )
             note = invoicing.credit_note(
-                invoice, amount_cents=data["montant"], reason=data["motif"], actor=request.user, now=now
+                invoice, amount_cents=amount_cents, reason=data["motif"], actor=request.user, now=now
             )
     except BillingError as error:
         return page(request, "staff/error.html", {"title": _("Faire un avoir"), "message": str(error)}, 400)

@@ -291,9 +291,12 @@ ROUTES = {
     "staff:invoice_pdf": Route("get", {}, url_kwargs=lambda w: {"pk": w.invoice_a.pk}, users=STAFF_USERS),
     "staff:credit_note": Route(
         "post",
-        {"montant": "text", "motif": "text", "avoirs": "int"},
+        {"etendue": "choice", "montant": "text", "motif": "text", "avoirs": "int", "confirmation": "choice"},
         url_kwargs=lambda w: {"pk": w.invoice_a.pk},
-        valid=lambda w: {**_target(w), "montant": ["1,50", "5", "5,01", ""], "avoirs": ["0", "1"]},
+        valid=lambda w: {
+            **_target(w), "etendue": ["total", "partiel"], "montant": ["1,50", "5", "5,01", ""], "avoirs": ["0", "1"],
+            "confirmation": ["", "oui"],
+        },  # fmt: skip
         users=STAFF_USERS,
     ),
     # Issue 17 points 2, 3: a child's file (each view recorded) and who looked at the health sheets.
@@ -495,7 +498,9 @@ def _base(w):
         "staff:invoices": {"structure": str(w.a.pk), "mois": "2026-11", "etat": "a_payer", "page": "1"},
         "staff:invoice": {},
         "staff:invoice_pdf": {},
-        "staff:credit_note": {"montant": "1,50", "motif": "Absence justifiée", "avoirs": "0"},
+        "staff:credit_note": {
+            "etendue": "partiel", "montant": "1,50", "motif": "Absence justifiée", "avoirs": "0", "confirmation": "oui",
+        },  # fmt: skip
         "staff:child_file": {},
         "staff:health_accesses": {"enfant": str(w.paolo.pk), "page": "1"},
         "staff:documents": {"page": "1", "famille": "DUP"},
@@ -615,7 +620,7 @@ OWN_OBJECTS = {
 
 # What a POST on an own object needs to succeed (the other structure's is a 404 whatever it sends).
 OWN_DATA = {
-    "staff:credit_note": {"motif": "Absence justifiée", "avoirs": "0"},
+    "staff:credit_note": {"etendue": "total", "motif": "Absence justifiée", "avoirs": "0", "confirmation": "oui"},
     "staff:document": {"decision": "valider"},
     "staff:absence_decide": {"decision": "justifiee"},
     "staff:regie_cancel_payment": {"motif": "Erreur de saisie"},

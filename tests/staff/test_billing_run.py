@@ -7,6 +7,7 @@ import datetime
 import io
 
 import pytest
+import time_machine
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -43,6 +44,15 @@ def _issue(client, world, **more):
     return client.post(reverse("staff:billing_issue"), {"structure": world.a.pk, "mois": MONTH, **more})
 
 
+@pytest.fixture
+def december(staff, world):
+    """2 December: November is over, it can be issued (logged in again: the
+    session of 26/11 has expired by then)."""
+    with time_machine.travel(datetime.datetime(2026, 12, 2, 9, 0, tzinfo=datetime.UTC), tick=False):
+        staff.force_login(world.staff_a)
+        yield staff
+
+
 def test_the_preview_shows_families_lines_totals_and_anomalies_and_writes_nothing(staff, month):
     before = fingerprint()
     response = staff.get(reverse("staff:billing"), {"mois": MONTH})
@@ -66,7 +76,8 @@ def test_the_preview_defaults_to_the_previous_month(staff, month):
     assert "Aperçu d'octobre 2026" in text
 
 
-def test_issuing_asks_to_confirm_then_issues_once(staff, month):
+def test_issuing_asks_to_confirm_then_issues_once(december, month):
+    staff = december
     before = fingerprint()
     confirm = _issue(staff, month)
     assert confirm.status_code == 200
@@ -87,7 +98,8 @@ def test_issuing_asks_to_confirm_then_issues_once(staff, month):
     assert OutboxEmail.objects.filter(kind="facture").count() == 3  # DUPONT's two addresses, MARTIN's one
 
 
-def test_the_preview_after_issuing_links_each_family_to_its_invoice(staff, month):
+def test_the_preview_after_issuing_links_each_family_to_its_invoice(december, month):
+    staff = december
     _issue(staff, month, confirmation="oui")
     text = page_text(staff.get(reverse("staff:billing"), {"mois": MONTH}))
     assert "0 facture à émettre" in text and "2 familles déjà facturées pour ce mois." in text
@@ -165,7 +177,10 @@ def test_the_invoice_page_shows_lines_payments_credit_notes_and_its_pdf(staff, i
 
 
 def _credit(client, invoice, **data):
-    return client.post(reverse("staff:credit_note", args=[invoice.pk]), {"avoirs": "0", **data})
+    """« Faire un avoir » as confirmed (test_billing_run_safety.py shows the confirmation first)."""
+    data = {"avoirs": "0", "etendue": "partiel" if data.get("montant") is not None else "total",
+            "confirmation": "oui", **data}  # fmt: skip
+    return client.post(reverse("staff:credit_note", args=[invoice.pk]), data)
 
 
 def test_a_credit_note_of_an_amount_then_of_the_rest(staff, invoices):
