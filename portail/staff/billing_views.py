@@ -4,13 +4,16 @@ invoice is a 404), for agents and managers (animators are refused by
 accounts.roles' allow-list).
 
 - the run: choose a month, read the preview (billing.invoicing.preview:
-  families, lines, totals, anomalies), then « Émettre les factures » asks to
-  confirm and issues (invoicing.issue: a family already invoiced for the month
-  is skipped, so a second submit issues nothing more);
+  families, lines, totals, anomalies, absences still to examine; an invoiced
+  family's invoice and how today's computation differs from it), then
+  « Émettre les factures » asks to confirm and issues (invoicing.issue: a
+  family already invoiced for the month is skipped, so a second submit issues
+  nothing more; a month not over is refused);
 - the list of invoices and credit notes, filtered by structure, month and state
   (à payer / en retard / payées: ledger.invoice_state's rules, as queries);
 - an invoice's page: lines, payments, credit notes, PDF, « Faire un avoir »
-  (invoicing.credit_note: an amount or all that is left, a reason).
+  (total or partial, explicitly, and a reason; confirmed on a page of its own
+  before invoicing.credit_note).
 """
 
 import datetime
