@@ -159,6 +159,11 @@ def lived_in(world):
     # An issued invoice each side (issue 16 point 2): « Facturation », an invoice's page, « Faire un avoir ».
     w.invoice_a = make_invoice(w.family_a, number=1)
     w.invoice_b = make_invoice(w.family_b, number=1)
+    # A desk payment each side (issue 16 point 5): « Annuler ce paiement » on the régie's family page.
+    from portail.billing import ledger
+
+    w.payment_a = ledger.record_payment(w.family_a, 1, "cash")
+    w.payment_b = ledger.record_payment(w.family_b, 1, "cash")
     # A document and an absence of DUPONT's in CarteVille (issue 17 points 4, 5): the staff's pages on them.
     _document_and_absence(w)
     return w
