@@ -260,5 +260,5 @@ def test_the_reminders_say_their_delay_and_todays_emails(staff, account):
     BillingSettings.objects.create(structure=account.a, reminder_after_days=15)
     staff.post(reverse("staff:regie_send_reminders"), {"structure": account.a.pk})
     html = visible_text(staff.get(reverse("staff:regie_reminders"))).replace("&#x27;", "'")
-    assert "0 factures impayées 15 jours après leur e-mail (relance papier)" in html
+    assert "0 facture impayée 15 jours après son e-mail (relance papier)" in html  # French plural: 0 is singular
     assert "1 facture relancée par e-mail aujourd'hui : sur la liste à imprimer dans 15 jours" in html
