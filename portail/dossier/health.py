@@ -32,7 +32,11 @@ from portail.dossier.models import (
 # Where a staff view of the health sheet happened (HealthAccess.where, stored
 # as a key), and how the list of views names it in the reader's language.
 WHERE_CHILD_FILE = "fiche enfant"
-WHERE_LABELS = {WHERE_CHILD_FILE: gettext_lazy("Fiche de l'enfant")}
+WHERE_RGPD_EXPORT = "export RGPD"  # a responsable downloaded the family's data (dossier.rgpd)
+WHERE_LABELS = {
+    WHERE_CHILD_FILE: gettext_lazy("Fiche de l'enfant"),
+    WHERE_RGPD_EXPORT: gettext_lazy("Export des données de la famille (RGPD)"),
+}
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from django.utils.translation import ngettext
 
 from portail.booking import rgpd as booking_rgpd
 from portail.booking.models import ACTIVE_STATUSES, Booking, Consumption, Movement
-from portail.dossier.health import record_health_view
+from portail.dossier.health import WHERE_RGPD_EXPORT, record_health_view
 from portail.dossier.models import (
     Absence,
     AuthorisedPerson,
@@ -255,7 +255,6 @@ ARCHIVE_DOCUMENTS = "documents"
 EXPORT_TEMPLATE = "family/rgpd/export.html"
 # Kept in memory up to this size, then in a temporary file (documents are up to 5 MB each).
 ARCHIVE_IN_MEMORY = 8 * 1024 * 1024
-WHERE_RGPD_EXPORT = "export RGPD"  # HealthAccess.where of a staff export
 
 
 def _readable(text: str, max_length: int = 80) -> str:

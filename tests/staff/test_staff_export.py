@@ -64,6 +64,9 @@ def test_a_manager_downloads_the_familys_zip_and_it_is_recorded(client, asked):
     entry = _exports(w.family_a).get()
     assert entry.user == w.resp_a
     assert HealthAccess.objects.filter(child=w.paolo, viewer=w.resp_a, where="export RGPD").count() == 1
+    # The list of views names it in French, like the child file's.
+    views = page_text(client.get(reverse("staff:health_accesses"), {"enfant": w.paolo.pk}))
+    assert "Export des données de la famille (RGPD)" in views
 
 
 def test_another_structures_family_is_a_404_and_nothing_is_recorded(client, asked):
