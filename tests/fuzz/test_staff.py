@@ -494,7 +494,8 @@ def _base(w):
         "staff:family_changes_seen": {},
         "staff:booking_audit": {"page": "1"},
         "staff:billing": {"mois": "2026-11", "structure": str(w.a.pk), "page": "1"},
-        "staff:billing_issue": {"mois": "2026-11", "structure": str(w.a.pk), "confirmation": "oui"},
+        # October: November is not over on TODAY (a month is invoiced once it has ended).
+        "staff:billing_issue": {"mois": "2026-10", "structure": str(w.a.pk), "confirmation": "oui"},
         "staff:invoices": {"structure": str(w.a.pk), "mois": "2026-11", "etat": "a_payer", "page": "1"},
         "staff:invoice": {},
         "staff:invoice_pdf": {},
