@@ -498,6 +498,9 @@ def _anonymise(family: Family, actor) -> None:
     payments = getattr(family, "payments", None)
     if payments is not None:
         payments.update(note="")
+        # Why the régie cancelled a payment is staff's free text too; that it
+        # was cancelled, when and by whom stays for the accounts.
+        payments.exclude(cancellation_reason="").update(cancellation_reason=_("Motif effacé (famille anonymisée)"))
     online_payments = getattr(family, "online_payments", None)
     if online_payments is not None:
         for online in online_payments.all():

@@ -284,6 +284,8 @@ def _quesnoy(w):
         family, 2000, "cheque", actor=w.staff_a, receipt_number="R-9", note="Chèque de Claire QUESNOY"
     )
     invoicing.credit_note(invoice, amount_cents=500, reason="Absence de Ysoline (certificat)", actor=w.staff_a)
+    typo = ledger.record_payment(family, 100000, "cash", actor=w.staff_a, receipt_number="R-10")
+    ledger.cancel_payment(typo, actor=w.staff_a, reason="Tapé 1000 € au lieu de 10 € pour Claire QUESNOY")
     online = OnlinePayment.objects.create(
         structure=w.a, family=family, amount_cents=2000, order_id="O-QUE-1", transaction_id="T-77",
         backend="simulated", status="paid", created_by=claire,
