@@ -106,7 +106,7 @@ def send_email_reminders(
     for start in range(0, len(family_ids), CHUNK):
         addresses.update(family_emails(family_ids[start : start + CHUNK]))
     languages = recipient_languages({a for found in addresses.values() for a in found})
-    link = invoices_url()
+    link = invoices_url(structure.pk)  # opens this structure for an account of several
     sent = emails = without = 0
     for invoice in invoices:
         found = addresses.get(invoice.family_id, [])

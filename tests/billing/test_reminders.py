@@ -8,6 +8,7 @@ import datetime
 from unittest import mock
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from portail.billing import ledger, reminders
@@ -50,6 +51,8 @@ def test_one_email_per_address_once_the_delay_is_over_and_never_twice(overdue):
     assert "Rappel : facture F-2026-000001 à régler" in email.subject
     assert "il reste 30,00\u00a0€ à payer" in email.body_text  # 42,00 € less the cheque of 12,00 €
     assert "lundi 30 novembre 2026" in email.body_text
+    # The link opens this structure's invoices, for an account of several structures too.
+    assert reverse("billing:open_invoices", args=[w.a.pk]) in email.body_text
     reminder = Reminder.objects.get()
     assert (reminder.invoice, reminder.level, reminder.by) == (w.invoice, 1, w.staff_a)
 
