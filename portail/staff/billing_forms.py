@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portail.billing.models import MAX_CENTS
 from portail.billing.money import cents_from_euros, euros
-from portail.staff.forms import PageField, ReasonField
+from portail.staff.forms import PageField, ReasonField, SearchField
 from portail.web.forms import DIGITS, IdField, MonthField
 
 CONFIRMED = "oui"
@@ -53,6 +53,8 @@ class InvoiceListForm(forms.Form):
     etat = forms.ChoiceField(
         choices=[("", "-"), *STATES], required=False, error_messages={"invalid_choice": _("État inconnu.")}
     )
+    # An invoice's number, or its family's name or reference.
+    recherche = SearchField()
     page = PageField()
 
 

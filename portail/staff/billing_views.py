@@ -239,6 +239,13 @@ def invoice_list(request):
     if params["etat"]:
         queryset = queryset.filter(_state_filter(params["etat"], today))
         query["etat"] = params["etat"]
+    search = params["recherche"].strip()
+    if search:
+        # « F-2026-000029 », « 29 », « dupont », « DUP »: the clerk types what the family says on the phone.
+        queryset = queryset.filter(
+            Q(reference__icontains=search) | Q(family_name__icontains=search) | Q(family__reference__iexact=search)
+        )
+        query["recherche"] = search
     page_obj = Paginator(queryset.order_by("-issued_at", "-pk"), PAGE_SIZE).get_page(params["page"])
     rows = [(invoice, ledger.invoice_state(invoice, today)) for invoice in page_obj]
     return page(

@@ -294,6 +294,29 @@ class _RollCallFilterMixin(forms.Form):
     groupe = IdField(_("Groupe d'âge"), required=False)
 
 
+class SearchField(forms.CharField):
+    """A screen's search box (a family's name or reference, an invoice's
+    number): one line, 100 characters at most, empty allowed."""
+
+    MAX_LENGTH = 100
+
+    def __init__(self, **kwargs):
+        message = _("Recherche invalide : écrivez-la sur une ligne, sans caractère invisible.")
+        super().__init__(
+            required=False,
+            max_length=self.MAX_LENGTH,
+            validators=[validate_single_line],
+            error_messages={
+                "max_length": format_lazy(
+                    _("Recherche trop longue : {maximum} caractères au plus."), maximum=self.MAX_LENGTH
+                ),
+                "control_characters": message,
+                "null_characters_not_allowed": message,
+            },
+            **kwargs,
+        )
+
+
 class RollCallForm(_RollCallFilterMixin, DayActivityForm):
     recherche = forms.CharField(
         required=False,

@@ -15,7 +15,7 @@ from portail.billing import exports
 from portail.billing.models import MAX_CENTS, PaymentMethod
 from portail.lib.validators import MAX_ID, validate_single_line
 from portail.staff.billing_forms import EurosAmountField
-from portail.staff.forms import PageField, PeriodForm
+from portail.staff.forms import PageField, PeriodForm, SearchField
 from portail.web.forms import DIGITS, DayField, IdField
 
 # What staff record at the desk (online payments are recorded by the bank's answer).
@@ -31,7 +31,6 @@ DESK_METHODS = [
 RECEIPT_REQUIRED = {PaymentMethod.CHEQUE, PaymentMethod.CESU, PaymentMethod.TRANSFER}
 RECEIPT_MAX_LENGTH = 50  # Payment.receipt_number
 NOTE_MAX_LENGTH = 200  # Payment.note
-SEARCH_MAX_LENGTH = 100
 MAX_PRINTED = 1000  # invoices marked printed in one submit
 INCOMPLETE = _("Formulaire incomplet : rechargez la page.")
 
@@ -40,18 +39,7 @@ class RegieForm(forms.Form):
     """The régie's family search: a structure, a name or a reference, a page."""
 
     structure = IdField(_("Structure"), required=False)
-    recherche = forms.CharField(
-        required=False,
-        max_length=SEARCH_MAX_LENGTH,
-        validators=[validate_single_line],
-        error_messages={
-            "max_length": format_lazy(_("Recherche trop longue : {maximum} caractères au plus."), maximum=100),
-            "control_characters": _("Recherche invalide : écrivez-la sur une ligne, sans caractère invisible."),
-            "null_characters_not_allowed": _(
-                "Recherche invalide : écrivez-la sur une ligne, sans caractère invisible."
-            ),
-        },
-    )
+    recherche = SearchField()
     page = PageField()
 
 

@@ -283,7 +283,7 @@ ROUTES = {
     ),
     "staff:invoices": Route(
         "get",
-        {"structure": "id", "mois": "month", "etat": "choice", "page": "int"},
+        {"structure": "id", "mois": "month", "etat": "choice", "recherche": "text", "page": "int"},
         valid=lambda w: {**_target(w), "etat": ["a_payer", "payee", "en_retard", "avoirs"]},
         users=STAFF_USERS,
     ),
@@ -294,7 +294,10 @@ ROUTES = {
         {"etendue": "choice", "montant": "text", "motif": "text", "avoirs": "int", "confirmation": "choice"},
         url_kwargs=lambda w: {"pk": w.invoice_a.pk},
         valid=lambda w: {
-            **_target(w), "etendue": ["total", "partiel"], "montant": ["1,50", "5", "5,01", ""], "avoirs": ["0", "1"],
+            **_target(w),
+            "etendue": ["total", "partiel"],
+            "montant": ["1,50", "5", "5,01", ""],
+            "avoirs": ["0", "1"],
             "confirmation": ["", "oui"],
         },  # fmt: skip
         users=STAFF_USERS,
@@ -496,11 +499,21 @@ def _base(w):
         "staff:billing": {"mois": "2026-11", "structure": str(w.a.pk), "page": "1"},
         # October: November is not over on TODAY (a month is invoiced once it has ended).
         "staff:billing_issue": {"mois": "2026-10", "structure": str(w.a.pk), "confirmation": "oui"},
-        "staff:invoices": {"structure": str(w.a.pk), "mois": "2026-11", "etat": "a_payer", "page": "1"},
+        "staff:invoices": {
+            "structure": str(w.a.pk),
+            "mois": "2026-11",
+            "etat": "a_payer",
+            "recherche": "dupont",
+            "page": "1",
+        },  # fmt: skip
         "staff:invoice": {},
         "staff:invoice_pdf": {},
         "staff:credit_note": {
-            "etendue": "partiel", "montant": "1,50", "motif": "Absence justifiée", "avoirs": "0", "confirmation": "oui",
+            "etendue": "partiel",
+            "montant": "1,50",
+            "motif": "Absence justifiée",
+            "avoirs": "0",
+            "confirmation": "oui",
         },  # fmt: skip
         "staff:child_file": {},
         "staff:health_accesses": {"enfant": str(w.paolo.pk), "page": "1"},

@@ -146,6 +146,29 @@ def test_the_list_filters_by_month(staff, invoices):
     assert f'href="{reverse("staff:invoice", args=[invoices.due.pk])}"' not in text
 
 
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [("F-2026-000002", {"due"}), ("000003", {"overdue"}), ("martin", {"overdue", "credit"}),
+     ("DUPONT", {"paid", "due"}), ("dup", {"paid", "due"}), ("Pinsons", set()), ("<b>inconnu", set())],
+)  # fmt: skip
+def test_the_list_finds_an_invoice_by_number_family_name_or_reference(staff, invoices, search, expected):
+    """A family on the phone gives its name or an invoice number: the clerk
+    types it (found by the review of the demo: no search on 200 families)."""
+    response = staff.get(reverse("staff:invoices"), {"recherche": search})
+    assert response.status_code == 200
+    text = page_text(response)
+    links = {name: f'href="{reverse("staff:invoice", args=[getattr(invoices, name).pk])}"'
+             for name in ("paid", "due", "overdue", "credit", "invoice_b")}  # fmt: skip
+    assert {name for name, link in links.items() if link in text} == expected
+    assert b"<b>inconnu" not in response.content  # kept in the box, escaped
+
+
+def test_a_hostile_search_is_a_french_message(staff, invoices):
+    response = staff.get(reverse("staff:invoices"), {"recherche": "x" * 101})
+    assert response.status_code == 400
+    assert "Recherche trop longue : 100 caractères au plus." in page_text(response)
+
+
 def test_staff_never_see_another_structures_invoices(client, invoices):
     client.force_login(invoices.staff_b)
     text = page_text(client.get(reverse("staff:invoices")))
