@@ -5,8 +5,8 @@ online payment (CarteVille pays through the simulated bank), the staff's
 « Facturation » and « Régie » (payments, reminders, exports).
 
 - Billing settings: CarteVille (simulated online payment, 30 days to pay,
-  reminders 15 days after), Les Pinsons (no online payment, 15 days to pay,
-  reminders 3 days after).
+  reminders 15 days after), Les Pinsons (no online payment, one day to
+  pay, reminders the day after).
 - A tariff from the start of the school year for each activity, with four
   brackets by QF (≤ 600, ≤ 1 000, ≤ 1 500, the top one).
 - A QF on most families, valid to the end of the school year; DUPONT's of
@@ -15,9 +15,9 @@ online payment (CarteVille pays through the simulated bank), the staff's
 - The previous month invoiced through billing.invoicing.issue: CarteVille's
   on the 1st of this month at 08:00 (due in 30 days: DUPONT's stays « à
   payer »; about half of the others paid, by cheque or cash); Les Pinsons'
-  twenty days ago (so due five days ago): all paid (by transfer, cheque) but
-  one family's, which is overdue and gets its reminder at the worker's first
-  pass.
+  on the 1st too, due the next day: all paid (by transfer, cheque) but one
+  family's, which is overdue from the 3rd and gets its reminder at the
+  worker's first pass. A month is invoiced once it is over, never before.
 
 Made once: a structure whose previous month is invoiced already is left as it
 is (`issue` itself would issue nothing twice, but the payments would be).
@@ -52,7 +52,12 @@ TARIFFS = {
 }
 QF_LIMITS = (600, 1000, 1500, None)
 DEMO_QFS = (420, 580, 760, 890, 1150, 1320, 1680, 2100)
-PINSONS_TERMS_DAYS = 15
+# Les Pinsons' invoices are payable the day after they are issued (nearly on
+# receipt, as associations often ask): issued on the 1st, once the month is
+# over, one of them is overdue from the 3rd, with its reminder to send,
+# whatever the day the demo is loaded.
+PINSONS_TERMS_DAYS = 1
+PINSONS_REMINDER_DAYS = 1
 
 SETTINGS = {
     "Mairie de CarteVille": {
@@ -73,7 +78,7 @@ SETTINGS = {
         "payment_terms_days": PINSONS_TERMS_DAYS,
         "payment_ways": "Virement (IBAN FR76 3000 4000 0500 0012 3456 789) ou chèque à l'ordre de l'association.",
         "payment_backend": "",
-        "reminder_after_days": 3,
+        "reminder_after_days": PINSONS_REMINDER_DAYS,
     },
 }
 
@@ -166,8 +171,8 @@ def load_billing(carteville, pinsons, now, *, staff, school_start, school_end):
             methods=[PaymentMethod.CHEQUE, PaymentMethod.CASH, PaymentMethod.CESU], unpaid=_carteville_unpaid,
         )  # fmt: skip
     if pinsons.pk not in already:
-        # Issued so long ago that it was due five days ago.
-        issued_at = now - datetime.timedelta(days=PINSONS_TERMS_DAYS + 5)
+        # On the 1st, once the previous month is over (never before: invoicing refuses it).
+        issued_at = min(datetime.datetime.combine(current_first, datetime.time(8, 0), tzinfo=tz), now)
         _issue_and_pay(
             pinsons, previous_first, issued_at, staff[pinsons.pk], today,
             methods=[PaymentMethod.TRANSFER, PaymentMethod.CHEQUE], unpaid=_pinsons_unpaid,

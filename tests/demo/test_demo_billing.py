@@ -91,3 +91,22 @@ def test_loading_again_adds_nothing(demo_money):
 def test_a_demo_in_july_invoices_june(db, fast_demo_password):
     demo.load_demo(now=timezone.make_aware(datetime.datetime(2026, 7, 20, 23, 0)))
     assert set(Invoice.objects.values_list("period_start", flat=True)) == {datetime.date(2026, 6, 1)}
+
+
+@pytest.mark.parametrize("day", [3, 5, 18])
+def test_early_in_a_month_an_overdue_invoice_still_waits_for_its_reminder(db, fast_demo_password, day):
+    """A month is invoiced once it is over, on the 1st at the earliest: Les
+    Pinsons' invoices are due the next day, so one is overdue from the 3rd (the demo breaks no rule of the invoicing)."""
+    now = timezone.make_aware(datetime.datetime(2026, 11, day, 9, 0))
+    demo.load_demo(now=now)
+    today = now.date()
+    pinsons = Structure.objects.get(name="Accueil de loisirs Les Pinsons")
+    overdue = [i for i in Invoice.objects.filter(kind="invoice") if ledger.invoice_state(i, today) == "overdue"]
+    assert len(overdue) == 1 and overdue[0].structure == pinsons
+    assert overdue[0].period_start == datetime.date(2026, 10, 1)
+    assert list(due_for_email(pinsons, today)) == overdue
+    for invoice in Invoice.objects.all():  # never issued before its month was over
+        assert invoice.issued_at.date() > invoice.period_end
+    assert Invoice.objects.filter(
+        structure__name="Mairie de CarteVille", period_start=datetime.date(2026, 10, 1)
+    ).exists()
