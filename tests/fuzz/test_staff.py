@@ -546,7 +546,7 @@ def test_every_route_has_a_valid_request():
     assert set(_base(SimpleNamespace(**dict.fromkeys(_BASE_ATTRS, SimpleNamespace(pk=1))))) == set(ROUTES)
 
 
-_BASE_ATTRS = ("aps_a", "booking_a", "waiting_a", "leo", "paolo", "a", "family_a")
+_BASE_ATTRS = ("aps_a", "booking_a", "waiting_a", "leo", "paolo", "a", "family_a", "payment_a")
 
 
 @pytest.mark.parametrize("name", sorted(name for name, route in ROUTES.items() if route.fields))
