@@ -16,10 +16,9 @@ import datetime
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
@@ -34,6 +33,11 @@ from portail.billing.money import euros
 from portail.lib.dates import MONTH_NAMES
 from portail.lib.french import de
 from portail.structures.models import Activity, Child, Family, Structure
+
+if TYPE_CHECKING:
+    # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
+    # `_User` to it): billing never imports portail.accounts.
+    from django.contrib.auth.models import _User as User
 
 __all__ = [
     "BillingError", "FamilyPreview", "Preview", "PreviewLine", "credit_note", "credit_note_amount", "issue",
@@ -332,7 +336,7 @@ def _insert_lines(lines: Iterable[tuple[int, pricing.Line, str | None]]) -> None
 
 
 def issue(
-    structure: Structure, month: datetime.date, *, actor: AbstractBaseUser | None, now: datetime.datetime | None = None
+    structure: Structure, month: datetime.date, *, actor: User | None, now: datetime.datetime | None = None
 ) -> list[Invoice]:
     """Issue the structure's invoices of `month`, in one transaction: one per
     family with a positive total not yet invoiced for that month (issuing twice
@@ -412,7 +416,8 @@ def _check_reason(invoice: Invoice, reason: str) -> None:
         raise BillingError(_("Un avoir corrige une facture, pas un autre avoir."))
     if not reason:
         raise BillingError(_("Indiquez le motif de l'avoir."))
-    if len(reason) > Invoice._meta.get_field("reason").max_length:
+    max_length = Invoice._meta.get_field("reason").max_length
+    if max_length is not None and len(reason) > max_length:
         raise BillingError(_("Le motif de l'avoir est trop long (200 caractères au plus)."))
 
 
@@ -450,7 +455,7 @@ def credit_note(
     *,
     amount_cents: int | None,
     reason: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     now: datetime.datetime | None = None,
 ) -> Invoice:
     """Issue a credit note (avoir) on `invoice`: `amount_cents`, or all that

@@ -17,8 +17,8 @@ note. So: sum(invoices settled) = sum(allocations) + sum(credit notes settled).
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
@@ -26,6 +26,11 @@ from django.utils.translation import gettext as _
 
 from portail.billing.models import MAX_CENTS, Allocation, Invoice, InvoiceKind, Payment, PaymentMethod
 from portail.structures.models import Family
+
+if TYPE_CHECKING:
+    # The account, whatever settings.AUTH_USER_MODEL is (django-stubs resolves
+    # `_User` to it): billing never imports portail.accounts.
+    from django.contrib.auth.models import _User as User
 
 
 def active_payments() -> QuerySet[Payment]:
@@ -131,7 +136,7 @@ def record_payment(
     amount_cents: int,
     method: str,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     receipt_number: str = "",
     received_on: datetime.date | None = None,
     note: str = "",
@@ -159,7 +164,7 @@ class CannotCancel(ValueError):
     """A payment that cannot be cancelled here, with the French message to show."""
 
 
-def cancel_payment(payment: Payment, *, actor: AbstractBaseUser | None, reason: str) -> bool:
+def cancel_payment(payment: Payment, *, actor: User | None, reason: str) -> bool:
     """Cancel a payment recorded by mistake at the régie: kept (accounts,
     exports) but marked cancelled (who, when, why), its allocations removed
     and the family's account allotted again from scratch, as if the payment had

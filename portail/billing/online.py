@@ -31,10 +31,10 @@ from __future__ import annotations
 import datetime
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -281,7 +281,7 @@ def check_status(online_payment: OnlinePayment, *, now: datetime.datetime | None
     return fresh
 
 
-def pending_to_check(now: datetime.datetime) -> Iterable[OnlinePayment]:
+def pending_to_check(now: datetime.datetime) -> QuerySet[OnlinePayment]:
     """Payments « en cours » started more than PENDING_RECHECK_AFTER ago and not
     checked since then."""
     cutoff = now - PENDING_RECHECK_AFTER

@@ -70,7 +70,7 @@ def family_changes(model_admin, family):
 
 
 # The registered family admin (accounts/admin.py's subclass) inherits these.
-FamilyAdmin.family_changes = family_changes
+FamilyAdmin.family_changes = family_changes  # type: ignore[attr-defined]
 FamilyAdmin.fields = [*FamilyAdmin.fields, "family_changes"]
 FamilyAdmin.readonly_fields = [*FamilyAdmin.readonly_fields, "family_changes"]
 FamilyAdmin.inlines = [*FamilyAdmin.inlines, GuardianInline]
@@ -92,7 +92,7 @@ def children_files(model_admin, family):
     )
 
 
-FamilyAdmin.children_files = children_files
+FamilyAdmin.children_files = children_files  # type: ignore[attr-defined]
 FamilyAdmin.fields = [*FamilyAdmin.fields, "children_files"]
 FamilyAdmin.readonly_fields = [*FamilyAdmin.readonly_fields, "children_files"]
 

@@ -12,8 +12,9 @@ Each helper costs one query whatever the number of children, so a roll call of
 200 children does not make 200 queries.
 """
 
+import datetime
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_lazy, ngettext
@@ -97,7 +98,7 @@ def people_for(child_ids, *, pick_up_only=False):
     """{child_id: [AuthorisedPerson, ...]} — the people allowed to collect each
     child or to call in an emergency, by name. One query."""
     ids = {pk for pk in child_ids if pk is not None}
-    people = defaultdict(list)
+    people: defaultdict[int, list[AuthorisedPerson]] = defaultdict(list)
     if not ids:
         return people
     found = AuthorisedPerson.objects.filter(child_id__in=ids)
@@ -150,12 +151,8 @@ class MealMarksDay:
 
     allergies: int = 0
     pai: int = 0
-    diets: dict | None = None  # diet label -> number of meals
-    children: list | None = None  # (child's name, activity name, Marks)
-
-    def __post_init__(self):
-        self.diets = self.diets if self.diets is not None else {}
-        self.children = self.children if self.children is not None else []
+    diets: dict[str, int] = field(default_factory=dict)  # diet label -> number of meals
+    children: list[tuple[str, str, Marks]] = field(default_factory=list)  # (child's name, activity name, Marks)
 
     @property
     def summary(self):
@@ -187,7 +184,7 @@ def kitchen_marks(activities, days):
         .order_by()
     )
     marks = marks_for(row["child_id"] for row in meals)
-    result = {}
+    result: dict[tuple[int, datetime.date], MealMarksDay] = {}
     for row in sorted(
         meals, key=lambda r: (r["date"], r["child__last_name"].upper(), r["child__first_name"], r["child_id"])
     ):

@@ -98,7 +98,7 @@ class ScopedTabularInline(ScopedAdminMixin, admin.TabularInline):
     extra = 0
     # The most rows a posted formset may hold (Django's default is 2,000: a
     # tampered TOTAL_FORMS then builds and re-displays 2,000 forms).
-    absolute_max = None
+    absolute_max: int | None = None
 
     def get_formset(self, request, obj=None, **kwargs):
         if self.absolute_max is not None:
