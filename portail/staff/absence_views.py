@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from portail.billing.models import Invoice, InvoiceKind
 from portail.booking.models import Booking
 from portail.dossier import absences as service
 from portail.dossier.models import Absence, AbsenceStatus
@@ -99,4 +100,37 @@ def decide(request, pk):
     else:
         message = _("Absence %(de_child)s non justifiée : les réservations restent.") % names
     messages.success(request, message)
+    if justified:
+        invoiced = _invoices_covering(absence)
+        if invoiced:
+            # An issued invoice never changes: the days stay billed until staff make a credit note.
+            messages.warning(
+                request,
+                ngettext(
+                    "Des jours de cette absence figurent sur la facture %(references)s, déjà émise : pour ne pas les faire payer, "
+                    "faites un avoir depuis cette facture (Factures émises).",
+                    "Des jours de cette absence figurent sur les factures %(references)s, déjà émises : pour ne pas les faire payer, "
+                    "faites un avoir depuis ces factures (Factures émises).",
+                    len(invoiced),
+                )
+                % {"references": ", ".join(invoiced)},
+            )
     return redirect("staff:absences")
+
+
+def _invoices_covering(absence):
+    """The references of the family's issued invoices whose month holds one of
+    the absence's booked days (billing is read, never changed, from here)."""
+    days = sorted(absence.bookings.values_list("date", flat=True))
+    if not days:
+        return []
+    return list(
+        Invoice.objects.filter(
+            family_id=absence.family_id,
+            kind=InvoiceKind.INVOICE,
+            period_start__lte=days[-1],
+            period_end__gte=days[0],
+        )
+        .order_by("year", "number")
+        .values_list("reference", flat=True)
+    )

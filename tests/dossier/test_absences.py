@@ -16,6 +16,7 @@ from portail.booking.models import Booking, BookingAudit, BookingStatus
 from portail.dossier.models import Absence, AbsenceStatus, Document, DocumentStatus
 from portail.notifications.models import OutboxEmail
 from tests import factories as f
+from tests.billing.invoice_rows import make_invoice
 from tests.dossier.samples import HTML, PDF, upload
 from tests.helpers import make_booking, page_text
 
@@ -187,3 +188,26 @@ def test_staff_see_and_decide_only_their_structures_absences(booked):
     assert other.post(reverse("staff:absence_decide", args=[absence.pk]), {"decision": "justifiee"}).status_code == 404
     absence.refresh_from_db()
     assert absence.status == AbsenceStatus.PENDING
+
+
+def test_justifying_days_already_invoiced_says_which_invoice_needs_a_credit_note(booked):
+    """An issued invoice never changes: staff are told which one still bills
+    the days they have just justified (found by the review of the demo: the
+    confirmation only said « les places sont libérées »)."""
+    december = make_invoice(booked.family_a, month=datetime.date(2026, 12, 1), number=7)
+    make_invoice(booked.family_a, month=datetime.date(2026, 11, 1), number=6)  # another month: not named
+    absence = _declared(booked)
+    response = _staff(booked).post(
+        reverse("staff:absence_decide", args=[absence.pk]), {"decision": "justifiee"}, follow=True
+    )
+    text = page_text(response)
+    assert f"Des jours de cette absence figurent sur la facture {december.reference}, déjà émise" in text
+    assert "F-2026-000006" not in text
+
+
+def test_justifying_days_not_invoiced_says_nothing_of_invoices(booked):
+    absence = _declared(booked)
+    response = _staff(booked).post(
+        reverse("staff:absence_decide", args=[absence.pk]), {"decision": "justifiee"}, follow=True
+    )
+    assert "figurent sur la facture" not in page_text(response)
