@@ -31,6 +31,8 @@ from tests.helpers import make_booking
 WAIT = 15  # seconds: any wait longer than this is a failure, never a hang
 NOW = timezone.make_aware(datetime.datetime(2026, 12, 2, 9, 0))
 DECEMBER = datetime.date(2026, 12, 1)
+# December is invoiced once it is over (invoicing.month_not_over): both months then.
+AFTER_DECEMBER = timezone.make_aware(datetime.datetime(2027, 1, 4, 9, 0))
 
 pytestmark = [
     pytest.mark.postgres,
@@ -97,8 +99,8 @@ def start(name, target, results, errors):
     return thread
 
 
-def issuing(structure, month, actor):
-    return lambda: invoicing.issue(structure, month, actor=actor, now=NOW)
+def issuing(structure, month, actor, now=NOW):
+    return lambda: invoicing.issue(structure, month, actor=actor, now=now)
 
 
 def numbers(structure, kind=InvoiceKind.INVOICE):
@@ -183,9 +185,9 @@ def test_two_months_of_one_structure_follow_each_others_numbers(months):
     world = months
     results, errors = {}, {}
     with Held("november") as held:
-        first = start("november", issuing(world.a, NOVEMBER, world.staff_a), results, errors)
+        first = start("november", issuing(world.a, NOVEMBER, world.staff_a, AFTER_DECEMBER), results, errors)
         assert held.inside["november"].wait(WAIT)
-        second = start("december", issuing(world.a, DECEMBER, world.staff_a), results, errors)
+        second = start("december", issuing(world.a, DECEMBER, world.staff_a, AFTER_DECEMBER), results, errors)
         second.join(1)
         assert second.is_alive()
         held.release.set()
