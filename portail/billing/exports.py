@@ -8,10 +8,13 @@ French column names and state words whatever the language of the screen, every
 cell through the spreadsheet guard (lib.spreadsheets: no formula, no control
 character).
 
-Which documents are in the period: invoices and credit notes by the month
-they bill (`BILLED_MONTH`, the default: their period starts in it — October's
-invoices issued on 1 November are October's) or by their issue date
-(`ISSUED`, in the structure's time zone); payments by the day received.
+Which documents are in the period: invoices by the month they bill
+(`BILLED_MONTH`, the default: their period starts in it — October's invoices
+issued on 1 November are October's) or by their issue date (`ISSUED`, in the
+structure's time zone); credit notes always by their issue date (one made in
+December on an October invoice is December's: an October export already
+imported is never contradicted, like a cancelled payment's row below);
+payments by the day received.
 
 Cancelled payments (a payment typed by mistake at the régie, cancelled by
 ledger.cancel_payment, never deleted): the payment keeps its row in the period
@@ -81,7 +84,9 @@ class Export:
 
 def _documents(structure: Structure, kind: str, start: datetime.date, end: datetime.date, by: str) -> QuerySet[Invoice]:
     documents = Invoice.objects.filter(structure=structure, kind=kind)
-    if by == BILLED_MONTH:
+    # A credit note copies the period of the invoice it corrects: by billed
+    # month it would land in a month already exported. Always by its issue date.
+    if by == BILLED_MONTH and kind == InvoiceKind.INVOICE:
         documents = documents.filter(period_start__range=(start, end))
     else:
         tz = timezone.get_current_timezone()

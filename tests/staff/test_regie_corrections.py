@@ -256,6 +256,22 @@ def test_the_exports_default_to_the_billed_month(staff, account):
     assert staff.get(url, {**october, "selon": "jour"}).status_code == 400
 
 
+def test_a_credit_note_is_exported_in_the_month_it_was_made_not_the_month_it_corrects(staff, account):
+    """A credit note copies the period of the invoice it corrects: by billed
+    month it would land in October, already exported and imported; it is
+    always in the period of its issue date (found by the review of the change)."""
+    make_invoice(account.family_a, month=OCT, number=1, kind="credit", corrects=account.october,
+                 reason="Absence justifiée", lines=[("DUPONT Amalia", "Avoir", [OCT], 1, 300)],
+                 issued_at=datetime.datetime(2026, 12, 10, 9, 0, tzinfo=datetime.UTC))  # fmt: skip
+    url = reverse("staff:regie_exports")
+    october = {"du": "2026-10-01", "au": "2026-10-31", "documents": "avoirs", "format": "csv"}
+    december = {**october, "du": "2026-12-01", "au": "2026-12-31"}
+    for by in ("mois", "emission"):
+        assert len(_csv(staff.get(url, {**october, "selon": by}))) == 1  # the header only
+        rows = _csv(staff.get(url, {**december, "selon": by}))
+        assert [r[1] for r in rows[1:]] == ["A-2026-000001"], by
+
+
 def test_the_reminders_say_their_delay_and_todays_emails(staff, account):
     BillingSettings.objects.create(structure=account.a, reminder_after_days=15)
     staff.post(reverse("staff:regie_send_reminders"), {"structure": account.a.pk})
