@@ -297,7 +297,8 @@ def export_archive(family: Family, *, viewer=None):
     the family itself."""
     documents = list(Document.objects.filter(family=family).select_related("doc_type", "child"))
     names = document_archive_names(documents)
-    sections = family_data(family, document_url=lambda document: quote(names[document.pk]))
+    # A document sent meanwhile (by the other parent) is listed without a link, not a 500.
+    sections = family_data(family, document_url=lambda document: quote(names.get(document.pk, "")))
     data = export_json(family, sections)
     page = render_to_string(
         EXPORT_TEMPLATE,

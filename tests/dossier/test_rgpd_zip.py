@@ -128,6 +128,25 @@ def test_a_file_missing_from_the_storage_is_left_out_not_a_500(client, files):
     assert len([n for n in archive.namelist() if n.startswith("documents/")]) == 2
 
 
+def test_a_document_sent_while_the_zip_is_made_is_listed_without_a_file_not_a_500(client, files, monkeypatch):
+    """The documents are read twice (their names in the archive, then the
+    sections): one the other parent sends in between has no name yet."""
+    w = files
+    named = rgpd.document_archive_names
+
+    def then_the_other_parent_sends_one(documents):
+        names = named(documents)
+        store_document(w.family_a, SimpleUploadedFile("late.pdf", PDF + b"late"), doc_type=None, uploaded_by=w.dupont2)
+        return names
+
+    monkeypatch.setattr(rgpd, "document_archive_names", then_the_other_parent_sends_one)
+    client.force_login(w.dupont)
+    client.post(reverse("family:switch_structure"), {"family": w.family_a.pk})
+    archive = _zip(client.get(URL, {"format": "zip"}))
+    assert len([n for n in archive.namelist() if n.startswith("documents/")]) == 3  # the three listed first
+    assert "late.pdf" in archive.read("donnees.json").decode()  # listed, without a file
+
+
 def test_a_visitor_or_a_staff_account_gets_no_zip(client, files):
     response = client.get(URL, {"format": "zip"})
     assert response.status_code == 302 and "/connexion/" in response.url
