@@ -57,6 +57,9 @@ PENDING_RECHECK_AFTER = datetime.timedelta(minutes=10)
 # An order « en cours » is offered again for the same invoices during this
 # time (PayFiP's operation id lives 15 minutes: some margin for the parent).
 REUSE_WITHIN = datetime.timedelta(minutes=10)
+# An order whose provider has not answered yet (no Outgoing kept) blocks a
+# second one this long: more than a provider's call may take (payment.TIMEOUT).
+STARTING_WITHIN = datetime.timedelta(minutes=1)
 # A payment nobody answered for a day is abandoned (PayFiP forgets its own after one).
 GIVE_UP_AFTER = datetime.timedelta(days=1)
 
@@ -102,11 +105,11 @@ def _stored_outgoing(online_payment: OnlinePayment) -> Outgoing | None:
     return Outgoing(stored["url"], {str(name): str(value) for name, value in fields.items()})
 
 
-def _order_to_reuse(
+def _same_orders(
     family: Family, backend: str, invoices: list[Invoice], amount: int, now: datetime.datetime
-) -> tuple[OnlinePayment, Outgoing] | None:
-    """The family's order « en cours » for exactly `invoices` and `amount` with
-    `backend`, started less than REUSE_WITHIN ago, with its stored Outgoing."""
+) -> list[OnlinePayment]:
+    """The family's orders « en cours » for exactly `invoices` and `amount`
+    with `backend`, started less than REUSE_WITHIN ago, newest first."""
     wanted = {invoice.pk for invoice in invoices}
     candidates = (
         OnlinePayment.objects.filter(
@@ -119,13 +122,7 @@ def _order_to_reuse(
         .prefetch_related("invoices")
         .order_by("-created_at", "-pk")[:10]
     )
-    for candidate in candidates:
-        if {invoice.pk for invoice in candidate.invoices.all()} != wanted:
-            continue
-        outgoing = _stored_outgoing(candidate)
-        if outgoing is not None:
-            return candidate, outgoing
-    return None
+    return [c for c in candidates if {invoice.pk for invoice in c.invoices.all()} == wanted]
 
 
 def start(
@@ -150,11 +147,23 @@ def start(
     amount = sum(invoice.due_cents for invoice in invoices)
     if amount <= 0:
         raise PaymentUnavailable(_("Il n'y a rien à payer en ligne : vos factures sont réglées."))
-    reused = _order_to_reuse(family, provider.kind, invoices, amount, timezone.now())
-    if reused is not None:
-        logger.info("online payment %s given again: family %s, %s cents", reused[0].order_id, family.pk, amount)
-        return reused
     with transaction.atomic():
+        # Under the family's lock: two requests at once (two tabs, both
+        # parents) see each other's order instead of making two at the bank.
+        ledger.lock_family(family.pk)
+        now = timezone.now()
+        for same in _same_orders(family, provider.kind, invoices, amount, now):
+            outgoing = _stored_outgoing(same)
+            if outgoing is not None:
+                logger.info("online payment %s given again: family %s, %s cents", same.order_id, family.pk, amount)
+                return same, outgoing
+            if same.created_at > now - STARTING_WITHIN:
+                # Its provider has not answered yet (PayFiP's web service may be slow).
+                raise PaymentUnavailable(
+                    _(
+                        "Un paiement en ligne de ces factures vient d'être commencé : patientez quelques secondes puis réessayez."
+                    )
+                )
         online_payment = OnlinePayment.objects.create(
             structure_id=family.structure_id, family=family, amount_cents=amount, order_id=_new_order_id(),
             backend=provider.kind, created_by=actor,

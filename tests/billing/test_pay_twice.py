@@ -118,11 +118,14 @@ def test_another_set_of_invoices_or_another_amount_makes_a_new_order(w, simulate
 
 
 def test_an_order_whose_outgoing_was_not_kept_is_not_given_again(w, simulated):
-    """An order started before the Outgoing was kept (or whose start failed) cannot be given again."""
+    """An order without its Outgoing cannot be given again: over a minute old
+    (its provider never answered), a new order is made (within the minute, see
+    the test below: the parent is asked to wait)."""
     first, _outgoing = start(w)
     OnlinePayment.objects.filter(pk=first.pk).update(bank_data={"status_url": "http://testserver/banque/etat/"})
 
-    assert start(w)[0].pk != first.pk
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
+        assert start(w)[0].pk != first.pk
     assert len(simulated) == 2
 
 
@@ -210,3 +213,28 @@ def test_payzen_is_asked_for_one_form_for_two_clicks(w):
         assert "https://secure.payzen.eu" in response["Content-Security-Policy"]
     assert not Payment.objects.exists()
     assert online_payment.created_at > timezone.now() - datetime.timedelta(minutes=1)
+
+
+def test_an_order_whose_bank_has_not_answered_yet_is_not_doubled(w, simulated):
+    """Two requests at once (two tabs, both parents): the first made its order
+    and waits for the provider (PayFiP's web service may be slow), nothing is
+    kept to send the second parent to yet. The second is told to wait, and no
+    second order is made at the bank (found by the review of the change)."""
+    starting = OnlinePayment.objects.create(
+        structure=w.a, family=w.family_a, amount_cents=w.november.total_cents, order_id="20261127starting",
+        backend="simulated", created_by=w.dupont,
+    )  # fmt: skip
+    starting.invoices.set([w.november])
+
+    with pytest.raises(online.PaymentUnavailable, match="vient d'être commencé : patientez quelques secondes"):
+        start(w)
+    assert simulated == [] and OnlinePayment.objects.count() == 1
+
+    response = w.client.post(reverse("family:pay"))
+    assert response.status_code in (302, 400)
+    assert simulated == [] and OnlinePayment.objects.count() == 1
+
+    # A provider that never answered (over a minute): a new order may be made.
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
+        fresh, _outgoing = start(w)
+    assert fresh.pk != starting.pk and simulated == [fresh.order_id]
