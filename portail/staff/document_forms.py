@@ -6,7 +6,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from portail.lib.validators import validate_single_line
-from portail.staff.forms import PageField
+from portail.staff.forms import PageField, SearchField
 from portail.web.forms import DayField, IdField
 
 VALIDATE, REFUSE = "valider", "refuser"
@@ -18,20 +18,7 @@ class ListForm(forms.Form):
     page = PageField()
 
 
-NAME_MAX = 100
 NAME_MESSAGE = _("Nom ou référence : une ligne de 100 caractères au plus, sans caractère invisible.")
-
-
-class NameFilterField(forms.CharField):
-    """A search on a family's (or a child's) name or reference: one line, 100 characters at most."""
-
-    def __init__(self, label, **kwargs):
-        super().__init__(
-            label=label, required=False, max_length=NAME_MAX, validators=[validate_single_line],
-            error_messages={"max_length": NAME_MESSAGE, "control_characters": NAME_MESSAGE,
-                            "null_characters_not_allowed": NAME_MESSAGE},
-            **kwargs,
-        )  # fmt: skip
 
 
 def query_string(cleaned: dict, names) -> str:
@@ -45,7 +32,7 @@ class DocumentListForm(ListForm):
     """« Documents à vérifier »: by type of document, by family name or reference."""
 
     type = IdField(_("Type de document"), required=False)
-    famille = NameFilterField(_("Famille (nom ou référence)"))
+    famille = SearchField(_("Famille (nom ou référence)"), message=NAME_MESSAGE)
 
 
 PENDING, ALL_STATES = "a_examiner", "toutes"
@@ -64,7 +51,7 @@ class AbsenceListForm(ListForm):
         label=_("État"), required=False, choices=ABSENCE_STATES,
         error_messages={"invalid_choice": _("État inconnu : choisissez dans la liste.")},
     )  # fmt: skip
-    nom = NameFilterField(_("Enfant ou famille (nom)"))
+    nom = SearchField(_("Enfant ou famille (nom)"), message=NAME_MESSAGE)
 
 
 UNSEEN, SEEN = "non_vues", "vues"
@@ -78,7 +65,7 @@ class ChangeListForm(ListForm):
         label=_("État"), required=False, choices=CHANGE_STATES,
         error_messages={"invalid_choice": _("État inconnu : choisissez dans la liste.")},
     )  # fmt: skip
-    famille = NameFilterField(_("Famille (nom ou référence)"))
+    famille = SearchField(_("Famille (nom ou référence)"), message=NAME_MESSAGE)
 
 
 class FileForm(forms.Form):

@@ -296,22 +296,25 @@ class _RollCallFilterMixin(forms.Form):
 
 class SearchField(forms.CharField):
     """A screen's search box (a family's name or reference, an invoice's
-    number): one line, 100 characters at most, empty allowed."""
+    number): one line, 100 characters at most, empty allowed. `message`, when
+    given, says every refusal (a filter naming what it searches)."""
 
     MAX_LENGTH = 100
 
-    def __init__(self, **kwargs):
-        message = _("Recherche invalide : écrivez-la sur une ligne, sans caractère invisible.")
+    def __init__(self, label=None, *, message=None, **kwargs):
+        invalid = message or _("Recherche invalide : écrivez-la sur une ligne, sans caractère invisible.")
+        too_long = message or format_lazy(
+            _("Recherche trop longue : {maximum} caractères au plus."), maximum=self.MAX_LENGTH
+        )
         super().__init__(
+            label=label,
             required=False,
             max_length=self.MAX_LENGTH,
             validators=[validate_single_line],
             error_messages={
-                "max_length": format_lazy(
-                    _("Recherche trop longue : {maximum} caractères au plus."), maximum=self.MAX_LENGTH
-                ),
-                "control_characters": message,
-                "null_characters_not_allowed": message,
+                "max_length": too_long,
+                "control_characters": invalid,
+                "null_characters_not_allowed": invalid,
             },
             **kwargs,
         )
